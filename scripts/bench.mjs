@@ -1,0 +1,29 @@
+// `npm run bench`: run every bench/*.bench.ts with tsx, one process each, in name order.
+// The bench suites themselves (and bench/RESULTS.md) come later; with none present this says so.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const dir = join(root, 'bench');
+const only = process.argv.slice(2);
+const files = (existsSync(dir) ? readdirSync(dir) : [])
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
+
+if (files.length === 0) {
+  console.log('bench: no bench/*.bench.ts files yet; nothing to run');
+  process.exit(0);
+}
+let failed = 0;
+for (const f of files) {
+  console.log(`\n=== bench/${f} (node ${process.version}) ===`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, f)], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`bench: bench/${f} exited with ${r.status ?? r.signal}`);
+    failed++;
+  }
+}
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,224 @@
+// The only file that loads the native addon (mcp_native.node).
+//
+// Where it looks, in node-gyp-build's order, relative to the package root (this file is
+// <root>/src/native.ts in the checkout and <root>/dist/native.js in the package):
+//   1. build/Release/mcp_native.node        a from-source build (npm run build:native), so a fresh
+//                                           local build is never shadowed by an older prebuild
+//   2. prebuilds/<platform>-<arch>/*.node   prebuildify output shipped in the npm tarball
+//                                           (node.napi.<libc>.node before node.napi.node)
+// A candidate that fails to load, or loads but reports a different `version` than package.json or an
+// `abi` other than NATIVE_ABI, is a load error; the next candidate is tried. When none loads,
+// loadNative() returns null (the caller uses the pure-JS twin) after one process warning with code
+// FASTERMCP_NATIVE_UNAVAILABLE listing every load error and the possible solutions.
+//
+// Environment:
+//   FASTERMCP_FORCE_JS=1        do not load the addon; no warning (choose the JS twin on purpose)
+//   FASTERMCP_REQUIRE_NATIVE=1  throw (code MCP_NATIVE_UNAVAILABLE) instead of falling back (CI)
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Revision of the binding contract (docs/jsonrpc-engine.md section 10) this loader accepts. */
+export const NATIVE_ABI = 1;
+
+/** The warning code emitted (once) when the addon cannot be loaded. */
+export const NATIVE_UNAVAILABLE_WARNING = 'FASTERMCP_NATIVE_UNAVAILABLE';
+
+/** Limits passed to a native Engine (validated in TS before they cross). */
+export interface NativeLimits {
+  maxMessageBytes: number;
+  maxDepth: number;
+  maxBatch: number;
+  allowBatch: boolean;
+}
+
+/** An instance of the addon's Router class. */
+export interface NativeRouter {
+  setMethod(method: string, slot: number, table: number /* -1: no name table */): void;
+  deleteMethod(method: string): boolean;
+  setName(table: number, name: string, slot: number): void;
+  deleteName(table: number, name: string): boolean;
+  clear(): void;
+}
+
+/** An instance of the addon's Engine class. */
+export interface NativeEngine {
+  feed(chunk: Uint8Array, out: Int32Array): number; // record count n; when n*16 > out.length only what fits
+  end(out: Int32Array): number; //                     is copied: the caller grows `out` and calls copyRecords
+  scan(message: Uint8Array, out: Int32Array): number;
+  copyRecords(out: Int32Array): void;
+  carried(): Buffer; //                                copy of the carried line (SRC_CARRY spans)
+  replies(): Buffer; //                                copy of the reply bytes (BODY_IS_REPLY spans)
+  reset(): void;
+}
+
+/** Everything mcp_native.node exports (docs/jsonrpc-engine.md section 10). */
+export interface NativeBinding {
+  version: string; //                 package.json version baked in at compile time (define FASTERMCP_VERSION)
+  abi: number; //                     revision of this contract, 1; the loader refuses a mismatch
+  simdjsonImplementation: string; //  simdjson's active kernel name
+  opensslVersion: string; //          OpenSSL_version(OPENSSL_VERSION) as resolved from the running node
+  reasons: string[]; //               reason names by code (section 8), for the pin test
+  reasonMessages: string[]; //        message templates by code, placeholders as written in section 8
+  Router: new () => NativeRouter;
+  Engine: new (router: NativeRouter, limits: NativeLimits) => NativeEngine;
+}
+
+/** The package root: the directory holding package.json, build/ and prebuilds/. */
+export const packageRoot: string = fileURLToPath(new URL('..', import.meta.url));
+
+/** The version in package.json; a binary must report the same one. */
+export const packageVersion: string = (
+  JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+interface LoadState {
+  binding: NativeBinding | null;
+  path: string | null;
+  errors: string[];
+}
+
+let state: LoadState | undefined;
+const requireNode = createRequire(import.meta.url);
+
+const isOn = (name: string): boolean => {
+  const v = process.env[name];
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+};
+
+// Same test as node-gyp-build: musl prebuilds are for Alpine.
+const libc = (): 'glibc' | 'musl' =>
+  process.platform === 'linux' && existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
+
+/** The files the loader tries, in order (existing or not). */
+export function nativeCandidates(root: string = packageRoot): string[] {
+  const out = [join(root, 'build', 'Release', 'mcp_native.node')];
+  const prebuilds = join(root, 'prebuilds');
+  const tuple = `${process.platform}-${process.arch}`;
+  let dirs: string[] = [];
+  try {
+    dirs = readdirSync(prebuilds).filter((d) => {
+      const [platform, archs] = d.split('-');
+      return platform === process.platform && (archs ?? '').split('+').includes(process.arch);
+    });
+  } catch {
+    // no prebuilds/ at all
+  }
+  // Prefer the exact "<platform>-<arch>" folder over multi-arch ones ("linux-x64+arm64").
+  dirs.sort((a, b) => (a === tuple ? -1 : b === tuple ? 1 : a.length - b.length));
+  const myLibc = libc();
+  for (const d of dirs) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(join(prebuilds, d));
+    } catch {
+      continue;
+    }
+    // prebuildify names: node.napi.node, node.napi.glibc.node, node.napi.musl.node (plus other tags).
+    const ranked = files
+      .filter((f) => f.endsWith('.node'))
+      .map((f) => ({ f, tags: f.split('.').slice(0, -1) }))
+      .filter(({ tags }) => tags.includes('napi') && (tags[0] === 'node' || tags[0] === 'napi'))
+      .filter(({ tags }) => !tags.some((t) => (t === 'glibc' || t === 'musl') && t !== myLibc))
+      .sort((a, b) => Number(b.tags.includes(myLibc)) - Number(a.tags.includes(myLibc)));
+    for (const { f } of ranked) out.push(join(prebuilds, d, f));
+  }
+  return out;
+}
+
+function checkBinding(b: Partial<NativeBinding> | null | undefined): string | null {
+  if (b === null || typeof b !== 'object') return 'it exports no object';
+  if (b.version !== packageVersion) {
+    return `it was built for fastermcp ${String(b.version)} but this package is ${packageVersion} (stale binary)`;
+  }
+  if (b.abi !== NATIVE_ABI) return `it implements binding abi ${String(b.abi)} but this loader needs abi ${NATIVE_ABI}`;
+  if (typeof b.Engine !== 'function' || typeof b.Router !== 'function') return 'it lacks the Engine or Router class';
+  return null;
+}
+
+function errorMessage(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0] ?? msg;
+}
+
+function load(): LoadState {
+  const errors: string[] = [];
+  const candidates = nativeCandidates();
+  let tried = 0;
+  for (const file of candidates) {
+    if (!existsSync(file)) continue;
+    tried++;
+    try {
+      const b = requireNode(file) as NativeBinding;
+      const problem = checkBinding(b);
+      if (problem === null) return { binding: b, path: file, errors };
+      errors.push(`${file}: refused: ${problem}`);
+    } catch (err) {
+      errors.push(`${file}: ${errorMessage(err)}`);
+    }
+  }
+  if (tried === 0) {
+    errors.push(
+      `no binary found: looked for ${join(packageRoot, 'build', 'Release', 'mcp_native.node')} and ` +
+        `${join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)}/*.node`,
+    );
+  }
+  return { binding: null, path: null, errors };
+}
+
+function unavailableMessage(errors: string[]): string {
+  return [
+    `fastermcp: the native addon could not be loaded (node ${process.version}, ${process.platform}-${process.arch}); ` +
+      'using the pure-JS engine.',
+    'Load errors:',
+    ...errors.map((e) => `  - ${e}`),
+    'Possible solutions:',
+    '  - Build it from source: `npm run build:native` (in an installed copy: `npm explore fastermcp -- npm run build:native`).',
+    `  - Check that prebuilds/ has a binary for ${process.platform}-${process.arch} (${libc()}).`,
+    '  - Set FASTERMCP_FORCE_JS=1 to choose the pure-JS engine and silence this warning.',
+  ].join('\n');
+}
+
+/**
+ * The addon's exports, or null when the pure-JS twin must be used. Loads at most once per thread;
+ * on failure emits one FASTERMCP_NATIVE_UNAVAILABLE warning (not when FASTERMCP_FORCE_JS=1).
+ */
+export function loadNative(): NativeBinding | null {
+  if (state === undefined) {
+    if (isOn('FASTERMCP_FORCE_JS')) {
+      state = { binding: null, path: null, errors: ['FASTERMCP_FORCE_JS is set: the native addon was not loaded'] };
+    } else {
+      state = load();
+      if (state.binding === null && !isOn('FASTERMCP_REQUIRE_NATIVE')) {
+        process.emitWarning(unavailableMessage(state.errors), { code: NATIVE_UNAVAILABLE_WARNING });
+      }
+    }
+  }
+  if (state.binding === null && isOn('FASTERMCP_REQUIRE_NATIVE')) {
+    const err = new Error(
+      `FASTERMCP_REQUIRE_NATIVE is set but ${unavailableMessage(state.errors).replace(/^fastermcp: /, '')}`,
+    ) as Error & { code: string };
+    err.code = 'MCP_NATIVE_UNAVAILABLE';
+    throw err;
+  }
+  return state.binding;
+}
+
+/** Every error met while loading the addon (empty when it loaded at the first try). */
+export function nativeLoadErrors(): string[] {
+  if (state === undefined) {
+    try {
+      loadNative();
+    } catch {
+      // FASTERMCP_REQUIRE_NATIVE: the errors are still recorded below
+    }
+  }
+  return [...(state?.errors ?? [])];
+}
+
+/** The .node file that loaded, or null. */
+export function nativeBinaryPath(): string | null {
+  if (state === undefined) nativeLoadErrors();
+  return state?.path ?? null;
+}
