@@ -90,7 +90,7 @@ export interface RecordSources {
   replies: Uint8Array;
 }
 
-const decoder = new TextDecoder('utf-8');
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function text(source: Uint8Array, start: number, end: number): string | undefined {
   if (start < 0 || end < start || end > source.length) return undefined;

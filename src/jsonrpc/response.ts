@@ -11,7 +11,7 @@
 /** The raw bytes of an id token, as a string or as UTF-8 bytes (a span of the input). */
 export type RawId = string | Uint8Array;
 
-const decoder = new TextDecoder('utf-8');
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function idText(idRaw: RawId | null): string {
   if (idRaw === null) return 'null';
