@@ -1,0 +1,45 @@
+// Load one mcp_native.node file directly (not through src/native.ts) and scan a message with it.
+//   node scripts/smoke-binding.cjs build-cmakejs/Release/mcp_native.node
+// Used by .ci/run for the cmake-js build and the prebuild: proves the file loads in this Node,
+// exports the section 10 surface and routes a request.
+'use strict';
+const assert = require('node:assert/strict');
+const path = require('node:path');
+
+const file = path.resolve(process.argv[2] ?? '');
+const b = require(file);
+const { version } = require('../package.json');
+
+assert.equal(b.version, version, 'binding version');
+assert.equal(b.abi, 1, 'binding abi');
+assert.equal(typeof b.simdjsonImplementation, 'string');
+assert.match(b.opensslVersion, /^OpenSSL \d+\.\d+\.\d+/);
+assert.ok(Array.isArray(b.reasons) && b.reasons[0] === 'ok', 'reasons table');
+
+const router = new b.Router();
+router.setMethod('tools/call', 7, 0);
+router.setName(0, 'echo', 3);
+const engine = new b.Engine(router, { maxMessageBytes: 4194304, maxDepth: 128, maxBatch: 1000, allowBatch: true });
+const out = new Int32Array(16 * 4);
+const msg = Buffer.from('{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"echo","arguments":{}}}');
+const n = engine.scan(msg, out);
+const text = (s, e) => msg.subarray(s, e).toString();
+assert.equal(n, 1, 'record count');
+assert.equal(out[0], 0, 'KIND request');
+assert.equal(text(out[4], out[5]), '42', 'id span');
+assert.equal(text(out[6], out[7]), 'tools/call', 'method span');
+assert.equal(out[10], 7, 'SLOT');
+assert.equal(out[11], 3, 'NAME_SLOT');
+assert.equal(text(out[12], out[13]), 'echo', 'name span');
+
+const bad = Buffer.from('not json');
+assert.equal(engine.scan(bad, out), 1);
+assert.equal(out[0], 4, 'KIND invalid');
+assert.equal(out[14], -32700, 'CODE');
+const reply = engine.replies().subarray(out[8], out[9]).toString();
+assert.equal(reply, '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: message is not valid JSON"}}');
+
+console.log(
+  `smoke-binding: ok: ${path.relative(process.cwd(), file)} on node ${process.version}: ` +
+    `version ${b.version}, simdjson ${b.simdjsonImplementation}, ${b.opensslVersion}`,
+);

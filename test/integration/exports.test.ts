@@ -1,0 +1,36 @@
+// Pin the public surface: src/index.ts re-exports every runtime name of src/jsonrpc/index.ts by name
+// (never `export *`), plus runtimeInfo; the built dist/index.js has the same names.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import * as api from '../../src/index.js';
+import * as jsonrpc from '../../src/jsonrpc/index.js';
+
+describe('public exports (src/index.ts)', () => {
+  it('re-exports every name of src/jsonrpc/index.ts', () => {
+    const missing = Object.keys(jsonrpc).filter((k) => !(k in api));
+    expect(missing).toEqual([]);
+  });
+
+  it('uses explicit named exports only', () => {
+    const text = readFileSync(fileURLToPath(new URL('../../src/index.ts', import.meta.url)), 'utf8');
+    expect(text).not.toMatch(/^\s*export\s+\*/m);
+  });
+
+  it('dist/index.js exports the same names', async () => {
+    const built = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+    expect(existsSync(built), 'dist/ is missing: run npm run build:ts').toBe(true);
+    const distApi = (await import(built)) as Record<string, unknown>;
+    expect(Object.keys(distApi).sort()).toEqual(Object.keys(api).sort());
+  });
+
+  it('runtimeInfo() describes the engine in use', () => {
+    const info = api.runtimeInfo();
+    expect(info.implementation).toBe(api.implementation);
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
+    if (info.implementation === 'native') {
+      expect(info.opensslVersion).toMatch(/^OpenSSL /);
+      expect(typeof info.simdjsonImplementation).toBe('string');
+    }
+  });
+});
