@@ -1,5 +1,6 @@
 // npm "prepare" for this checkout (runs after `npm install` / `npm ci` without arguments, and before
-// `npm pack`; never for consumers installing the tarball from a registry).
+// `npm pack`; never for consumers installing the tarball from a registry). `--unlink-only` (pretest)
+// does step 1 only.
 //
 // 1. The devDependencies node22/node24/node26 (npm packages `node@N`) each declare a bin named `node`,
 //    so npm links node_modules/.bin/node to one of them, and every npm script would then run on that
@@ -22,18 +23,18 @@ try {
     const target = readlinkSync(binLink);
     if (runtimes.some((r) => target.includes(`${r}/`)) || target.includes('node-linux-')) {
       unlinkSync(binLink);
-      console.log(`prepare: removed node_modules/.bin/node (-> ${target}); npm scripts use the system node ${process.version}`);
+      console.log(`prepare: removed node_modules/.bin/node (-> ${target}) so that npm scripts run on the system node`);
     }
   }
 } catch (err) {
   if (err.code !== 'ENOENT') throw err;
 }
 
-const npm = process.env.npm_execpath
-  ? [process.execPath, process.env.npm_execpath]
-  : ['npm'];
-const run = (args) =>
-  spawnSync(npm[0], [...npm.slice(1), ...args], { cwd: root, stdio: 'inherit' }).status ?? 1;
+if (process.argv.includes('--unlink-only')) process.exit(0); // pretest: `npm rebuild` may relink it
+
+// This script itself may have started on the runtime the link pointed to; `npm` from PATH (whose
+// `#!/usr/bin/env node` now finds the system node) runs the builds.
+const run = (args) => spawnSync('npm', args, { cwd: root, stdio: 'inherit' }).status ?? 1;
 
 if (!existsSync(join(root, 'node_modules', 'typescript'))) {
   console.log('prepare: typescript is not installed (devDependencies omitted); skipping the build');
