@@ -1,0 +1,116 @@
+// Reads and runs the shared vectors of test/vectors/{framing,scan,response} (format: test/vectors/README.md).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { REASON_NAMES } from '../../../src/jsonrpc/errors.js';
+import type { EngineLimits } from '../../../src/jsonrpc/js.js';
+import { RECORD_STRIDE, describeRecord } from '../../../src/jsonrpc/records.js';
+import type { DescribedRecord } from '../../../src/jsonrpc/records.js';
+import { applyRoutes } from './impls.js';
+import type { Impl, Routes } from './impls.js';
+
+export const VECTORS = fileURLToPath(new URL('../../vectors/', import.meta.url));
+export const DEFAULT_ROUTES = JSON.parse(readFileSync(join(VECTORS, 'routes.json'), 'utf8')) as Routes;
+
+/** The fields an expected record may check (README.md); null means "span absent (-1)". */
+export interface ExpectedRecord {
+  kind: string;
+  id?: string | null;
+  method?: string | null;
+  body?: string | null;
+  name?: string | null;
+  message?: string | null;
+  slot?: number;
+  nameSlot?: number;
+  count?: number;
+  inBatch?: boolean;
+  idKind?: string;
+  code?: number;
+  reason?: string;
+  reply?: string;
+  carry?: boolean;
+  methodEscaped?: boolean;
+  nameEscaped?: boolean;
+}
+
+export interface EngineVector {
+  file: string;
+  name: string;
+  limits?: Partial<EngineLimits>;
+  routes?: 'default' | Routes;
+  chunks?: string[];
+  chunksBase64?: string[];
+  end?: boolean;
+  input?: string;
+  inputBase64?: string;
+  expect: ExpectedRecord[];
+}
+
+export interface ResponseVector {
+  file: string;
+  name: string;
+  id: string;
+  result?: string;
+  error?: { code: number; message: string; data?: string };
+  expect: string;
+}
+
+function readDir<T>(dir: string): T[] {
+  const path = join(VECTORS, dir);
+  return readdirSync(path)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ file: `${dir}/${f}`, ...(JSON.parse(readFileSync(join(path, f), 'utf8')) as object) }) as T);
+}
+
+export const readEngineVectors = (dir: 'framing' | 'scan'): EngineVector[] => readDir<EngineVector>(dir);
+export const readResponseVectors = (): ResponseVector[] => readDir<ResponseVector>('response');
+
+const utf8 = new TextEncoder();
+
+/** What one engine produced for a vector: described records (in call order) and the raw outputs. */
+export interface VectorRun {
+  records: DescribedRecord[];
+  raw: { records: Int32Array; carried: Uint8Array; replies: Uint8Array }[];
+}
+
+export function runVector(impl: Impl, vector: EngineVector): VectorRun {
+  const router = impl.router();
+  applyRoutes(router, vector.routes === undefined || vector.routes === 'default' ? DEFAULT_ROUTES : vector.routes);
+  const engine = impl.engine(router, vector.limits);
+  const run: VectorRun = { records: [], raw: [] };
+  const collect = (input: Uint8Array, count: number): void => {
+    const sources = { input, carried: new Uint8Array(engine.carried()), replies: new Uint8Array(engine.replies()) };
+    for (let r = 0; r < count; r++) run.records.push(describeRecord(engine.records, r, sources, REASON_NAMES));
+    run.raw.push({ records: engine.records.slice(0, count * RECORD_STRIDE), carried: sources.carried, replies: sources.replies });
+  };
+  if (vector.input !== undefined || vector.inputBase64 !== undefined) {
+    const input = vector.input !== undefined ? utf8.encode(vector.input) : new Uint8Array(Buffer.from(vector.inputBase64!, 'base64'));
+    collect(input, engine.scan(input));
+    return run;
+  }
+  const chunks = vector.chunks?.map((c) => utf8.encode(c)) ?? vector.chunksBase64!.map((c) => new Uint8Array(Buffer.from(c, 'base64')));
+  for (const chunk of chunks) collect(chunk, engine.feed(chunk));
+  if (vector.end === true) collect(new Uint8Array(0), engine.end());
+  return run;
+}
+
+/** The described record narrowed to the fields `expected` lists, for a readable toEqual diff. */
+export function pick(actual: DescribedRecord, expected: ExpectedRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(expected)) {
+    switch (key) {
+      case 'id':
+      case 'method':
+      case 'body':
+      case 'name':
+      case 'message':
+      case 'reply':
+        out[key] = (actual as unknown as Record<string, unknown>)[key] ?? null;
+        break;
+      default:
+        out[key] = (actual as unknown as Record<string, unknown>)[key];
+    }
+  }
+  return out;
+}

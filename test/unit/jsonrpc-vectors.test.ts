@@ -1,0 +1,50 @@
+// Every shared vector of test/vectors/{framing,scan,response}, once per implementation.
+import { describe, expect, it } from 'vitest';
+import { writeError, writeResult } from '../../src/jsonrpc/response.js';
+import { IMPLS, REQUIRE_NATIVE } from './helpers/impls.js';
+import { pick, readEngineVectors, readResponseVectors, runVector } from './helpers/vectors.js';
+
+const framing = readEngineVectors('framing');
+const scan = readEngineVectors('scan');
+
+for (const impl of IMPLS) {
+  const skip = !impl.available && !REQUIRE_NATIVE;
+  describe.skipIf(skip)(`${impl.name} engine${skip ? ` (SKIPPED: ${impl.problem})` : ''}`, () => {
+    for (const [dir, vectors] of [['framing', framing], ['scan', scan]] as const) {
+      describe(dir, () => {
+        for (const vector of vectors) {
+          it(`${vector.file}: ${vector.name}`, () => {
+            const { records } = runVector(impl, vector);
+            expect(records.map((r, i) => pick(r, vector.expect[i] ?? { kind: '' }))).toEqual(vector.expect);
+            expect(records.length).toBe(vector.expect.length);
+          });
+        }
+      });
+    }
+  });
+}
+
+describe('response writers', () => {
+  for (const vector of readResponseVectors()) {
+    it(`${vector.file}: ${vector.name}`, () => {
+      const text =
+        vector.error !== undefined
+          ? writeError(vector.id, vector.error.code, vector.error.message, vector.error.data)
+          : writeResult(vector.id, vector.result!);
+      expect(text).toBe(vector.expect);
+      expect(writeResult(new TextEncoder().encode(vector.id), '0')).toBe(writeResult(vector.id, '0'));
+    });
+  }
+});
+
+describe('vector files', () => {
+  it('name their outcome: y_ vectors accept every message, n_ vectors reject at least one', () => {
+    for (const vector of [...framing, ...scan]) {
+      const base = vector.file.split('/')[1]!;
+      expect(base, vector.file).toMatch(/^[yni]_/);
+      const invalid = vector.expect.filter((r) => r.kind === 'invalid').length;
+      if (base.startsWith('y_')) expect(invalid, vector.file).toBe(0);
+      if (base.startsWith('n_')) expect(invalid, vector.file).toBeGreaterThan(0);
+    }
+  });
+});
