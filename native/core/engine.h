@@ -1,0 +1,62 @@
+// Engine: one connection's framer plus the thread's shared Scanner, and the output buffers of the last
+// call (docs/jsonrpc-engine.md sections 1, 3 and 7). feed() takes NDJSON chunks, end() flushes the
+// unterminated last line, scan() takes one whole message (an HTTP body). Each call replaces the records,
+// carried() and replies() of the previous call.
+#ifndef FASTERMCP_NATIVE_CORE_ENGINE_H_
+#define FASTERMCP_NATIVE_CORE_ENGINE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/framing.h"
+#include "core/limits.h"
+#include "core/records.h"
+#include "core/scan.h"
+
+namespace mcp::jsonrpc {
+
+class Router;
+
+class Engine {
+ public:
+  /// Spans are int32: a chunk or message may be at most this long.
+  static constexpr std::size_t kMaxInputBytes = static_cast<std::size_t>(std::numeric_limits<int32_t>::max());
+
+  /// `router` and `scanner` must outlive the engine; `limits` must satisfy limits_in_range().
+  Engine(const Router* router, Scanner* scanner, const Limits& limits) noexcept;
+
+  /// Frames `chunk` and scans every line it completes. False (and no records) when the chunk is longer
+  /// than kMaxInputBytes.
+  bool feed(const uint8_t* chunk, std::size_t size);
+  /// End of stream: the unterminated last line, if any, is scanned; the next feed starts a new stream.
+  void end();
+  /// Scans one whole message, without framing. False (and no records) beyond kMaxInputBytes.
+  bool scan(const uint8_t* message, std::size_t size);
+  /// Forgets the stream state and the output of the last call.
+  void reset();
+
+  std::size_t record_count() const noexcept { return records_.size() / kRecordStride; }
+  const int32_t* records() const noexcept { return records_.data(); }
+  std::string_view carried() const noexcept { return framer_.carried(); }
+  std::string_view replies() const noexcept { return replies_; }
+  const Limits& limits() const noexcept { return limits_; }
+
+ private:
+  void start_call();
+  void scan_line(const Line& line);
+
+  const Router* router_;
+  Scanner* scanner_;
+  Limits limits_;
+  Framer framer_;
+  std::vector<int32_t> records_;
+  std::string replies_;
+};
+
+}  // namespace mcp::jsonrpc
+
+#endif  // FASTERMCP_NATIVE_CORE_ENGINE_H_

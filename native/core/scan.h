@@ -1,0 +1,65 @@
+// Envelope scan (docs/jsonrpc-engine.md sections 4-7): one message in, records out. The Scanner owns the
+// thread's simdjson on-demand parser and a padded scratch buffer; engines of one thread share it, so a
+// connection costs a framer and small buffers, not a parser.
+//
+// A message is validated completely before it is classified: UTF-8 first, then simdjson's first stage
+// (unclosed strings, unescaped control characters), then one walk in document order over every value
+// (strings, literals, numbers by the RFC grammar, depth counted here). Only a message that is valid JSON
+// is checked as JSON-RPC (section 5) and routed (section 6).
+#ifndef FASTERMCP_NATIVE_CORE_SCAN_H_
+#define FASTERMCP_NATIVE_CORE_SCAN_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/limits.h"
+
+namespace mcp::jsonrpc {
+
+class Router;
+
+/// Readable bytes the scanner needs after a message to parse it in place (simdjson's padding); with fewer,
+/// the message is copied into the scanner's padded scratch buffer.
+inline constexpr std::size_t kScanPadding = 64;
+
+/// One message to scan: a framed line (CR and stream BOM already dropped) or a scan() body (BOM dropped).
+struct Message {
+  const uint8_t* data = nullptr;
+  std::size_t size = 0;
+  std::size_t offset = 0;          ///< data's offset inside the source the record spans index
+  std::size_t readable_after = 0;  ///< bytes after data + size inside the same buffer (parsed in place when
+                                   ///< at least simdjson's padding, else copied into the scratch buffer)
+  int32_t flags = 0;               ///< OR'ed into every record (flag::kSrcCarry)
+};
+
+class Scanner {
+ public:
+  Scanner();
+  ~Scanner();
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  /// Appends the records of `message` to `records` (kRecordStride int32 each) and the reply bytes of its
+  /// invalid records to `replies`. The message must not be longer than limits.max_message_bytes; a
+  /// message of JSON whitespace only gives one invalid_json record with START = END = the offset after it.
+  void scan(const Message& message, const Router& router, const Limits& limits, std::vector<int32_t>* records,
+            std::string* replies);
+
+  /// The name of simdjson's active (runtime-selected) kernel, e.g. "haswell".
+  static std::string implementation_name();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Appends the too_large record of a line or message (START/END -1, id null) and its reply.
+void append_too_large(const Limits& limits, std::vector<int32_t>* records, std::string* replies);
+
+}  // namespace mcp::jsonrpc
+
+#endif  // FASTERMCP_NATIVE_CORE_SCAN_H_
