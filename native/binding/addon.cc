@@ -1,0 +1,63 @@
+// Module entry of mcp_native.node (docs/jsonrpc-engine.md section 10): version, abi, simdjson's kernel,
+// the OpenSSL version of the running node, the reason tables, and the Router and Engine classes.
+//
+// OpenSSL: compiled against Node 20's OpenSSL 3.0 headers and linked with no libcrypto; the symbols bind
+// to the running node binary at load time (-z now), so a missing one fails require(), not a later call.
+#include <napi.h>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+
+#include "binding/addon.h"
+#include "core/errors.h"
+
+#if OPENSSL_VERSION_MAJOR != 3 || OPENSSL_VERSION_MINOR != 0
+#error "mcp_native must be compiled against OpenSSL 3.0 headers (Node 20's): newer symbols are missing there"
+#endif
+
+#ifndef FASTERMCP_VERSION
+#error "FASTERMCP_VERSION (the package.json version) must be defined by the build"
+#endif
+
+namespace mcp::binding {
+namespace {
+
+constexpr uint32_t kAbi = 1;  // revision of the exports contract; src/native.ts refuses a mismatch
+
+Napi::Array reason_table(Napi::Env env, std::string_view (*column)(jsonrpc::Reason)) {
+  Napi::Array table = Napi::Array::New(env, jsonrpc::kReasonCount);
+  for (uint32_t i = 0; i < jsonrpc::kReasonCount; ++i) {
+    const std::string_view text = column(static_cast<jsonrpc::Reason>(i));
+    table.Set(i, Napi::String::New(env, text.data(), text.size()));
+  }
+  return table;
+}
+
+std::string_view reason_name_of(jsonrpc::Reason reason) { return jsonrpc::reason_name(reason); }
+std::string_view reason_template_of(jsonrpc::Reason reason) { return jsonrpc::reason_template(reason); }
+
+}  // namespace
+
+McpNative::McpNative(Napi::Env env, Napi::Object exports) {
+  const Napi::Function router = define_router(env);
+  const Napi::Function engine = define_engine(env);
+  router_constructor_ = Napi::Persistent(router);
+  engine_constructor_ = Napi::Persistent(engine);
+  DefineAddon(exports,
+              {
+                  InstanceValue("version", Napi::String::New(env, FASTERMCP_VERSION), napi_enumerable),
+                  InstanceValue("abi", Napi::Number::New(env, kAbi), napi_enumerable),
+                  InstanceValue("simdjsonImplementation",
+                                Napi::String::New(env, jsonrpc::Scanner::implementation_name()), napi_enumerable),
+                  InstanceValue("opensslVersion", Napi::String::New(env, OpenSSL_version(OPENSSL_VERSION)),
+                                napi_enumerable),
+                  InstanceValue("reasons", reason_table(env, reason_name_of), napi_enumerable),
+                  InstanceValue("reasonMessages", reason_table(env, reason_template_of), napi_enumerable),
+                  InstanceValue("Router", router, napi_enumerable),
+                  InstanceValue("Engine", engine, napi_enumerable),
+              });
+}
+
+}  // namespace mcp::binding
+
+using mcp::binding::McpNative;
+NODE_API_ADDON(McpNative)

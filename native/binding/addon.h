@@ -1,0 +1,32 @@
+// The addon instance (one per JS environment: the main thread and every worker_thread that loads the
+// addon). It holds that thread's simdjson Scanner, shared by the thread's engines, and the class
+// constructors. No statics: everything per instance, so workers never share state.
+#ifndef FASTERMCP_NATIVE_BINDING_ADDON_H_
+#define FASTERMCP_NATIVE_BINDING_ADDON_H_
+
+#include <napi.h>
+
+#include "core/scan.h"
+
+namespace mcp::binding {
+
+class McpNative : public Napi::Addon<McpNative> {
+ public:
+  McpNative(Napi::Env env, Napi::Object exports);
+
+  /// The thread's parser and scratch buffer, used by every Engine of this environment.
+  jsonrpc::Scanner scanner;
+
+ private:
+  Napi::FunctionReference router_constructor_;
+  Napi::FunctionReference engine_constructor_;
+};
+
+/// Defines the Router class (router_binding.cc).
+Napi::Function define_router(Napi::Env env);
+/// Defines the Engine class (engine_binding.cc).
+Napi::Function define_engine(Napi::Env env);
+
+}  // namespace mcp::binding
+
+#endif  // FASTERMCP_NATIVE_BINDING_ADDON_H_

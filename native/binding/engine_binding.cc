@@ -1,0 +1,171 @@
+// Engine: the JS face of mcp::jsonrpc::Engine (docs/jsonrpc-engine.md section 10). One crossing per chunk:
+// bytes in, records copied into the caller's Int32Array, the record count out. When the array is too
+// small only the records that fit are copied; the caller grows it and calls copyRecords().
+#include <napi.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+#include "binding/addon.h"
+#include "binding/convert.h"
+#include "binding/router_binding.h"
+#include "core/engine.h"
+#include "core/limits.h"
+#include "core/records.h"
+
+namespace mcp::binding {
+namespace {
+
+class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
+ public:
+  static constexpr napi_type_tag kTypeTag = {0x6661737465726d63ULL, 0x70456e67696e6531ULL};
+
+  // new Engine(router: Router, limits: { maxMessageBytes, maxDepth, maxBatch, allowBatch })
+  explicit EngineBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineBinding>(info) {
+    Napi::Env env = info.Env();
+    RouterBinding* router = RouterBinding::from(info[0]);
+    if (router == nullptr) {
+      throw_type_error(env, "router", "a Router", info[0]);
+      return;
+    }
+    jsonrpc::Limits limits;
+    if (!read_limits(info[1], &limits)) return;
+    info.This().As<Napi::Object>().TypeTag(&kTypeTag);
+    router_reference_ = Napi::Persistent(info[0].As<Napi::Object>());
+    engine_.emplace(&router->router(), &env.GetInstanceData<McpNative>()->scanner, limits);
+  }
+
+  // feed(chunk: Uint8Array, out: Int32Array): number
+  Napi::Value feed(const Napi::CallbackInfo& info) {
+    const uint8_t* data = nullptr;
+    std::size_t size = 0;
+    Napi::Int32Array out;
+    if (!ready(info) || !get_bytes(info[0], "chunk", &data, &size) || !get_int32_array(info[1], "out", &out)) {
+      return info.Env().Undefined();
+    }
+    if (!engine_->feed(data, size)) return too_long(info.Env(), "chunk");
+    return copy_to(info.Env(), out);
+  }
+
+  // end(out: Int32Array): number
+  Napi::Value end(const Napi::CallbackInfo& info) {
+    Napi::Int32Array out;
+    if (!ready(info) || !get_int32_array(info[0], "out", &out)) return info.Env().Undefined();
+    engine_->end();
+    return copy_to(info.Env(), out);
+  }
+
+  // scan(message: Uint8Array, out: Int32Array): number
+  Napi::Value scan(const Napi::CallbackInfo& info) {
+    const uint8_t* data = nullptr;
+    std::size_t size = 0;
+    Napi::Int32Array out;
+    if (!ready(info) || !get_bytes(info[0], "message", &data, &size) || !get_int32_array(info[1], "out", &out)) {
+      return info.Env().Undefined();
+    }
+    if (!engine_->scan(data, size)) return too_long(info.Env(), "message");
+    return copy_to(info.Env(), out);
+  }
+
+  // copyRecords(out: Int32Array): void
+  Napi::Value copy_records(const Napi::CallbackInfo& info) {
+    Napi::Int32Array out;
+    if (!ready(info) || !get_int32_array(info[0], "out", &out)) return info.Env().Undefined();
+    copy_to(info.Env(), out);
+    return info.Env().Undefined();
+  }
+
+  // carried(): Buffer (a copy of the line SRC_CARRY spans index)
+  Napi::Value carried(const Napi::CallbackInfo& info) {
+    if (!ready(info)) return info.Env().Undefined();
+    const std::string_view bytes = engine_->carried();
+    return Napi::Buffer<char>::Copy(info.Env(), bytes.data(), bytes.size());
+  }
+
+  // replies(): Buffer (a copy of the reply bytes BODY_IS_REPLY spans index)
+  Napi::Value replies(const Napi::CallbackInfo& info) {
+    if (!ready(info)) return info.Env().Undefined();
+    const std::string_view bytes = engine_->replies();
+    return Napi::Buffer<char>::Copy(info.Env(), bytes.data(), bytes.size());
+  }
+
+  // reset(): void
+  Napi::Value reset(const Napi::CallbackInfo& info) {
+    if (ready(info)) engine_->reset();
+    return info.Env().Undefined();
+  }
+
+ private:
+  static bool read_limit(const Napi::Object& limits, const char* name, int64_t low, int64_t high, const char* range,
+                         uint32_t* out) {
+    int64_t value = 0;
+    if (!get_integer(limits.Get(name), name, low, high, range, &value)) return false;
+    *out = static_cast<uint32_t>(value);
+    return true;
+  }
+
+  static bool read_limits(const Napi::Value& value, jsonrpc::Limits* limits) {
+    if (!value.IsObject() || value.IsArray() || value.IsFunction()) {
+      throw_type_error(value.Env(), "limits", "an object", value);
+      return false;
+    }
+    const auto object = value.As<Napi::Object>();
+    if (!read_limit(object, "maxMessageBytes", 1, jsonrpc::kMaxMessageBytesLimit, "an integer from 1 to 1073741824",
+                    &limits->max_message_bytes) ||
+        !read_limit(object, "maxDepth", 1, jsonrpc::kMaxDepthLimit, "an integer from 1 to 1024", &limits->max_depth) ||
+        !read_limit(object, "maxBatch", 1, jsonrpc::kMaxBatchLimit, "an integer from 1 to 100000",
+                    &limits->max_batch)) {
+      return false;
+    }
+    const Napi::Value allow_batch = object.Get("allowBatch");
+    if (!allow_batch.IsBoolean()) {
+      throw_type_error(value.Env(), "allowBatch", "a boolean", allow_batch);
+      return false;
+    }
+    limits->allow_batch = allow_batch.As<Napi::Boolean>().Value();
+    return true;
+  }
+
+  // An object whose construction threw has no engine; its methods throw too.
+  bool ready(const Napi::CallbackInfo& info) const {
+    if (engine_.has_value()) return true;
+    Napi::TypeError::New(info.Env(), "Expected a constructed Engine for this").ThrowAsJavaScriptException();
+    return false;
+  }
+
+  static Napi::Value too_long(Napi::Env env, const char* name) {
+    throw_range_error(env, name, "at most 2147483647 bytes");
+    return env.Undefined();
+  }
+
+  // Copies the records that fit into `out`; returns the record count.
+  Napi::Value copy_to(Napi::Env env, Napi::Int32Array& out) {
+    const std::size_t count = engine_->record_count();
+    const std::size_t fit = std::min(count, out.ElementLength() / jsonrpc::kRecordStride);
+    if (fit > 0) std::memcpy(out.Data(), engine_->records(), fit * jsonrpc::kRecordStride * sizeof(int32_t));
+    return Napi::Number::New(env, static_cast<double>(count));
+  }
+
+  Napi::ObjectReference router_reference_;  // keeps the Router (and its table) alive
+  std::optional<jsonrpc::Engine> engine_;
+};
+
+}  // namespace
+
+Napi::Function define_engine(Napi::Env env) {
+  return EngineBinding::DefineClass(env, "Engine",
+                                    {
+                                        EngineBinding::InstanceMethod<&EngineBinding::feed>("feed"),
+                                        EngineBinding::InstanceMethod<&EngineBinding::end>("end"),
+                                        EngineBinding::InstanceMethod<&EngineBinding::scan>("scan"),
+                                        EngineBinding::InstanceMethod<&EngineBinding::copy_records>("copyRecords"),
+                                        EngineBinding::InstanceMethod<&EngineBinding::carried>("carried"),
+                                        EngineBinding::InstanceMethod<&EngineBinding::replies>("replies"),
+                                        EngineBinding::InstanceMethod<&EngineBinding::reset>("reset"),
+                                    });
+}
+
+}  // namespace mcp::binding

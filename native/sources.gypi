@@ -1,0 +1,17 @@
+{
+  "variables": {
+    "core_sources": [
+      "native/core/engine.cc",
+      "native/core/errors.cc",
+      "native/core/framing.cc",
+      "native/core/response.cc",
+      "native/core/router.cc",
+      "native/core/scan.cc"
+    ],
+    "binding_sources": [
+      "native/binding/addon.cc",
+      "native/binding/engine_binding.cc",
+      "native/binding/router_binding.cc"
+    ]
+  }
+}
