@@ -24,7 +24,8 @@ const bin = join(root, 'node_modules', runtime, 'bin', 'node');
 if (!existsSync(bin)) {
   console.error(
     `run-under: ${bin} is missing. The devDependency "${runtime}" fetches its binary in a preinstall ` +
-      'script: run `npm ci` with install scripts enabled (package.json "allowScripts" approves "node").',
+      'script: run `npm ci` with install scripts enabled (package.json "allowScripts" approves "node"), or `npm rebuild node22 node24 node26`; ' +
+      'an `npm install --ignore-scripts` removes the binaries these packages fetch.',
   );
   process.exit(1);
 }

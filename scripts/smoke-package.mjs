@@ -12,7 +12,7 @@ import {
 const info = runtimeInfo();
 console.log('runtimeInfo():', JSON.stringify(info, null, 2));
 assert.equal(info.implementation, 'native', `expected native, load errors: ${info.loadErrors.join('; ')}`);
-assert.match(info.binaryPath, /node_modules\/fastermcp\/prebuilds\/linux-x64\/node\.napi\.node$/);
+assert.match(info.binaryPath, /node_modules\/fastermcp\/prebuilds\/linux-x64\/fastermcp\.glibc\.node$/);
 assert.deepEqual(info.loadErrors, []);
 assert.ok(existsSync('node_modules/fastermcp/dist/index.d.ts'), 'types are shipped');
 

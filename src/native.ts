@@ -4,8 +4,8 @@
 // <root>/src/native.ts in the checkout and <root>/dist/native.js in the package):
 //   1. build/Release/mcp_native.node        a from-source build (npm run build:native), so a fresh
 //                                           local build is never shadowed by an older prebuild
-//   2. prebuilds/<platform>-<arch>/*.node   prebuildify output shipped in the npm tarball
-//                                           (node.napi.<libc>.node before node.napi.node)
+//   2. prebuilds/<platform>-<arch>/*.node   prebuildify output shipped in the npm tarball, matched and
+//                                           ordered by node-gyp-build's tag rules (libc, napi, ...)
 // A candidate that fails to load, or loads but reports a different `version` than package.json or an
 // `abi` other than NATIVE_ABI, is a load error; the next candidate is tried. When none loads,
 // loadNative() returns null (the caller uses the pure-JS twin) after one process warning with code
@@ -87,42 +87,45 @@ const isOn = (name: string): boolean => {
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 };
 
-// Same test as node-gyp-build: musl prebuilds are for Alpine.
-const libc = (): 'glibc' | 'musl' =>
-  process.platform === 'linux' && existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
+interface Tags {
+  file: string;
+}
+interface Tuple {
+  name: string;
+}
+/** node-gyp-build's own prebuild matching (the functions it exposes for this), so the layout and the
+ * tag rules (runtime, napi/abi, libc, armv, uv) are exactly the ones prebuildify writes for. */
+interface NodeGypBuild {
+  parseTuple(name: string): Tuple | undefined;
+  matchTuple(platform: string, arch: string): (t: Tuple | undefined) => boolean;
+  compareTuples(a: Tuple, b: Tuple): number;
+  parseTags(file: string): Tags | undefined;
+  matchTags(runtime: string, abi: string | undefined): (t: Tags | undefined) => boolean;
+  compareTags(runtime: string): (a: Tags, b: Tags) => number;
+}
+
+function readdir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
 
 /** The files the loader tries, in order (existing or not). */
 export function nativeCandidates(root: string = packageRoot): string[] {
   const out = [join(root, 'build', 'Release', 'mcp_native.node')];
+  const ngb = requireNode('node-gyp-build/node-gyp-build.js') as NodeGypBuild;
   const prebuilds = join(root, 'prebuilds');
-  const tuple = `${process.platform}-${process.arch}`;
-  let dirs: string[] = [];
-  try {
-    dirs = readdirSync(prebuilds).filter((d) => {
-      const [platform, archs] = d.split('-');
-      return platform === process.platform && (archs ?? '').split('+').includes(process.arch);
-    });
-  } catch {
-    // no prebuilds/ at all
-  }
-  // Prefer the exact "<platform>-<arch>" folder over multi-arch ones ("linux-x64+arm64").
-  dirs.sort((a, b) => (a === tuple ? -1 : b === tuple ? 1 : a.length - b.length));
-  const myLibc = libc();
-  for (const d of dirs) {
-    let files: string[] = [];
-    try {
-      files = readdirSync(join(prebuilds, d));
-    } catch {
-      continue;
-    }
-    // prebuildify names: node.napi.node, node.napi.glibc.node, node.napi.musl.node (plus other tags).
-    const ranked = files
-      .filter((f) => f.endsWith('.node'))
-      .map((f) => ({ f, tags: f.split('.').slice(0, -1) }))
-      .filter(({ tags }) => tags.includes('napi') && (tags[0] === 'node' || tags[0] === 'napi'))
-      .filter(({ tags }) => !tags.some((t) => (t === 'glibc' || t === 'musl') && t !== myLibc))
-      .sort((a, b) => Number(b.tags.includes(myLibc)) - Number(a.tags.includes(myLibc)));
-    for (const { f } of ranked) out.push(join(prebuilds, d, f));
+  const tuples = readdir(prebuilds)
+    .map((d) => ngb.parseTuple(d))
+    .filter(ngb.matchTuple(process.platform, process.arch)) as Tuple[];
+  for (const tuple of tuples.sort(ngb.compareTuples)) {
+    const dir = join(prebuilds, tuple.name);
+    const files = readdir(dir)
+      .map((f) => ngb.parseTags(f))
+      .filter(ngb.matchTags('node', process.versions.modules)) as Tags[];
+    for (const tags of files.sort(ngb.compareTags('node'))) out.push(join(dir, tags.file));
   }
   return out;
 }
@@ -144,7 +147,13 @@ function errorMessage(err: unknown): string {
 
 function load(): LoadState {
   const errors: string[] = [];
-  const candidates = nativeCandidates();
+  let candidates: string[];
+  try {
+    candidates = nativeCandidates();
+  } catch (err) {
+    errors.push(`prebuilds/ not searched: ${errorMessage(err)}`);
+    candidates = [join(packageRoot, 'build', 'Release', 'mcp_native.node')];
+  }
   let tried = 0;
   for (const file of candidates) {
     if (!existsSync(file)) continue;
@@ -175,7 +184,8 @@ function unavailableMessage(errors: string[]): string {
     ...errors.map((e) => `  - ${e}`),
     'Possible solutions:',
     '  - Build it from source: `npm run build:native` (in an installed copy: `npm explore fastermcp -- npm run build:native`).',
-    `  - Check that prebuilds/ has a binary for ${process.platform}-${process.arch} (${libc()}).`,
+    `  - Check that prebuilds/${process.platform}-${process.arch}/ has a binary for this platform (${process.platform}-${process.arch}` +
+      `${process.platform === 'linux' ? (existsSync('/etc/alpine-release') ? ', musl' : ', glibc') : ''}).`,
     '  - Set FASTERMCP_FORCE_JS=1 to choose the pure-JS engine and silence this warning.',
   ].join('\n');
 }

@@ -2,7 +2,7 @@
 // in child processes, since the loader decides once per process. Package roots are laid out in temp
 // directories: no binary, a corrupt prebuild, a binary of another version, and the real one.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const dist = join(root, 'dist');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 const tuple = `${process.platform}-${process.arch}`;
-const builtBinary = [join(root, 'build', 'Release', 'mcp_native.node'), join(root, 'prebuilds', tuple, 'node.napi.node')].find(
+const builtBinary = [join(root, 'build', 'Release', 'mcp_native.node'), join(root, 'prebuilds', tuple, 'fastermcp.glibc.node')].find(
   (f) => existsSync(f),
 );
 const requireNative = process.env.FASTERMCP_REQUIRE_NATIVE === '1';
@@ -28,6 +28,7 @@ function fakeRoot(files: Record<string, Buffer | string> = {}, version = pkg.ver
   temps.push(dir);
   cpSync(dist, join(dir, 'dist'), { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fastermcp', version, type: 'module' }));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules')); // node-gyp-build
   for (const [rel, content] of Object.entries(files)) {
     mkdirSync(join(dir, rel, '..'), { recursive: true });
     writeFileSync(join(dir, rel), content);
@@ -92,18 +93,18 @@ describe('native loader (src/native.ts)', () => {
   });
 
   it('lists every load error: a corrupt prebuild', () => {
-    const dir = fakeRoot({ [`prebuilds/${tuple}/node.napi.node`]: 'not an ELF file' });
+    const dir = fakeRoot({ [`prebuilds/${tuple}/fastermcp.glibc.node`]: 'not an ELF file' });
     const r = probe(dir);
     expect(r.info?.implementation).toBe('js');
     expect(r.warnings).toBe(1);
     expect(r.info?.loadErrors).toHaveLength(1);
-    expect(r.info?.loadErrors[0]).toContain(join('prebuilds', tuple, 'node.napi.node'));
+    expect(r.info?.loadErrors[0]).toContain(join('prebuilds', tuple, 'fastermcp.glibc.node'));
   });
 
   it.skipIf(builtBinary === undefined)('refuses a binary built for another version, then tries the next one', () => {
     const binary = readFileSync(builtBinary!);
     const dir = fakeRoot(
-      { 'build/Release/mcp_native.node': binary, [`prebuilds/${tuple}/node.napi.node`]: 'corrupt' },
+      { 'build/Release/mcp_native.node': binary, [`prebuilds/${tuple}/fastermcp.glibc.node`]: 'corrupt' },
       '9.9.9-other',
     );
     const r = probe(dir);
@@ -111,15 +112,15 @@ describe('native loader (src/native.ts)', () => {
     expect(r.warnings).toBe(1);
     expect(r.info?.loadErrors).toHaveLength(2);
     expect(r.info?.loadErrors[0]).toMatch(/mcp_native\.node: refused: .*9\.9\.9-other \(stale binary\)/);
-    expect(r.info?.loadErrors[1]).toContain('node.napi.node');
+    expect(r.info?.loadErrors[1]).toContain('fastermcp.glibc.node');
   });
 
   it.skipIf(builtBinary === undefined)('loads a prebuild shipped in prebuilds/<platform>-<arch>/', () => {
-    const dir = fakeRoot({ [`prebuilds/${tuple}/node.napi.node`]: readFileSync(builtBinary!) });
+    const dir = fakeRoot({ [`prebuilds/${tuple}/fastermcp.glibc.node`]: readFileSync(builtBinary!) });
     const r = probe(dir);
     expect(r.status).toBe(0);
     expect(r.info?.implementation).toBe('native');
-    expect(r.info?.binaryPath).toBe(join(dir, 'prebuilds', tuple, 'node.napi.node'));
+    expect(r.info?.binaryPath).toBe(join(dir, 'prebuilds', tuple, 'fastermcp.glibc.node'));
     expect(r.info?.loadErrors).toEqual([]);
     expect(r.info?.opensslVersion).toMatch(/^OpenSSL \d+\.\d+\.\d+/);
     expect(r.warnings).toBe(0);
