@@ -1,5 +1,6 @@
 // `npm run bench`: run every bench/*.bench.ts with tsx, one process each, in name order.
-// The bench suites themselves (and bench/RESULTS.md) come later; with none present this says so.
+//   npm run bench -- jsonrpc            only files whose name contains "jsonrpc"
+//   npm run bench -- jsonrpc --update   arguments starting with "-" are passed to each bench file
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -7,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const dir = join(root, 'bench');
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const only = args.filter((a) => !a.startsWith('-'));
+const passThrough = args.filter((a) => a.startsWith('-'));
 const files = (existsSync(dir) ? readdirSync(dir) : [])
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
@@ -20,7 +23,7 @@ if (files.length === 0) {
 let failed = 0;
 for (const f of files) {
   console.log(`\n=== bench/${f} (node ${process.version}) ===`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, f)], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, f), ...passThrough], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
     console.error(`bench: bench/${f} exited with ${r.status ?? r.signal}`);
     failed++;
