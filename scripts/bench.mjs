@@ -17,7 +17,7 @@ const files = (existsSync(dir) ? readdirSync(dir) : [])
   .sort();
 
 if (files.length === 0) {
-  console.log('bench: no bench/*.bench.ts files yet; nothing to run');
+  console.log(`bench: no bench/*.bench.ts${only.length ? ` matching ${only.join(', ')}` : ''}; nothing to run`);
   process.exit(0);
 }
 let failed = 0;
