@@ -7,10 +7,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 namespace mcp::jsonrpc {
 
@@ -50,13 +49,30 @@ class Router {
   int32_t find_name(int32_t table, std::string_view name) const noexcept;
 
  private:
-  // Transparent hash and equality so that find() takes a std::string_view without building a string.
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
-  };
+  // Open addressing with linear probing over a power-of-two table (at most half full), the hash stored
+  // per slot, backward-shift deletion. A lookup hashes the view in place, compares stored hashes first and
+  // the bytes only on a hash match: no allocation, no division, usually one cache line.
   template <typename T>
-  using Map = std::unordered_map<std::string, T, Hash, std::equal_to<>>;
+  class Map {
+   public:
+    const T* find(std::string_view key) const noexcept;
+    void set(std::string_view key, T value);
+    bool erase(std::string_view key) noexcept;
+    void clear() noexcept;
+
+   private:
+    struct Slot {
+      std::string key;
+      uint64_t hash = 0;
+      T value{};
+      bool used = false;
+    };
+    std::size_t home(uint64_t hash) const noexcept { return static_cast<std::size_t>(hash) & (slots_.size() - 1); }
+    void grow();
+
+    std::vector<Slot> slots_;
+    std::size_t size_ = 0;
+  };
 
   Map<Route> methods_;
   std::array<Map<int32_t>, table::kCount> names_;

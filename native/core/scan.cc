@@ -3,7 +3,9 @@
 #include <simdjson.h>
 
 #include <array>
+#include <bit>
 #include <cstring>
+#include <new>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
@@ -13,9 +15,21 @@
 #include "core/response.h"
 #include "core/router.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define MCP_ALWAYS_INLINE inline __attribute__((always_inline))
+#define MCP_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define MCP_ALWAYS_INLINE __forceinline
+#define MCP_NOINLINE __declspec(noinline)
+#else
+#define MCP_ALWAYS_INLINE inline
+#define MCP_NOINLINE
+#endif
+
 namespace mcp::jsonrpc {
 
 static_assert(kScanPadding >= simdjson::SIMDJSON_PADDING, "kScanPadding must cover simdjson's padding");
+static_assert(kScanPadding >= 8, "has_backslash reads up to 7 bytes past a string");
 
 namespace {
 
@@ -34,8 +48,45 @@ std::string_view trim_token(std::string_view token) noexcept {
   return token;
 }
 
+// `text` equals the literal; the length is a constant, so the comparison is inlined (no memcmp call).
+template <std::size_t N>
+bool is(std::string_view text, const char (&literal)[N]) noexcept {
+  return text.size() == N - 1 && std::memcmp(text.data(), literal, N - 1) == 0;
+}
+
+bool same_bytes(const char* a, const char* b, std::size_t size) noexcept {
+  for (std::size_t i = 0; i < size; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// Whether `text` (a string's content or a member name inside the parsed buffer) contains a backslash,
+// eight bytes at a time. It may read up to 7 bytes past the end of `text`: text lies inside the message,
+// and the parsed buffer always has kScanPadding readable bytes after the message.
 bool has_backslash(std::string_view text) noexcept {
-  return !text.empty() && std::memchr(text.data(), '\\', text.size()) != nullptr;
+  constexpr uint64_t kLows = 0x7F7F7F7F7F7F7F7FULL;
+  constexpr uint64_t kBackslashes = 0x0101010101010101ULL * static_cast<uint8_t>('\\');
+  const char* p = text.data();
+  std::size_t left = text.size();
+  for (;; p += 8, left -= 8) {
+    if (left == 0) return false;
+    uint64_t word;
+    std::memcpy(&word, p, sizeof(word));
+    word ^= kBackslashes;  // a backslash byte becomes 0
+    // Exactly the zero bytes get their high bit set (no carries between bytes).
+    uint64_t zeros = ~(((word & kLows) + kLows) | word | kLows);
+    if (left < 8) {
+      // Keep the first `left` bytes in memory order.
+      if constexpr (std::endian::native == std::endian::little) {
+        zeros &= (uint64_t{1} << (8 * left)) - 1;
+      } else {
+        zeros &= ~((uint64_t{1} << (8 * (8 - left))) - 1);
+      }
+      return zeros != 0;
+    }
+    if (zeros != 0) return true;
+  }
 }
 
 // RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?  `integer`: no fraction, no exponent.
@@ -74,14 +125,14 @@ bool is_json_number(std::string_view token, bool* integer) noexcept {
 
 // Byte offsets from the start of the message.
 struct Span {
-  uint32_t start = 0;
-  uint32_t end = 0;
+  uint32_t start;
+  uint32_t end;
 };
 
 struct StringValue {
   Span raw;               // content between the quotes, escapes as written
   std::string_view text;  // unescaped (points into the message or the parser's string buffer)
-  bool escaped = false;
+  bool escaped;
 };
 
 enum class IdType : uint8_t { kNull, kString, kNumber, kOther };
@@ -90,12 +141,15 @@ enum class IdType : uint8_t { kNull, kString, kNumber, kOther };
 struct RoutedField {
   uint8_t count = 0;  // occurrences, saturating at 2
   bool is_string = false;
-  StringValue value;
+  StringValue value;  // read only when count == 1 and is_string
 };
 
 // What classification (section 5) and routing (section 6) need from one message object. Counts saturate
-// at 2: a repeated member is a duplicate_key anyway.
+// at 2: a repeated member is a duplicate_key anyway. Only the counts and flags are initialised (the
+// constructor runs once per message on the hot path); a span or text is read only when its count is not 0.
 struct Capture {
+  Capture() noexcept {}  // user-provided: value-initialisation does not zero the whole struct
+
   Span span;
   bool not_object = false;
   bool duplicate = false;
@@ -103,19 +157,19 @@ struct Capture {
   bool version_ok = false;
   uint8_t id = 0;
   IdType id_type = IdType::kOther;
-  Span id_span;
   uint8_t method = 0;
   bool method_is_string = false;
-  StringValue method_value;
   uint8_t params = 0;
   bool params_ok = false;
-  Span params_span;
   uint8_t result = 0;
-  Span result_span;
   uint8_t error = 0;
   bool error_ok = false;
-  Span error_span;
   std::array<RoutedField, 2> routed;  // params members "name" (tools, prompts) and "uri" (resources)
+  Span id_span;
+  StringValue method_value;
+  Span params_span;
+  Span result_span;
+  Span error_span;
 };
 
 constexpr std::size_t kRoutedName = 0;
@@ -126,15 +180,15 @@ enum class Member : uint8_t { kOther, kJsonrpc, kId, kMethod, kParams, kResult, 
 Member member_of(std::string_view key) noexcept {
   switch (key.size()) {
     case 2:
-      return key == "id" ? Member::kId : Member::kOther;
+      return is(key, "id") ? Member::kId : Member::kOther;
     case 5:
-      return key == "error" ? Member::kError : Member::kOther;
+      return is(key, "error") ? Member::kError : Member::kOther;
     case 6:
-      if (key == "method") return Member::kMethod;
-      if (key == "params") return Member::kParams;
-      return key == "result" ? Member::kResult : Member::kOther;
+      if (is(key, "method")) return Member::kMethod;
+      if (is(key, "params")) return Member::kParams;
+      return is(key, "result") ? Member::kResult : Member::kOther;
     case 7:
-      return key == "jsonrpc" ? Member::kJsonrpc : Member::kOther;
+      return is(key, "jsonrpc") ? Member::kJsonrpc : Member::kOther;
     default:
       return Member::kOther;
   }
@@ -153,7 +207,9 @@ struct Outcome {
   bool need_wrapper = false;  // simdjson's root check refused the message: walk it again wrapped in [ ]
 };
 
-// One walk in document order over every value of a message. The first problem met decides the reason:
+// One walk in document order over every value of a message. Loops take each field / element by
+// reference out of its simdjson_result (after checking the error) instead of copying it out with get():
+// the copy is a store-to-load forwarding stall that cost a third of the walk on a typical message. The first problem met decides the reason:
 // invalid_json, or too_deep when a container opens deeper than maxDepth (never recursing further).
 class Walker {
  public:
@@ -248,7 +304,7 @@ class Walker {
 
   bool root_object(od::object& object, Outcome* out) {
     out->root = Root::kObject;
-    *single_ = Capture{};
+    new (single_) Capture();
     single_->span = {0, size_};
     return message_object(object, 1, single_);
   }
@@ -258,8 +314,8 @@ class Walker {
     elements_->clear();
     uint32_t count = 0;
     for (auto result : array) {
-      od::value element;
-      if (std::move(result).get(element) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+      od::value& element = result.value_unsafe();
       ++count;
       od::json_type type;
       if (element.type().get(type) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
@@ -276,9 +332,9 @@ class Walker {
       }
       if (2 > limits_.max_depth) return fail(Reason::kTooDeep);
       capture->span.start = pos(element.raw_json_token().data());
-      od::object object;
-      if (element.get_object().get(object) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      if (!message_object(object, 2, capture)) return false;
+      auto object = element.get_object();
+      if (object.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+      if (!message_object(object.value_unsafe(), 2, capture)) return false;
       capture->span.end = container_end();
     }
     out->count = count;
@@ -291,10 +347,10 @@ class Walker {
     keys_in_set_ = false;
     const uint32_t inner = depth + 1;
     for (auto result : object) {
-      od::field field;
-      if (std::move(result).get(field) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      std::string_view key;
-      if (!key_text(field, &key)) return false;
+      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+      od::field& field = result.value_unsafe();
+      const std::string_view key = key_text(field);
+      if (key.data() == nullptr) return false;
       if (!capture->duplicate && !remember_key(key)) capture->duplicate = true;
       od::value& value = field.value();
       od::json_type type;
@@ -309,7 +365,7 @@ class Walker {
           }
           StringValue version;
           if (!string(value, trim_token(value.raw_json_token()), &version)) return false;
-          capture->version_ok = version.text == "2.0";
+          capture->version_ok = is(version.text, "2.0");
           break;
         }
         case Member::kId: {
@@ -346,9 +402,9 @@ class Walker {
           }
           if (inner > limits_.max_depth) return fail(Reason::kTooDeep);
           capture->params_span.start = pos(value.raw_json_token().data());
-          od::object params;
-          if (value.get_object().get(params) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-          if (!params_object(params, inner, capture)) return false;
+          auto params = value.get_object();
+          if (params.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+          if (!params_object(params.value_unsafe(), inner, capture)) return false;
           capture->params_span.end = container_end();
           break;
         }
@@ -365,9 +421,9 @@ class Walker {
           }
           if (inner > limits_.max_depth) return fail(Reason::kTooDeep);
           capture->error_span.start = pos(value.raw_json_token().data());
-          od::object error;
-          if (value.get_object().get(error) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-          if (!error_object(error, inner, &capture->error_ok)) return false;
+          auto error = value.get_object();
+          if (error.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+          if (!error_object(error.value_unsafe(), inner, &capture->error_ok)) return false;
           capture->error_span.end = container_end();
           break;
         }
@@ -381,16 +437,19 @@ class Walker {
 
   // The top level of params: the routed fields ("name", "uri") are captured, everything is walked.
   bool params_object(od::object& object, uint32_t depth, Capture* capture) {
-    capture->routed = {};
+    for (RoutedField& field : capture->routed) {
+      field.count = 0;
+      field.is_string = false;
+    }
     for (auto result : object) {
-      od::field field;
-      if (std::move(result).get(field) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      std::string_view key;
-      if (!key_text(field, &key)) return false;
+      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+      od::field& field = result.value_unsafe();
+      const std::string_view key = key_text(field);
+      if (key.data() == nullptr) return false;
       od::value& value = field.value();
       od::json_type type;
       if (value.type().get(type) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      const std::size_t routed = key == "name" ? kRoutedName : key == "uri" ? kRoutedUri : capture->routed.size();
+      const std::size_t routed = is(key, "name") ? kRoutedName : is(key, "uri") ? kRoutedUri : capture->routed.size();
       if (routed < capture->routed.size()) {
         RoutedField& target = capture->routed[routed];
         bump(&target.count);
@@ -412,14 +471,14 @@ class Walker {
     bool code_ok = false;
     bool message_ok = false;
     for (auto result : object) {
-      od::field field;
-      if (std::move(result).get(field) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      std::string_view key;
-      if (!key_text(field, &key)) return false;
+      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+      od::field& field = result.value_unsafe();
+      const std::string_view key = key_text(field);
+      if (key.data() == nullptr) return false;
       od::value& value = field.value();
       od::json_type type;
       if (value.type().get(type) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      if (key == "code") {
+      if (is(key, "code")) {
         bump(&codes);
         bool integer = false;
         if (type == od::json_type::number) {
@@ -428,7 +487,7 @@ class Walker {
           continue;
         }
         code_ok = false;
-      } else if (key == "message") {
+      } else if (is(key, "message")) {
         bump(&messages);
         message_ok = type == od::json_type::string;
       }
@@ -440,10 +499,10 @@ class Walker {
 
   bool plain_object(od::object& object, uint32_t depth) {
     for (auto result : object) {
-      od::field field;
-      if (std::move(result).get(field) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      std::string_view key;
-      if (!key_text(field, &key)) return false;
+      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+      od::field& field = result.value_unsafe();
+      const std::string_view key = key_text(field);
+      if (key.data() == nullptr) return false;
       if (!value(field.value(), depth + 1)) return false;
     }
     return true;
@@ -451,37 +510,36 @@ class Walker {
 
   bool plain_array(od::array& array, uint32_t depth) {
     for (auto result : array) {
-      od::value element;
-      if (std::move(result).get(element) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+      od::value& element = result.value_unsafe();
       if (!value(element, depth + 1)) return false;
     }
     return true;
   }
 
   // `depth` is the depth `value` has when it is a container.
-  bool value(od::value& value, uint32_t depth) {
+  MCP_ALWAYS_INLINE bool value(od::value& value, uint32_t depth) {
     od::json_type type;
     if (value.type().get(type) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
     return typed_value(value, type, depth);
   }
 
-  bool typed_value(od::value& value, od::json_type type, uint32_t depth) {
-    switch (type) {
-      case od::json_type::object: {
-        if (depth > limits_.max_depth) return fail(Reason::kTooDeep);
-        od::object object;
-        if (value.get_object().get(object) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-        return plain_object(object, depth);
-      }
-      case od::json_type::array: {
-        if (depth > limits_.max_depth) return fail(Reason::kTooDeep);
-        od::array array;
-        if (value.get_array().get(array) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-        return plain_array(array, depth);
-      }
-      default:
-        return scalar(value, type, trim_token(value.raw_json_token()), nullptr, nullptr);
+  // Scalars are checked inline; only containers cost a (recursive) call.
+  MCP_ALWAYS_INLINE bool typed_value(od::value& value, od::json_type type, uint32_t depth) {
+    if (type == od::json_type::object || type == od::json_type::array) return container(value, type, depth);
+    return scalar(value, type, trim_token(value.raw_json_token()), nullptr, nullptr);
+  }
+
+  MCP_NOINLINE bool container(od::value& value, od::json_type type, uint32_t depth) {
+    if (depth > limits_.max_depth) return fail(Reason::kTooDeep);
+    if (type == od::json_type::object) {
+      auto object = value.get_object();
+      if (object.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+      return plain_object(object.value_unsafe(), depth);
     }
+    auto array = value.get_array();
+    if (array.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
+    return plain_array(array.value_unsafe(), depth);
   }
 
   // Walks any value and records its span (containers end where the walk left them).
@@ -510,9 +568,9 @@ class Walker {
         return true;
       }
       case od::json_type::boolean:
-        return token == "true" || token == "false" || fail(Reason::kInvalidJson);
+        return is(token, "true") || is(token, "false") || fail(Reason::kInvalidJson);
       case od::json_type::null:
-        return token == "null" || fail(Reason::kInvalidJson);
+        return is(token, "null") || fail(Reason::kInvalidJson);
       default:
         return fail(Reason::kInvalidJson);
     }
@@ -541,28 +599,35 @@ class Walker {
     return true;
   }
 
-  bool key_text(od::field& field, std::string_view* key) {
+  // The unescaped member name; a null data() after an invalid escape (the reason is set). Returned by value
+  // so that it stays in registers.
+  std::string_view key_text(od::field& field) {
     const std::string_view raw = field.escaped_key();
-    if (!has_backslash(raw)) {
-      *key = raw;
-      return true;
+    if (!has_backslash(raw)) return raw;
+    std::string_view key;
+    if (field.unescaped_key(false).get(key) != simdjson::SUCCESS) {
+      fail(Reason::kInvalidJson);
+      return {};
     }
-    if (field.unescaped_key(false).get(*key) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-    return true;
+    return key;
   }
 
   // False when `key` was already seen at this top level.
   bool remember_key(std::string_view key) {
     if (!keys_in_set_) {
       for (std::size_t i = 0; i < key_count_; ++i) {
-        if (keys_[i] == key) return false;
+        if (key_sizes_[i] == key.size() && same_bytes(key_data_[i], key.data(), key.size())) return false;
       }
-      if (key_count_ < keys_.size()) {
-        keys_[key_count_++] = key;
+      if (key_count_ < kSmallKeys) {
+        // Pointer and size kept apart: GCC copies a string_view with one 16-byte load right after two 8-byte
+        // stores, a store-forwarding stall on every member.
+        key_data_[key_count_] = key.data();
+        key_sizes_[key_count_] = key.size();
+        ++key_count_;
         return true;
       }
       key_set_->clear();
-      key_set_->insert(keys_.begin(), keys_.end());
+      for (std::size_t i = 0; i < key_count_; ++i) key_set_->emplace(key_data_[i], key_sizes_[i]);
       keys_in_set_ = true;
     }
     return key_set_->insert(key).second;
@@ -576,7 +641,8 @@ class Walker {
   std::vector<Capture>* elements_;
   std::unordered_set<std::string_view>* key_set_;
   Reason reason_ = Reason::kOk;
-  std::array<std::string_view, kSmallKeys> keys_;
+  std::array<const char*, kSmallKeys> key_data_;  // written before they are read (no zeroing per message)
+  std::array<std::size_t, kSmallKeys> key_sizes_;
   std::size_t key_count_ = 0;
   bool keys_in_set_ = false;
 };

@@ -1,6 +1,7 @@
 // router.h: methods, name tables, replacement, deletion, clear, and lookups by string_view.
 #include "core/router.h"
 
+#include <map>
 #include <string>
 
 #include "check.h"
@@ -112,6 +113,42 @@ bool test_many_entries() {
   return true;
 }
 
+// Random set / delete / clear against a std::map model (exercises probing and backward-shift deletion).
+bool test_random_operations_match_a_model() {
+  Router router;
+  std::map<std::string, int32_t> model;
+  uint32_t state = 12345;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    return state;
+  };
+  for (int step = 0; step < 50000; ++step) {
+    const uint32_t r = next();
+    const std::string key = "k" + std::to_string(r % 300);
+    const uint32_t op = (r >> 16) % 100;
+    if (op < 50) {
+      const auto slot = static_cast<int32_t>(r >> 20);
+      ASSERT_TRUE(router.set_name(table::kTools, key, slot));
+      model[key] = slot;
+    } else if (op < 99) {
+      ASSERT_EQ(router.delete_name(table::kTools, key), model.erase(key) == 1);
+    } else if (step % 7 == 0) {
+      router.clear();
+      model.clear();
+    }
+    if (step % 97 == 0) {
+      for (int k = 0; k < 300; ++k) {
+        const std::string probe = "k" + std::to_string(k);
+        const auto found = model.find(probe);
+        ASSERT_EQ(router.find_name(table::kTools, probe), found == model.end() ? -1 : found->second);
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int main() {
@@ -123,5 +160,6 @@ int main() {
   RUN(test_clear);
   RUN(test_name_fields);
   RUN(test_many_entries);
+  RUN(test_random_operations_match_a_model);
   return failures == 0 ? 0 : 1;
 }
