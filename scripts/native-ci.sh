@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Native CI for the C++ core (run from anywhere; installs nothing):
+#   1. build-asan/: the developer build (tests, replayed fuzz target, benchmark) under AddressSanitizer and
+#      UndefinedBehaviorSanitizer, then ctest;
+#   2. build-fuzz/: when clang++-14 is present, fuzz_jsonrpc with libFuzzer (+ ASan/UBSan), run for
+#      FUZZ_SECONDS (default 60) with test/fuzz/jsonrpc.dict and a seed corpus made from test/vectors.
+# Usage: scripts/native-ci.sh [all|asan|fuzz]   (default all). Exits non-zero on any failure.
+# Environment: FUZZ_SECONDS, JOBS (default: number of CPUs), CLANGXX (default clang++-14).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+mode=${1:-all}
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+fuzz_seconds=${FUZZ_SECONDS:-60}
+clangxx=${CLANGXX:-clang++-14}
+
+# Sanitizer reports must fail the run; no leak checking of the test processes' intentional statics.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+run_asan() {
+  echo "== native-ci: ASan/UBSan build (build-asan/)"
+  cmake -S . -B build-asan -DFASTERMCP_DEVELOPER=ON -DFASTERMCP_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake --build build-asan -j "$jobs"
+  echo "== native-ci: ctest under ASan/UBSan"
+  ctest --test-dir build-asan --output-on-failure
+}
+
+# Seed corpus: every vector input (framing chunks joined, scan inputs, JSONTestSuite files), each behind
+# the fuzz target's 4 control bytes in a few limit settings (see test/fuzz/fuzz_jsonrpc.cc).
+make_corpus() {
+  local corpus=$1
+  mkdir -p "$corpus"
+  node - "$root/test/vectors" "$corpus" <<'EOF'
+const fs = require('fs');
+const path = require('path');
+const crypto = require('crypto');
+const [vectors, corpus] = process.argv.slice(2);
+// byte 0: limits (0x80 default sizes, low bits small limits); byte 1: batch options; bytes 2-3: chunk seed
+const prefixes = [[0xc0, 0x07, 0x00, 0x01], [0x05, 0x01, 0x12, 0x34], [0x3f, 0x0a, 0xbe, 0xef]];
+let count = 0;
+const write = (bytes) => {
+  for (const prefix of prefixes) {
+    const data = Buffer.concat([Buffer.from(prefix), bytes]);
+    const name = crypto.createHash('sha1').update(data).digest('hex');
+    fs.writeFileSync(path.join(corpus, name), data);
+    count++;
+  }
+};
+for (const dir of ['framing', 'scan']) {
+  for (const file of fs.readdirSync(path.join(vectors, dir)).filter((f) => f.endsWith('.json'))) {
+    const vector = JSON.parse(fs.readFileSync(path.join(vectors, dir, file), 'utf8'));
+    let bytes;
+    if (vector.chunks) bytes = Buffer.concat(vector.chunks.map((c) => Buffer.from(c, 'utf8')));
+    else if (vector.chunksBase64) bytes = Buffer.concat(vector.chunksBase64.map((c) => Buffer.from(c, 'base64')));
+    else if (vector.input !== undefined) bytes = Buffer.from(vector.input, 'utf8');
+    else if (vector.inputBase64 !== undefined) bytes = Buffer.from(vector.inputBase64, 'base64');
+    if (bytes) write(bytes);
+  }
+}
+const suite = path.join(vectors, 'jsontestsuite');
+for (const file of fs.readdirSync(suite).filter((f) => /^[yni]_/.test(f))) {
+  write(fs.readFileSync(path.join(suite, file)));
+}
+console.log(`seed corpus: ${count} inputs in ${corpus}`);
+EOF
+}
+
+run_fuzz() {
+  if ! command -v "$clangxx" >/dev/null 2>&1; then
+    echo "== native-ci: $clangxx not found, skipping the libFuzzer run (the replayed fuzz target ran under ctest)"
+    return 0
+  fi
+  echo "== native-ci: libFuzzer build (build-fuzz/)"
+  cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER="$clangxx" -DFASTERMCP_DEVELOPER=ON -DFASTERMCP_LIBFUZZER=ON \
+    -DFASTERMCP_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake --build build-fuzz -j "$jobs" --target fuzz_jsonrpc
+  local corpus=build-fuzz/corpus
+  local seeds=build-fuzz/seeds
+  rm -rf "$seeds"
+  make_corpus "$seeds"
+  mkdir -p "$corpus" build-fuzz/artifacts
+  echo "== native-ci: fuzzing fuzz_jsonrpc for ${fuzz_seconds}s"
+  # New inputs go to build-fuzz/corpus (kept between runs); crashes to build-fuzz/artifacts/.
+  ./build-fuzz/fuzz_jsonrpc "$corpus" "$seeds" \
+    -dict=test/fuzz/jsonrpc.dict -max_total_time="$fuzz_seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1
+}
+
+case "$mode" in
+  all)
+    run_asan
+    run_fuzz
+    ;;
+  asan) run_asan ;;
+  fuzz) run_fuzz ;;
+  *)
+    echo "usage: $0 [all|asan|fuzz]" >&2
+    exit 2
+    ;;
+esac
+echo "== native-ci: passed"
