@@ -46,7 +46,8 @@ std::string kilobyte_message() {
   std::string arguments = "{\"query\":\"";
   while (arguments.size() < 900) arguments += "lorem ipsum dolor sit amet, ";
   arguments += "\",\"tags\":[\"a\",\"b\",\"c\"],\"limit\":25,\"nested\":{\"deep\":{\"deeper\":[1,2,3,4.5e6,-0.25]}}}";
-  return "{\"jsonrpc\":\"2.0\",\"id\":\"req-1\",\"method\":\"tools/call\",\"params\":{\"name\":\"tool_7\",\"arguments\":" +
+  return "{\"jsonrpc\":\"2.0\",\"id\":\"req-1\",\"method\":\"tools/"
+         "call\",\"params\":{\"name\":\"tool_7\",\"arguments\":" +
          arguments + "}}";
 }
 
@@ -64,10 +65,10 @@ std::string large_message() {
 
 struct Case {
   const char* name;
-  std::string input;   // the chunk or message given to each call
+  std::string input;  // the chunk or message given to each call
   std::size_t messages;
   std::size_t message_bytes;
-  bool framed;         // feed(); else scan()
+  bool framed;  // feed(); else scan()
   int32_t kind;
 };
 

@@ -42,19 +42,19 @@ McpNative::McpNative(Napi::Env env, Napi::Object exports) {
   const Napi::Function engine = define_engine(env);
   router_constructor_ = Napi::Persistent(router);
   engine_constructor_ = Napi::Persistent(engine);
-  DefineAddon(exports,
-              {
-                  InstanceValue("version", Napi::String::New(env, FASTERMCP_VERSION), napi_enumerable),
-                  InstanceValue("abi", Napi::Number::New(env, kAbi), napi_enumerable),
-                  InstanceValue("simdjsonImplementation",
-                                Napi::String::New(env, jsonrpc::Scanner::implementation_name()), napi_enumerable),
-                  InstanceValue("opensslVersion", Napi::String::New(env, OpenSSL_version(OPENSSL_VERSION)),
-                                napi_enumerable),
-                  InstanceValue("reasons", reason_table(env, reason_name_of), napi_enumerable),
-                  InstanceValue("reasonMessages", reason_table(env, reason_template_of), napi_enumerable),
-                  InstanceValue("Router", router, napi_enumerable),
-                  InstanceValue("Engine", engine, napi_enumerable),
-              });
+  DefineAddon(
+      exports,
+      {
+          InstanceValue("version", Napi::String::New(env, FASTERMCP_VERSION), napi_enumerable),
+          InstanceValue("abi", Napi::Number::New(env, kAbi), napi_enumerable),
+          InstanceValue("simdjsonImplementation", Napi::String::New(env, jsonrpc::Scanner::implementation_name()),
+                        napi_enumerable),
+          InstanceValue("opensslVersion", Napi::String::New(env, OpenSSL_version(OPENSSL_VERSION)), napi_enumerable),
+          InstanceValue("reasons", reason_table(env, reason_name_of), napi_enumerable),
+          InstanceValue("reasonMessages", reason_table(env, reason_template_of), napi_enumerable),
+          InstanceValue("Router", router, napi_enumerable),
+          InstanceValue("Engine", engine, napi_enumerable),
+      });
 }
 
 }  // namespace mcp::binding

@@ -20,12 +20,12 @@ namespace mcp::jsonrpc {
 
 /// One framing event: a complete line, or a line that exceeded maxMessageBytes.
 struct Line {
-  bool too_large = false;           ///< the line exceeded maxMessageBytes; the fields below are unused
-  bool from_carry = false;          ///< data points into carried(), else into the chunk given to begin()
-  const uint8_t* data = nullptr;    ///< the line without its LF, trailing CR and stream BOM
+  bool too_large = false;         ///< the line exceeded maxMessageBytes; the fields below are unused
+  bool from_carry = false;        ///< data points into carried(), else into the chunk given to begin()
+  const uint8_t* data = nullptr;  ///< the line without its LF, trailing CR and stream BOM
   std::size_t size = 0;
-  std::size_t offset = 0;           ///< data's offset inside its source (the chunk or carried())
-  std::size_t readable_after = 0;   ///< bytes after data + size that belong to the same buffer
+  std::size_t offset = 0;          ///< data's offset inside its source (the chunk or carried())
+  std::size_t readable_after = 0;  ///< bytes after data + size that belong to the same buffer
 };
 
 class Framer {
@@ -49,9 +49,7 @@ class Framer {
   void reset();
 
   /// The line that completed from the carry buffer in the last call, or "".
-  std::string_view carried() const noexcept {
-    return std::string_view(completed_.data(), completed_size_);
-  }
+  std::string_view carried() const noexcept { return std::string_view(completed_.data(), completed_size_); }
 
  private:
   void release_completed();
@@ -63,11 +61,11 @@ class Framer {
   const uint8_t* chunk_ = nullptr;
   std::size_t size_ = 0;
   std::size_t pos_ = 0;
-  std::string pending_;             // bytes of the unterminated line, from earlier chunks
-  std::string completed_;           // the line completed from the carry buffer, then kCarryPadding zeros
+  std::string pending_;    // bytes of the unterminated line, from earlier chunks
+  std::string completed_;  // the line completed from the carry buffer, then kCarryPadding zeros
   std::size_t completed_size_ = 0;
-  bool discarding_ = false;         // a too-large line is being skipped up to its LF
-  bool first_line_ = true;          // the current line is the first of the stream (BOM rule)
+  bool discarding_ = false;  // a too-large line is being skipped up to its LF
+  bool first_line_ = true;   // the current line is the first of the stream (BOM rule)
 };
 
 }  // namespace mcp::jsonrpc

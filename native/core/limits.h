@@ -20,9 +20,8 @@ inline constexpr uint32_t kMaxBatchLimit = 100000;
 
 /// Whether every limit lies in its range.
 constexpr bool limits_in_range(const Limits& limits) noexcept {
-  return limits.max_message_bytes >= 1 && limits.max_message_bytes <= kMaxMessageBytesLimit &&
-         limits.max_depth >= 1 && limits.max_depth <= kMaxDepthLimit && limits.max_batch >= 1 &&
-         limits.max_batch <= kMaxBatchLimit;
+  return limits.max_message_bytes >= 1 && limits.max_message_bytes <= kMaxMessageBytesLimit && limits.max_depth >= 1 &&
+         limits.max_depth <= kMaxDepthLimit && limits.max_batch >= 1 && limits.max_batch <= kMaxBatchLimit;
 }
 
 }  // namespace mcp::jsonrpc

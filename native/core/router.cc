@@ -104,9 +104,7 @@ bool Router::set_method(std::string_view method, int32_t slot, int32_t index) {
   return true;
 }
 
-bool Router::delete_method(std::string_view method) {
-  return methods_.erase(method);
-}
+bool Router::delete_method(std::string_view method) { return methods_.erase(method); }
 
 bool Router::set_name(int32_t index, std::string_view name, int32_t slot) {
   if (slot < 0 || !valid_table(index)) return false;

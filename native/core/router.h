@@ -5,9 +5,9 @@
 #define FASTERMCP_NATIVE_CORE_ROUTER_H_
 
 #include <array>
-#include <cstring>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,10 +16,10 @@ namespace mcp::jsonrpc {
 
 /// Name tables and the params field each one routes by.
 namespace table {
-inline constexpr int32_t kNone = -1;       ///< the method has no name table
-inline constexpr int32_t kTools = 0;       ///< params field "name"
-inline constexpr int32_t kResources = 1;   ///< params field "uri"
-inline constexpr int32_t kPrompts = 2;     ///< params field "name"
+inline constexpr int32_t kNone = -1;      ///< the method has no name table
+inline constexpr int32_t kTools = 0;      ///< params field "name"
+inline constexpr int32_t kResources = 1;  ///< params field "uri"
+inline constexpr int32_t kPrompts = 2;    ///< params field "name"
 inline constexpr int32_t kCount = 3;
 }  // namespace table
 

@@ -35,11 +35,11 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-constexpr std::size_t kInitialCapacity = 16 * 1024;  // parser capacity allocated up front
-constexpr std::size_t kRetainBytes = 1 << 20;        // larger parser / scratch buffers are released after use
-constexpr std::size_t kRetainElements = 4096;        // larger batch capture vectors are released after use
+constexpr std::size_t kInitialCapacity = 16 * 1024;          // parser capacity allocated up front
+constexpr std::size_t kRetainBytes = 1 << 20;                // larger parser / scratch buffers are released after use
+constexpr std::size_t kRetainElements = 4096;                // larger batch capture vectors are released after use
 constexpr std::size_t kParserMaxDepth = kMaxDepthLimit + 8;  // our walk stops at maxDepth; +1 for the wrapper
-constexpr std::size_t kSmallKeys = 16;               // member names compared linearly before using the set
+constexpr std::size_t kSmallKeys = 16;                       // member names compared linearly before using the set
 
 constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
@@ -209,8 +209,9 @@ struct Outcome {
 
 // One walk in document order over every value of a message. Loops take each field / element by
 // reference out of its simdjson_result (after checking the error) instead of copying it out with get():
-// the copy is a store-to-load forwarding stall that cost a third of the walk on a typical message. The first problem met decides the reason:
-// invalid_json, or too_deep when a container opens deeper than maxDepth (never recursing further).
+// the copy is a store-to-load forwarding stall that cost a third of the walk on a typical message. The first problem
+// met decides the reason: invalid_json, or too_deep when a container opens deeper than maxDepth (never recursing
+// further).
 class Walker {
  public:
   Walker(od::document* doc, const char* message, uint32_t size, const Limits& limits, Capture* single,
@@ -792,8 +793,8 @@ class Emitter {
       return invalid(Reason::kBadId, capture.span, true, &capture, extra_flags);
     }
     if (!has_result && !capture.error_ok) return invalid(Reason::kBadError, capture.span, true, &capture, extra_flags);
-    int32_t* record = add(has_result ? kind::kResponse : kind::kErrorResponse,
-                          flags_ | extra_flags | id_flags(capture.id_type));
+    int32_t* record =
+        add(has_result ? kind::kResponse : kind::kErrorResponse, flags_ | extra_flags | id_flags(capture.id_type));
     set_span(record, field::kStart, capture.span);
     set_span(record, field::kIdStart, capture.id_span);
     set_span(record, field::kBodyStart, has_result ? capture.result_span : capture.error_span);
@@ -879,8 +880,8 @@ Scanner::~Scanner() = default;
 
 std::string Scanner::implementation_name() { return simdjson::get_active_implementation()->name(); }
 
-void Scanner::scan(const Message& message, const Router& router, const Limits& limits,
-                   std::vector<int32_t>* records, std::string* replies) {
+void Scanner::scan(const Message& message, const Router& router, const Limits& limits, std::vector<int32_t>* records,
+                   std::string* replies) {
   const char* data = reinterpret_cast<const char*>(message.data);
   std::size_t lead = 0;
   std::size_t end = message.size;

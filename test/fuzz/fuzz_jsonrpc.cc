@@ -39,9 +39,9 @@ namespace f = jr::field;
   std::abort();
 }
 
-#define REQUIRE(condition)                  \
-  do {                                      \
-    if (!(condition)) fail(#condition);     \
+#define REQUIRE(condition)              \
+  do {                                  \
+    if (!(condition)) fail(#condition); \
   } while (0)
 
 jr::Scanner& scanner() {

@@ -36,37 +36,36 @@ std::string show(T value) {
 
 }  // namespace check
 
-#define ASSERT_TRUE(condition)                                                                  \
-  do {                                                                                          \
-    if (!(condition)) {                                                                         \
+#define ASSERT_TRUE(condition)                                                                 \
+  do {                                                                                         \
+    if (!(condition)) {                                                                        \
       std::fprintf(stderr, "%s:%d: ASSERT_TRUE(%s) failed\n", __FILE__, __LINE__, #condition); \
-      return false;                                                                             \
-    }                                                                                           \
+      return false;                                                                            \
+    }                                                                                          \
   } while (0)
 
 #define ASSERT_FALSE(condition) ASSERT_TRUE(!(condition))
 
-#define ASSERT_EQ(actual, expected)                                                                    \
-  do {                                                                                                 \
-    const auto& actual_value_ = (actual);                                                              \
-    const auto& expected_value_ = (expected);                                                          \
-    if (!(actual_value_ == expected_value_)) {                                                         \
-      std::fprintf(stderr, "%s:%d: ASSERT_EQ(%s, %s) failed\n  actual:   %s\n  expected: %s\n", __FILE__, \
-                   __LINE__, #actual, #expected, check::show(actual_value_).c_str(),                   \
-                   check::show(expected_value_).c_str());                                              \
-      return false;                                                                                    \
-    }                                                                                                  \
+#define ASSERT_EQ(actual, expected)                                                                                 \
+  do {                                                                                                              \
+    const auto& actual_value_ = (actual);                                                                           \
+    const auto& expected_value_ = (expected);                                                                       \
+    if (!(actual_value_ == expected_value_)) {                                                                      \
+      std::fprintf(stderr, "%s:%d: ASSERT_EQ(%s, %s) failed\n  actual:   %s\n  expected: %s\n", __FILE__, __LINE__, \
+                   #actual, #expected, check::show(actual_value_).c_str(), check::show(expected_value_).c_str());   \
+      return false;                                                                                                 \
+    }                                                                                                               \
   } while (0)
 
 // Runs one test function and counts failures: `int failures = 0; RUN(test_x); return failures ? 1 : 0;`
-#define RUN(test)                                         \
-  do {                                                    \
-    if (test()) {                                         \
-      std::fprintf(stdout, "ok   %s\n", #test);           \
-    } else {                                              \
-      std::fprintf(stdout, "FAIL %s\n", #test);           \
-      ++failures;                                         \
-    }                                                     \
+#define RUN(test)                               \
+  do {                                          \
+    if (test()) {                               \
+      std::fprintf(stdout, "ok   %s\n", #test); \
+    } else {                                    \
+      std::fprintf(stdout, "FAIL %s\n", #test); \
+      ++failures;                               \
+    }                                           \
   } while (0)
 
 #endif  // FASTERMCP_TEST_NATIVE_CHECK_H_

@@ -49,8 +49,8 @@ std::string message(int i) {
 // Summary of a record independent of where its spans point.
 std::string summary(const RecordText& r) {
   return std::string(check::kind_name(r.kind())) + "|" + r.message + "|" + r.id + "|" + r.method + "|" + r.body + "|" +
-         r.name + "|" + std::to_string(r.slot()) + "|" + std::to_string(r.name_slot()) + "|" +
-         std::string(r.reason()) + "|" + r.reply;
+         r.name + "|" + std::to_string(r.slot()) + "|" + std::to_string(r.name_slot()) + "|" + std::string(r.reason()) +
+         "|" + r.reply;
 }
 
 bool test_many_messages_in_one_chunk() {
@@ -73,7 +73,8 @@ bool test_many_messages_in_one_chunk() {
 
 // Every split point of a three-message stream gives the same records; spans are checked each time.
 bool test_every_split_point() {
-  const std::string stream = message(1) + "\r\n" + "[" + message(2) + ",7]\n\n  \n{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}";
+  const std::string stream =
+      message(1) + "\r\n" + "[" + message(2) + ",7]\n\n  \n{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}";
   std::vector<std::string> expected;
   {
     Engine engine(&g_router, &g_scanner, Limits{});
@@ -182,8 +183,7 @@ bool test_scan_keeps_stream_state() {
 
 bool test_invalid_lines_do_not_stop_the_stream() {
   Engine engine(&g_router, &g_scanner, Limits{});
-  const auto records = feed(&engine,
-                            "{bad\n\xff\n[]\n{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}\n\"x\"\n");
+  const auto records = feed(&engine, "{bad\n\xff\n[]\n{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}\n\"x\"\n");
   ASSERT_EQ(records.size(), 5u);
   ASSERT_EQ(records[0].reason(), "invalid_json");
   ASSERT_EQ(records[0].message, "{bad");

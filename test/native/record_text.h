@@ -18,16 +18,13 @@ namespace check {
 struct RecordText {
   std::array<int32_t, mcp::jsonrpc::kRecordStride> fields{};
   bool spans_ok = true;  // every span lies inside its source (or is -1, -1)
-  bool has_message = false, has_id = false, has_method = false, has_body = false, has_reply = false,
-       has_name = false;
+  bool has_message = false, has_id = false, has_method = false, has_body = false, has_reply = false, has_name = false;
   std::string message, id, method, body, reply, name;
 
   int32_t at(std::size_t index) const { return fields[index]; }
   int32_t kind() const { return fields[mcp::jsonrpc::field::kKind]; }
   int32_t flags() const { return fields[mcp::jsonrpc::field::kFlags]; }
-  int32_t id_kind() const {
-    return (flags() & mcp::jsonrpc::flag::kIdKindMask) >> mcp::jsonrpc::flag::kIdKindShift;
-  }
+  int32_t id_kind() const { return (flags() & mcp::jsonrpc::flag::kIdKindMask) >> mcp::jsonrpc::flag::kIdKindShift; }
   bool carry() const { return (flags() & mcp::jsonrpc::flag::kSrcCarry) != 0; }
   bool in_batch() const { return (flags() & mcp::jsonrpc::flag::kInBatch) != 0; }
   int32_t slot() const { return fields[mcp::jsonrpc::field::kSlot]; }
@@ -38,13 +35,13 @@ struct RecordText {
   }
 };
 
-inline constexpr std::array<std::string_view, 6> kKindNames = {"request",  "notification", "response",
-                                                               "error_response", "invalid", "batch"};
+inline constexpr std::array<std::string_view, 6> kKindNames = {"request",        "notification", "response",
+                                                               "error_response", "invalid",      "batch"};
 inline constexpr std::array<std::string_view, 4> kIdKindNames = {"none", "null", "string", "number"};
 
 inline std::string_view kind_name(int32_t kind) {
   return kind >= 0 && kind < static_cast<int32_t>(kKindNames.size()) ? kKindNames[static_cast<std::size_t>(kind)]
-                                                                       : std::string_view("unknown");
+                                                                     : std::string_view("unknown");
 }
 
 // Reads span [start, end) of `source`; false when it is not -1/-1 and not inside the source.
@@ -73,8 +70,8 @@ inline std::vector<RecordText> record_texts(const mcp::jsonrpc::Engine& engine, 
     ok = read_span(source, text.at(f::kMethodStart), text.at(f::kMethodEnd), &text.has_method, &text.method) && ok;
     ok = read_span(source, text.at(f::kNameStart), text.at(f::kNameEnd), &text.has_name, &text.name) && ok;
     if ((text.flags() & mcp::jsonrpc::flag::kBodyIsReply) != 0) {
-      ok = read_span(engine.replies(), text.at(f::kBodyStart), text.at(f::kBodyEnd), &text.has_reply, &text.reply) &&
-           ok;
+      ok =
+          read_span(engine.replies(), text.at(f::kBodyStart), text.at(f::kBodyEnd), &text.has_reply, &text.reply) && ok;
     } else {
       ok = read_span(source, text.at(f::kBodyStart), text.at(f::kBodyEnd), &text.has_body, &text.body) && ok;
     }

@@ -33,7 +33,9 @@ bool test_short_escapes() {
 bool test_other_control_characters_use_lowercase_u_escapes() {
   ASSERT_EQ(quoted(std::string_view("\0", 1)), "\"\\u0000\"");
   ASSERT_EQ(quoted("\x01\x0b\x1f"), "\"\\u0001\\u000b\\u001f\"");
-  ASSERT_EQ(quoted("a\x1e" "b"), "\"a\\u001eb\"");
+  ASSERT_EQ(quoted("a\x1e"
+                   "b"),
+            "\"a\\u001eb\"");
   return true;
 }
 
@@ -43,13 +45,27 @@ bool test_every_byte_against_json_stringify_rules() {
     const std::string out = quoted(std::string_view(&byte, 1));
     std::string expected;
     switch (c) {
-      case '"': expected = "\"\\\"\""; break;
-      case '\\': expected = "\"\\\\\""; break;
-      case '\b': expected = "\"\\b\""; break;
-      case '\f': expected = "\"\\f\""; break;
-      case '\n': expected = "\"\\n\""; break;
-      case '\r': expected = "\"\\r\""; break;
-      case '\t': expected = "\"\\t\""; break;
+      case '"':
+        expected = "\"\\\"\"";
+        break;
+      case '\\':
+        expected = "\"\\\\\"";
+        break;
+      case '\b':
+        expected = "\"\\b\"";
+        break;
+      case '\f':
+        expected = "\"\\f\"";
+        break;
+      case '\n':
+        expected = "\"\\n\"";
+        break;
+      case '\r':
+        expected = "\"\\r\"";
+        break;
+      case '\t':
+        expected = "\"\\t\"";
+        break;
       default:
         if (c < 0x20) {
           char buffer[16];
@@ -77,10 +93,13 @@ bool test_result_response() {
 bool test_error_response() {
   std::string out;
   mcp::jsonrpc::append_error_response(&out, "7", -32601, "Method not found: \"x\"");
-  ASSERT_EQ(out, "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32601,\"message\":\"Method not found: \\\"x\\\"\"}}");
+  ASSERT_EQ(out,
+            "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32601,\"message\":\"Method not found: \\\"x\\\"\"}}");
   out.clear();
   mcp::jsonrpc::append_error_response(&out, mcp::jsonrpc::kNullId, -32603, "boom", "{\"detail\":1}");
-  ASSERT_EQ(out, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,\"message\":\"boom\",\"data\":{\"detail\":1}}}");
+  ASSERT_EQ(
+      out,
+      "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,\"message\":\"boom\",\"data\":{\"detail\":1}}}");
   out.clear();
   mcp::jsonrpc::append_error_response(&out, "1", INT64_MIN, "");
   ASSERT_EQ(out, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-9223372036854775808,\"message\":\"\"}}");

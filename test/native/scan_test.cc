@@ -54,7 +54,8 @@ bool expect_invalid(std::string_view input, std::string_view reason, const Limit
   if (records.size() != 1 || records[0].kind() != kind::kInvalid || records[0].reason() != reason) {
     std::fprintf(stderr, "  input %s: expected one invalid %s record, got %zu record(s)%s%s\n",
                  check::show(input).c_str(), std::string(reason).c_str(), records.size(),
-                 records.empty() ? "" : ", first reason ", records.empty() ? "" : std::string(records[0].reason()).c_str());
+                 records.empty() ? "" : ", first reason ",
+                 records.empty() ? "" : std::string(records[0].reason()).c_str());
     return false;
   }
   ASSERT_TRUE(records[0].spans_ok);
@@ -64,7 +65,8 @@ bool expect_invalid(std::string_view input, std::string_view reason, const Limit
 
 bool test_routed_tools_call() {
   const std::string input =
-      " {\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"hi\"}}}\n";
+      " {\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/"
+      "call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"hi\"}}}\n";
   const auto records = scan(input);
   ASSERT_EQ(records.size(), 1u);
   const RecordText& r = records[0];
@@ -105,7 +107,9 @@ bool test_params_before_method_and_escapes() {
 }
 
 bool test_routing_tables() {
-  auto records = scan("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resources/read\",\"params\":{\"name\":\"x\",\"uri\":\"file:///a.txt\"}}");
+  auto records = scan(
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resources/read\",\"params\":{\"name\":\"x\",\"uri\":\"file:///"
+      "a.txt\"}}");
   ASSERT_EQ(records.size(), 1u);
   ASSERT_EQ(records[0].slot(), 4);
   ASSERT_EQ(records[0].name, "file:///a.txt");
@@ -160,15 +164,16 @@ bool test_responses() {
   ASSERT_EQ(records[0].id_kind(), mcp::jsonrpc::id_kind::kNull);
   ASSERT_EQ(records[0].id, "null");
   ASSERT_EQ(records[0].body, "{\"code\":-32600,\"message\":\"m\",\"data\":{}}");
-  records = scan("{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"message\":\"\\u0041\",\"code\":123456789012345678901234567890}}");
+  records = scan(
+      "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"message\":\"\\u0041\",\"code\":123456789012345678901234567890}}");
   ASSERT_EQ(records[0].kind(), kind::kErrorResponse);
   ASSERT_TRUE(expect_invalid("{\"jsonrpc\":\"2.0\",\"id\":null,\"result\":1}", "bad_id"));
   ASSERT_TRUE(expect_invalid("{\"jsonrpc\":\"2.0\",\"result\":1}", "bad_id"));
   ASSERT_TRUE(expect_invalid("{\"jsonrpc\":\"2.0\",\"error\":{\"code\":1,\"message\":\"m\"}}", "bad_id"));
-  for (const char* error : {"1", "null", "[]", "{}", "{\"code\":1}", "{\"message\":\"m\"}", "{\"code\":1.5,\"message\":\"m\"}",
-                            "{\"code\":1e3,\"message\":\"m\"}", "{\"code\":\"1\",\"message\":\"m\"}",
-                            "{\"code\":1,\"message\":2}", "{\"code\":1,\"code\":2,\"message\":\"m\"}",
-                            "{\"code\":1,\"message\":\"m\",\"message\":\"n\"}"}) {
+  for (const char* error :
+       {"1", "null", "[]", "{}", "{\"code\":1}", "{\"message\":\"m\"}", "{\"code\":1.5,\"message\":\"m\"}",
+        "{\"code\":1e3,\"message\":\"m\"}", "{\"code\":\"1\",\"message\":\"m\"}", "{\"code\":1,\"message\":2}",
+        "{\"code\":1,\"code\":2,\"message\":\"m\"}", "{\"code\":1,\"message\":\"m\",\"message\":\"n\"}"}) {
     ASSERT_TRUE(expect_invalid(std::string("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":") + error + "}", "bad_error"));
   }
   return true;
@@ -225,7 +230,8 @@ bool test_reply_ids() {
   ASSERT_EQ(records[0].id_kind(), mcp::jsonrpc::id_kind::kNumber);
   ASSERT_EQ(records[0].reason(), "bad_version");
   // Twice, null, or not a string or number: null.
-  for (const char* input : {"{\"id\":1,\"id\":2}", "{\"id\":null,\"method\":\"x\"}", "{\"id\":[1]}", "{\"jsonrpc\":1}"}) {
+  for (const char* input :
+       {"{\"id\":1,\"id\":2}", "{\"id\":null,\"method\":\"x\"}", "{\"id\":[1]}", "{\"jsonrpc\":1}"}) {
     records = scan(input);
     ASSERT_EQ(records.size(), 1u);
     ASSERT_EQ(records[0].kind(), kind::kInvalid);
@@ -297,9 +303,11 @@ bool test_invalid_json() {
   for (const char* input : inputs) ASSERT_TRUE(expect_invalid(input, "invalid_json"));
   // Every value is checked, even in members the engine ignores.
   ASSERT_TRUE(expect_invalid("{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"x\":[1,{\"y\":[tru]}]}", "invalid_json"));
-  ASSERT_TRUE(expect_invalid("{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":{\"x\":\"\\uDBFF\"}}", "invalid_json"));
+  ASSERT_TRUE(
+      expect_invalid("{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":{\"x\":\"\\uDBFF\"}}", "invalid_json"));
   // Valid surrogate pairs and every simple escape are fine.
-  const auto records = scan("{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"x\":\"\\uD83D\\uDE00 \\\" \\\\ \\/ \\b\\f\\n\\r\\t \\u0000\"}");
+  const auto records =
+      scan("{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"x\":\"\\uD83D\\uDE00 \\\" \\\\ \\/ \\b\\f\\n\\r\\t \\u0000\"}");
   ASSERT_EQ(records.size(), 1u);
   ASSERT_EQ(records[0].kind(), kind::kNotification);
   return true;
@@ -307,7 +315,8 @@ bool test_invalid_json() {
 
 bool test_numbers_of_any_magnitude() {
   const std::string big(100, '9');
-  const auto records = scan("{\"jsonrpc\":\"2.0\",\"id\":" + big + ",\"method\":\"ping\",\"params\":[1e400,-0,-0.0e-0,0E+1," + big + "]}");
+  const auto records = scan("{\"jsonrpc\":\"2.0\",\"id\":" + big +
+                            ",\"method\":\"ping\",\"params\":[1e400,-0,-0.0e-0,0E+1," + big + "]}");
   ASSERT_EQ(records.size(), 1u);
   ASSERT_EQ(records[0].kind(), kind::kRequest);
   ASSERT_EQ(records[0].id, big);
@@ -482,7 +491,9 @@ bool test_too_large_scan() {
 }
 
 bool test_large_message_and_release() {
-  std::string input = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"";
+  std::string input =
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/"
+      "call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"text\":\"";
   input.append(3 << 20, 'x');
   input += "\"}}}";
   auto records = scan(input);

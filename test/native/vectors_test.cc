@@ -53,7 +53,8 @@ std::vector<fs::path> list_files(const fs::path& dir, const std::string& extensi
   std::vector<fs::path> files;
   std::error_code error;
   for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
-    if (it->is_regular_file() && (extension.empty() || it->path().extension() == extension)) files.push_back(it->path());
+    if (it->is_regular_file() && (extension.empty() || it->path().extension() == extension))
+      files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
   return files;
