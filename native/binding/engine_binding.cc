@@ -129,10 +129,12 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return true;
   }
 
-  // An object whose construction threw has no engine; its methods throw too.
+  // An Engine whose construction threw has no engine. (A foreign `this`, as in
+  // Engine.prototype.feed.call(router, ...), never gets here: napi_define_class gives every method a V8
+  // signature, which throws "Illegal invocation"; the Router methods check their type tag as well.)
   bool ready(const Napi::CallbackInfo& info) const {
     if (engine_.has_value()) return true;
-    Napi::TypeError::New(info.Env(), "Expected a constructed Engine for this").ThrowAsJavaScriptException();
+    throw_type_error(info.Env(), "this", "a constructed Engine", info.This());
     return false;
   }
 

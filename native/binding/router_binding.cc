@@ -18,6 +18,13 @@ RouterBinding::RouterBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   info.This().As<Napi::Object>().TypeTag(&kTypeTag);
 }
 
+// `this` must be a Router (node-addon-api would unwrap any wrapped object as one).
+bool RouterBinding::is_self(const Napi::CallbackInfo& info) {
+  if (from(info.This()) == this) return true;
+  throw_type_error(info.Env(), "this", "a Router", info.This());
+  return false;
+}
+
 RouterBinding* RouterBinding::from(const Napi::Value& value) {
   if (!value.IsObject()) return nullptr;
   const auto object = value.As<Napi::Object>();
@@ -27,6 +34,7 @@ RouterBinding* RouterBinding::from(const Napi::Value& value) {
 
 // setMethod(method: string, slot: number, table: number /* -1: no name table */): void
 Napi::Value RouterBinding::set_method(const Napi::CallbackInfo& info) {
+  if (!is_self(info)) return info.Env().Undefined();
   std::string method;
   int64_t slot = 0;
   int64_t table = 0;
@@ -41,6 +49,7 @@ Napi::Value RouterBinding::set_method(const Napi::CallbackInfo& info) {
 
 // deleteMethod(method: string): boolean
 Napi::Value RouterBinding::delete_method(const Napi::CallbackInfo& info) {
+  if (!is_self(info)) return info.Env().Undefined();
   std::string method;
   if (!get_string(info[0], "method", &method)) return info.Env().Undefined();
   return Napi::Boolean::New(info.Env(), router_.delete_method(method));
@@ -48,6 +57,7 @@ Napi::Value RouterBinding::delete_method(const Napi::CallbackInfo& info) {
 
 // setName(table: number, name: string, slot: number): void
 Napi::Value RouterBinding::set_name(const Napi::CallbackInfo& info) {
+  if (!is_self(info)) return info.Env().Undefined();
   int64_t table = 0;
   std::string name;
   int64_t slot = 0;
@@ -62,6 +72,7 @@ Napi::Value RouterBinding::set_name(const Napi::CallbackInfo& info) {
 
 // deleteName(table: number, name: string): boolean
 Napi::Value RouterBinding::delete_name(const Napi::CallbackInfo& info) {
+  if (!is_self(info)) return info.Env().Undefined();
   int64_t table = 0;
   std::string name;
   if (!get_integer(info[0], "table", 0, jsonrpc::table::kCount - 1, "0, 1 or 2", &table) ||
@@ -73,6 +84,7 @@ Napi::Value RouterBinding::delete_name(const Napi::CallbackInfo& info) {
 
 // clear(): void
 Napi::Value RouterBinding::clear(const Napi::CallbackInfo& info) {
+  if (!is_self(info)) return info.Env().Undefined();
   router_.clear();
   return info.Env().Undefined();
 }

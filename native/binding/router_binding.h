@@ -27,6 +27,8 @@ class RouterBinding : public Napi::ObjectWrap<RouterBinding> {
   Napi::Value clear(const Napi::CallbackInfo& info);
 
  private:
+  bool is_self(const Napi::CallbackInfo& info);
+
   jsonrpc::Router router_;
 };
 

@@ -28,6 +28,12 @@
 
 namespace mcp::jsonrpc {
 
+// Scanner::scan() takes a successful stage 1 as proof of valid UTF-8 and calls validate_utf8 only after a
+// failure (section 4 step 1 still wins): that needs stage 1's UTF-8 check.
+#if !SIMDJSON_UTF8VALIDATION
+#error "the scanner needs simdjson's stage 1 to validate UTF-8 (SIMDJSON_UTF8VALIDATION)"
+#endif
+
 static_assert(kScanPadding >= simdjson::SIMDJSON_PADDING, "kScanPadding must cover simdjson's padding");
 static_assert(kScanPadding >= 8, "has_backslash reads up to 7 bytes past a string");
 

@@ -5,7 +5,8 @@
 // A message is validated completely before it is classified: UTF-8 first, then simdjson's first stage
 // (unclosed strings, unescaped control characters), then one walk in document order over every value
 // (strings, literals, numbers by the RFC grammar, depth counted here). Only a message that is valid JSON
-// is checked as JSON-RPC (section 5) and routed (section 6).
+// is checked as JSON-RPC (section 5) and routed (section 6). (Stage 1 validates UTF-8 as it goes, so
+// simdjson::validate_utf8 runs only when stage 1 fails, to tell invalid_utf8 from invalid_json.)
 #ifndef FASTERMCP_NATIVE_CORE_SCAN_H_
 #define FASTERMCP_NATIVE_CORE_SCAN_H_
 
