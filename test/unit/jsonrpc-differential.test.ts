@@ -242,8 +242,11 @@ function randomChunks(rng: Rng, bytes: Uint8Array): Uint8Array[] {
   const chunks: Uint8Array[] = [];
   for (let at = 0; at < bytes.length; ) {
     const length = rng.range(rng.chance(0.05) ? 0 : 1, most);
-    // A fresh copy each time: engines must not keep references to a caller's chunk.
-    chunks.push(bytes.slice(at, at + length));
+    // A fresh copy each time (engines must not keep references to a caller's chunk), at any alignment.
+    const offset = rng.int(8);
+    const copy = new Uint8Array(offset + length + rng.int(8));
+    copy.set(bytes.subarray(at, at + length), offset);
+    chunks.push(copy.subarray(offset, offset + Math.min(length, bytes.length - at)));
     at += length;
   }
   return chunks;

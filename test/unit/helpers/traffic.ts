@@ -122,6 +122,20 @@ export class Traffic {
     return out;
   }
 
+  /** Long string content (tens to thousands of bytes), mostly plain text, for the engines' long-string paths. */
+  longContent(): string {
+    const r = this.rng;
+    const target = r.pick([40, 50, 64, 100, 300, 2000]);
+    let out = '';
+    while (out.length < target) {
+      const roll = r.int(100);
+      if (roll < 80) out += 'the quick brown fox jumps over the lazy dog '.slice(0, r.range(1, 44));
+      else if (roll < 97) out += this.content();
+      else out += r.pick(['\t', '\u0000', '\\', '\"', 'é€😀']);
+    }
+    return out;
+  }
+
   /** `text` as JSON string content, some characters written as escapes. */
   escaped(text: string, p = 0.3): string {
     const r = this.rng;
@@ -243,8 +257,15 @@ export class Traffic {
     if (r.chance(0.6)) {
       // arguments: usually shallow, sometimes a chain that reaches or passes maxDepth
       // (the message is depth 1, params 2, arguments 3).
-      const deep = r.chance(0.15);
-      members.push(['arguments', deep ? this.chain(r.range(this.options.maxDepth - 4, this.options.maxDepth)) : this.object(2)]);
+      const roll = r.int(100);
+      members.push([
+        'arguments',
+        roll < 15
+          ? this.chain(r.range(this.options.maxDepth - 4, this.options.maxDepth))
+          : roll < 30
+            ? this.members([['text', '"' + this.longContent() + '"']])
+            : this.object(2),
+      ]);
     }
     if (r.chance(0.2)) members.push([this.content(), this.value(2)]);
     return this.members(r.chance(0.3) ? r.shuffle(members) : members);
@@ -277,7 +298,7 @@ export class Traffic {
       if (r.chance(0.85)) members.push([this.key('params'), this.params(method)]);
     } else if (roll < 75) {
       members.push([this.key('id'), this.id()]);
-      members.push([this.key('result'), this.value(3)]);
+      members.push([this.key('result'), r.chance(0.1) ? '"' + this.longContent() + '"' : this.value(3)]);
     } else if (roll < 93) {
       members.push([this.key('id'), r.chance(0.2) ? 'null' : this.id()]);
       members.push([this.key('error'), this.errorObject()]);
