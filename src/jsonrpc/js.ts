@@ -5,11 +5,24 @@
 // bytes and reply bytes as the native engine.
 //
 // One message goes through these steps (spec section 4):
-//   isUtf8 (step 1) -> walk() validates in document order and records the members the classifier
-//   needs (step 3) -> only when walk() says too_deep, stage1Error() looks for the lexical errors of
-//   step 2, which simdjson would have reported first -> classifyMessage() (section 5) -> records.
+//   isUtf8 (step 1, once per chunk when the chunk's lines are all valid) -> walk() validates in
+//   document order and captures the members the classifier needs (step 3) -> only when walk() says
+//   too_deep, stage1Error() looks for the lexical errors of step 2, which simdjson would have reported
+//   first -> classifyMessage() (section 5) -> records.
+//
+// How it stays fast without changing what it computes (bench/jsonrpc.bench.ts):
+//   * no allocation per message: captures, records and replies live in reused typed arrays; a message
+//     makes no strings (router keys are looked up as bytes, see ByteTable);
+//   * the walk captures only what sections 5 and 6 read (per message object: count, type and span of
+//     each envelope member; per params object: "name" and "uri"; per error object: "code" and
+//     "message"; the names of other members, for the duplicate check);
+//   * string bodies: short ones byte by byte; long ones find their closing quote and the next backslash
+//     with memchr (Buffer.indexOf) and check for control bytes four at a time (see hasControlByte);
+//   * UTF-8 is checked once for all the complete lines of a chunk (a line boundary is an LF, which never
+//     sits inside a multi-byte sequence, so the lines of a valid region are each valid); only when that
+//     check fails is each line checked on its own.
 
-import { Buffer, isUtf8 } from 'node:buffer';
+import { Buffer, isUtf8 as bufferIsUtf8 } from 'node:buffer';
 import { Reason, REASON_WIRE_CODES, formatReasonMessage } from './errors.js';
 import {
   FLAG_BODY_IS_REPLY,
@@ -72,33 +85,161 @@ export interface Engine {
   reset(): void;
 }
 
+// Imported bindings copied into module constants: the hot path reads these, and some loaders (tsx,
+// bundlers emitting CommonJS) turn every read of an imported binding into a getter call.
+const isUtf8 = bufferIsUtf8;
+const K_REQUEST = KIND_REQUEST;
+const K_NOTIFICATION = KIND_NOTIFICATION;
+const K_RESPONSE = KIND_RESPONSE;
+const K_ERROR_RESPONSE = KIND_ERROR_RESPONSE;
+const K_INVALID = KIND_INVALID;
+const K_BATCH = KIND_BATCH;
+const F_SRC_CARRY = FLAG_SRC_CARRY;
+const F_IN_BATCH = FLAG_IN_BATCH;
+const F_METHOD_ESCAPED = FLAG_METHOD_ESCAPED;
+const F_NAME_ESCAPED = FLAG_NAME_ESCAPED;
+const F_BODY_IS_REPLY = FLAG_BODY_IS_REPLY;
+const ID_SHIFT = ID_KIND_SHIFT;
+const STRIDE = RECORD_STRIDE;
+const WIRE_CODES: readonly number[] = REASON_WIRE_CODES;
+const R_OK: number = Reason.ok;
+const R_INVALID_UTF8: number = Reason.invalid_utf8;
+const R_INVALID_JSON: number = Reason.invalid_json;
+const R_TOO_DEEP: number = Reason.too_deep;
+const R_TOO_LARGE: number = Reason.too_large;
+const R_NOT_OBJECT: number = Reason.not_object;
+const R_DUPLICATE_KEY: number = Reason.duplicate_key;
+const R_BAD_VERSION: number = Reason.bad_version;
+const R_BAD_ID: number = Reason.bad_id;
+const R_BAD_SHAPE: number = Reason.bad_shape;
+const R_BAD_METHOD: number = Reason.bad_method;
+const R_BAD_PARAMS: number = Reason.bad_params;
+const R_BAD_ERROR: number = Reason.bad_error;
+const R_EMPTY_BATCH: number = Reason.empty_batch;
+const R_BATCH_NOT_ALLOWED: number = Reason.batch_not_allowed;
+const R_BATCH_TOO_LARGE: number = Reason.batch_too_large;
+
 // ---------------------------------------------------------------------------------------------------
 // Router
 
 /**
- * Router keys are the UTF-8 bytes of a name held one byte per char (latin1), so a span of the input
- * becomes a key without UTF-8 decoding and an escaped name becomes one after unescaping to bytes.
+ * Router keys are the UTF-8 bytes of a name held one byte per char (latin1), so that the maps below
+ * hold exactly the bytes a message is compared with.
  */
 function routerKey(name: string): string {
   return Buffer.from(name, 'utf8').toString('latin1');
 }
 
-interface MethodRoute {
-  slot: number;
-  table: number; // -1: no name table
+/** FNV-1a over bytes[start..end). */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h;
 }
+
+/**
+ * A map from byte strings to (slot, table), looked up with a span of any byte array, so a scan makes
+ * no string to find a route. The Map is the truth; the open-addressing index over it is rebuilt at the
+ * first lookup after a change (a scan sees the table as it is when it runs).
+ */
+class ByteTable {
+  private readonly entries = new Map<string, { slot: number; table: number }>();
+  private dirty = true;
+  private keys: Buffer = Buffer.alloc(0); // every key's bytes, back to back
+  private buckets: Int32Array = new Int32Array(0); // BUCKET ints per bucket; KEY_START -1: empty
+  private mask = 0;
+
+  set(key: string, slot: number, table: number): void {
+    this.entries.set(key, { slot, table });
+    this.dirty = true;
+  }
+
+  delete(key: string): boolean {
+    const had = this.entries.delete(key);
+    if (had) this.dirty = true;
+    return had;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.dirty = true;
+  }
+
+  /** The bucket of bytes[start..end) (its SLOT and TABLE follow), or -1 when the key is absent. */
+  find(bytes: Uint8Array, start: number, end: number): number {
+    if (this.dirty) this.rebuild();
+    const buckets = this.buckets;
+    const keys = this.keys;
+    const length = end - start;
+    const hash = hashBytes(bytes, start, end);
+    for (let b = hash & this.mask; ; b = (b + 1) & this.mask) {
+      const at = b * BUCKET;
+      const keyStart = buckets[at + B_KEY_START];
+      if (keyStart < 0) return -1;
+      if (buckets[at + B_HASH] !== hash || buckets[at + B_KEY_END] - keyStart !== length) continue;
+      let k = 0;
+      while (k < length && keys[keyStart + k] === bytes[start + k]) k++;
+      if (k === length) return at;
+    }
+  }
+
+  /** The slot stored for bytes[start..end), or -1. */
+  slot(bytes: Uint8Array, start: number, end: number): number {
+    const at = this.find(bytes, start, end);
+    return at < 0 ? -1 : this.buckets[at + B_SLOT];
+  }
+
+  /** The SLOT of a bucket find() returned. */
+  slotAt(at: number): number {
+    return this.buckets[at + B_SLOT];
+  }
+
+  /** The TABLE of a bucket find() returned. */
+  tableAt(at: number): number {
+    return this.buckets[at + B_TABLE];
+  }
+
+  private rebuild(): void {
+    this.dirty = false;
+    let size = 8;
+    while (size < this.entries.size * 2) size *= 2;
+    this.mask = size - 1;
+    this.buckets = new Int32Array(size * BUCKET).fill(-1);
+    const keys: Buffer[] = [];
+    let offset = 0;
+    for (const [key, { slot, table }] of this.entries) {
+      const bytes = Buffer.from(key, 'latin1');
+      const hash = hashBytes(bytes, 0, bytes.length);
+      let b = hash & this.mask;
+      while (this.buckets[b * BUCKET + B_KEY_START] >= 0) b = (b + 1) & this.mask;
+      const at = b * BUCKET;
+      this.buckets[at + B_HASH] = hash;
+      this.buckets[at + B_KEY_START] = offset;
+      this.buckets[at + B_KEY_END] = offset + bytes.length;
+      this.buckets[at + B_SLOT] = slot;
+      this.buckets[at + B_TABLE] = table;
+      keys.push(bytes);
+      offset += bytes.length;
+    }
+    this.keys = Buffer.concat(keys, offset);
+  }
+}
+
+// ByteTable bucket layout.
+const B_HASH = 0;
+const B_KEY_START = 1;
+const B_KEY_END = 2;
+const B_SLOT = 3;
+const B_TABLE = 4;
+const BUCKET = 5;
 
 /** Method -> slot (and name table), and name -> slot per table. Changes are seen by the next scan. */
 export class JsRouter implements Router {
-  readonly methods = new Map<string, MethodRoute>();
-  readonly names: readonly [Map<string, number>, Map<string, number>, Map<string, number>] = [
-    new Map(),
-    new Map(),
-    new Map(),
-  ];
+  readonly methods = new ByteTable();
+  readonly names: readonly [ByteTable, ByteTable, ByteTable] = [new ByteTable(), new ByteTable(), new ByteTable()];
 
   setMethod(method: string, slot: number, table?: NameTable): void {
-    this.methods.set(routerKey(method), { slot, table: table ?? -1 });
+    this.methods.set(routerKey(method), slot, table ?? -1);
   }
 
   deleteMethod(method: string): boolean {
@@ -106,7 +247,7 @@ export class JsRouter implements Router {
   }
 
   setName(table: NameTable, name: string, slot: number): void {
-    this.names[table].set(routerKey(name), slot);
+    this.names[table].set(routerKey(name), slot, table);
   }
 
   deleteName(table: NameTable, name: string): boolean {
@@ -144,6 +285,9 @@ const CLOSE_BRACKET = 0x5d;
 
 const EMPTY = Buffer.alloc(0);
 
+/** Strings longer than this are read with memchr and word-wide checks instead of byte by byte. */
+const SHORT_STRING = 48;
+
 function isWs(b: number): boolean {
   return b === SPACE || b === LF || b === CR || b === TAB;
 }
@@ -175,12 +319,6 @@ function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function bytesEqual(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): boolean {
-  if (aEnd - aStart !== bEnd - bStart) return false;
-  for (let i = 0; i < aEnd - aStart; i++) if (a[aStart + i] !== b[bStart + i]) return false;
-  return true;
-}
-
 /**
  * Spec section 4 step 2, as simdjson's first stage sees it: a backslash escapes the next byte wherever
  * it is, every other `"` opens or closes a string, and a byte below 0x20 inside a string (escaped or
@@ -203,22 +341,68 @@ function stage1Error(buf: Uint8Array, start: number, end: number): boolean {
   return inString;
 }
 
-/** Whether the string content buf[start..end) (valid JSON) unescapes to exactly the ASCII `text`. */
-function contentIs(scratch: Scratch, buf: Uint8Array, start: number, end: number, text: Uint8Array): boolean {
-  if (bytesEqual(buf, start, end, text, 0, text.length)) return true;
-  if (buf.indexOf(BACKSLASH, start) < 0 || buf.indexOf(BACKSLASH, start) >= end) return false;
-  const at = scratch.unescape(buf, start, end);
-  return bytesEqual(scratch.bytes, at, scratch.length, text, 0, text.length);
+/**
+ * Reads the escape at buf[i] (a backslash) inside a string: an RFC escape, and a \uD800-\uDBFF escape
+ * must be followed by a \uDC00-\uDFFF escape while a low one must not stand alone. Returns the index
+ * after the escape (the pair), or -1.
+ */
+function escapeEnd(buf: Uint8Array, i: number, end: number): number {
+  if (i + 1 >= end) return -1;
+  switch (buf[i + 1]) {
+    case QUOTE:
+    case BACKSLASH:
+    case 0x2f: // /
+    case 0x62: // b
+    case 0x66: // f
+    case 0x6e: // n
+    case 0x72: // r
+    case 0x74: // t
+      return i + 2;
+    case 0x75: { // u
+      const unit = hex4(buf, i + 2, end);
+      if (unit < 0) return -1;
+      if (unit >= 0xdc00 && unit <= 0xdfff) return -1; // a lone low surrogate
+      if (unit < 0xd800 || unit > 0xdbff) return i + 6;
+      if (i + 7 >= end || buf[i + 6] !== BACKSLASH || buf[i + 7] !== 0x75) return -1;
+      const low = hex4(buf, i + 8, end);
+      if (low < 0xdc00 || low > 0xdfff) return -1;
+      return i + 12;
+    }
+    default:
+      return -1;
+  }
+}
+
+/** Reads the number at buf[i] per `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; end index or -1. */
+function scanNumber(buf: Uint8Array, i: number, end: number): number {
+  if (buf[i] === MINUS) i++;
+  if (i >= end) return -1;
+  if (buf[i] === DIGIT_0) {
+    i++;
+  } else if (isDigit(buf[i])) {
+    i++;
+    while (i < end && isDigit(buf[i])) i++;
+  } else {
+    return -1;
+  }
+  if (i < end && buf[i] === DOT) {
+    i++;
+    if (i >= end || !isDigit(buf[i])) return -1;
+    while (i < end && isDigit(buf[i])) i++;
+  }
+  if (i < end && (buf[i] === LOWER_E || buf[i] === UPPER_E)) {
+    i++;
+    if (i < end && (buf[i] === PLUS || buf[i] === MINUS)) i++;
+    if (i >= end || !isDigit(buf[i])) return -1;
+    while (i < end && isDigit(buf[i])) i++;
+  }
+  return i;
 }
 
 /** A growable byte area that unescaped names are written into (UTF-8 bytes). */
 class Scratch {
   bytes: Buffer = Buffer.alloc(256);
   length = 0;
-
-  clear(): void {
-    this.length = 0;
-  }
 
   /**
    * Appends the unescaped bytes of the string content buf[start..end), which the walk has validated;
@@ -281,100 +465,136 @@ class Scratch {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// What walk() records for the classifier
+// What walk() captures for the classifier
 
 // Value types, from a value's first byte.
 const T_OBJECT = 1;
 const T_ARRAY = 2;
 const T_STRING = 3;
 const T_NUMBER = 4;
-const T_LITERAL_TRUE = 5;
-const T_LITERAL_FALSE = 6;
-const T_NULL = 7;
+const T_LITERAL = 5; // true or false
+const T_NULL = 6;
 
 function valueType(b: number): number {
   switch (b) {
     case OPEN_BRACE: return T_OBJECT;
     case OPEN_BRACKET: return T_ARRAY;
     case QUOTE: return T_STRING;
-    case 0x74: return T_LITERAL_TRUE;
-    case 0x66: return T_LITERAL_FALSE;
+    case 0x74: return T_LITERAL;
+    case 0x66: return T_LITERAL;
     case 0x6e: return T_NULL;
     default: return T_NUMBER; // or invalid, which the walk rejects
   }
 }
 
-// Roles of the containers the walk records. Other containers are only validated.
+// Roles of the containers the walk captures from. Other containers are only validated.
 const ROLE_NONE = 0;
 const ROLE_MESSAGE = 1; // a message object: the top-level object or an object element of a batch
 const ROLE_BATCH = 2; // the top-level array
-const ROLE_INNER = 3; // the object value of a message's "params" or "error" member
+const ROLE_PARAMS = 3; // the object value of a message's (first) "params" member
+const ROLE_ERROR = 4; // the object value of a message's (first) "error" member
 
-// Member names the classifier looks for, as unescaped bytes.
-const NAME_OTHER = 0;
-const NAME_JSONRPC = 1;
-const NAME_ID = 2;
-const NAME_METHOD = 3;
-const NAME_PARAMS = 4;
-const NAME_RESULT = 5;
-const NAME_ERROR = 6;
-const ascii = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'));
-const KNOWN_NAMES = [
-  ascii('jsonrpc'),
-  ascii('id'),
-  ascii('method'),
-  ascii('params'),
-  ascii('result'),
-  ascii('error'),
-];
-const TEXT_VERSION = ascii('2.0');
-const TEXT_CODE = ascii('code');
-const TEXT_MESSAGE = ascii('message');
+// Fields a capture counts, by member name (unescaped): of a message object, of its params object
+// (the routed names of section 6) and of its error object (check 6).
+const FIELD_JSONRPC = 0;
+const FIELD_ID = 1;
+const FIELD_METHOD = 2;
+const FIELD_PARAMS = 3;
+const FIELD_RESULT = 4;
+const FIELD_ERROR = 5;
+const FIELD_NAME = 6; // params "name" (tools, prompts)
+const FIELD_URI = 7; // params "uri" (resources)
+const FIELD_CODE = 8; // error "code"
+const FIELD_MESSAGE = 9; // error "message"
+const FIELD_COUNT = 10;
+
 /** The params field each name table routes by (spec section 6). */
-const TABLE_FIELDS = [ascii('name'), ascii('uri'), ascii('name')];
+const TABLE_FIELDS = [FIELD_NAME, FIELD_URI, FIELD_NAME];
 
-function knownName(bytes: Uint8Array, start: number, end: number): number {
-  for (let n = 0; n < KNOWN_NAMES.length; n++) {
-    const known = KNOWN_NAMES[n];
-    if (bytesEqual(bytes, start, end, known, 0, known.length)) return n + 1;
+/** The FIELD_* of a message member name bytes[start..end), or -1. */
+function messageField(b: Uint8Array, start: number, end: number): number {
+  switch (end - start) {
+    case 2: // id
+      return b[start] === 0x69 && b[start + 1] === 0x64 ? FIELD_ID : -1;
+    case 5: // error
+      return b[start] === 0x65 && b[start + 1] === 0x72 && b[start + 2] === 0x72 && b[start + 3] === 0x6f && b[start + 4] === 0x72
+        ? FIELD_ERROR
+        : -1;
+    case 6: {
+      const c = b[start];
+      if (c === 0x6d) { // method
+        return b[start + 1] === 0x65 && b[start + 2] === 0x74 && b[start + 3] === 0x68 && b[start + 4] === 0x6f && b[start + 5] === 0x64
+          ? FIELD_METHOD
+          : -1;
+      }
+      if (c === 0x70) { // params
+        return b[start + 1] === 0x61 && b[start + 2] === 0x72 && b[start + 3] === 0x61 && b[start + 4] === 0x6d && b[start + 5] === 0x73
+          ? FIELD_PARAMS
+          : -1;
+      }
+      if (c === 0x72) { // result
+        return b[start + 1] === 0x65 && b[start + 2] === 0x73 && b[start + 3] === 0x75 && b[start + 4] === 0x6c && b[start + 5] === 0x74
+          ? FIELD_RESULT
+          : -1;
+      }
+      return -1;
+    }
+    case 7: // jsonrpc
+      return b[start] === 0x6a && b[start + 1] === 0x73 && b[start + 2] === 0x6f && b[start + 3] === 0x6e &&
+        b[start + 4] === 0x72 && b[start + 5] === 0x70 && b[start + 6] === 0x63
+        ? FIELD_JSONRPC
+        : -1;
+    default:
+      return -1;
   }
-  return NAME_OTHER;
 }
 
-// A message object (stride MSG_STRIDE in `msgs`).
-const MSG_FIRST = 0; // its members: mems[MSG_FIRST .. MSG_LAST)
-const MSG_LAST = 1;
-const MSG_PARAMS_FIRST = 2; // members of its params object: inner[.. ..), or -1
-const MSG_PARAMS_LAST = 3;
-const MSG_ERROR_FIRST = 4; // members of its error object: inner[.. ..), or -1
-const MSG_ERROR_LAST = 5;
-const MSG_STRIDE = 6;
+/** The FIELD_* of a params member name ("name" or "uri"), or -1. */
+function paramsField(b: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (length === 4) {
+    return b[start] === 0x6e && b[start + 1] === 0x61 && b[start + 2] === 0x6d && b[start + 3] === 0x65 ? FIELD_NAME : -1;
+  }
+  if (length === 3) return b[start] === 0x75 && b[start + 1] === 0x72 && b[start + 2] === 0x69 ? FIELD_URI : -1;
+  return -1;
+}
 
-// A member of a message object (stride MEM_STRIDE in `mems`).
-const MEM_NAME_START = 0; // raw name content
-const MEM_NAME_END = 1;
-const MEM_KEY_START = 2; // unescaped name: input bytes when MEM_KEY_SCRATCH is 0, else scratch bytes
-const MEM_KEY_END = 3;
-const MEM_KEY_SCRATCH = 4;
-const MEM_KNOWN = 5; // NAME_* of the unescaped name
-const MEM_VALUE_START = 6;
-const MEM_VALUE_END = 7;
-const MEM_VALUE_TYPE = 8;
-const MEM_STRIDE = 9;
+/** The FIELD_* of an error member name ("code" or "message"), or -1. */
+function errorField(b: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (length === 4) {
+    return b[start] === 0x63 && b[start + 1] === 0x6f && b[start + 2] === 0x64 && b[start + 3] === 0x65 ? FIELD_CODE : -1;
+  }
+  if (length === 7) {
+    return b[start] === 0x6d && b[start + 1] === 0x65 && b[start + 2] === 0x73 && b[start + 3] === 0x73 &&
+      b[start + 4] === 0x61 && b[start + 5] === 0x67 && b[start + 6] === 0x65
+      ? FIELD_MESSAGE
+      : -1;
+  }
+  return -1;
+}
 
-// A member of a params or error object (stride INNER_STRIDE in `inner`).
-const INNER_NAME_START = 0; // raw name content
-const INNER_NAME_END = 1;
-const INNER_NAME_ESCAPED = 2;
-const INNER_VALUE_START = 3;
-const INNER_VALUE_END = 4;
-const INNER_VALUE_TYPE = 5;
-const INNER_STRIDE = 6;
+// A capture: one message object (stride CAP_STRIDE in `caps`). Per field, 4 ints at
+// CAP_FIELDS + field * 4: how often the name occurs, then the type and span of its first value.
+const CAP_OTHERS_FIRST = 0; // names of its other members: others[FIRST .. LAST) (OTHER_STRIDE each)
+const CAP_OTHERS_LAST = 1;
+const CAP_FIELDS = 2;
+const F_COUNT = 0;
+const F_TYPE = 1;
+const F_START = 2;
+const F_END = 3;
+const CAP_STRIDE = CAP_FIELDS + FIELD_COUNT * 4;
+
+// The name of a member that is none of the fields, for the duplicate check (stride OTHER_STRIDE).
+const OTHER_START = 0; // unescaped name: input bytes, or scratch bytes when OTHER_SCRATCH is 1
+const OTHER_END = 1;
+const OTHER_SCRATCH = 2;
+const OTHER_STRIDE = 3;
 
 // An element of a batch (stride ELEM_STRIDE in `elems`).
 const ELEM_START = 0;
 const ELEM_END = 1;
-const ELEM_MSG = 2; // message index when the element is an object, else -1
+const ELEM_CAP = 2; // its capture when the element is an object, else -1
 const ELEM_STRIDE = 3;
 
 function grow(table: Int32Array, needed: number): Int32Array {
@@ -395,7 +615,7 @@ export class JsEngine implements Engine {
   private readonly allowBatch: boolean;
 
   // Outputs of the last call.
-  private out: Int32Array = new Int32Array(RECORD_STRIDE * 16);
+  private out: Int32Array = new Int32Array(STRIDE * 16);
   private count = 0;
   private replyBytes = Buffer.alloc(1024);
   private replyLength = 0;
@@ -410,23 +630,35 @@ export class JsEngine implements Engine {
   // Reply tails by reason: `,"error":{"code":..,"message":".."}}`, messages filled in for these limits.
   private readonly tails: Uint8Array[];
 
+  // The buffer being scanned: whether its lines are known to be valid UTF-8 (checked per chunk), the
+  // next quote and the next backslash at or after the last place each was looked for (buffer length:
+  // none; so long strings cost linear time however many escapes they hold), and an Int32Array view of
+  // its aligned words for hasControlByte().
+  private utf8Checked = false;
+  private quoteAt = -1;
+  private backslashAt = -1;
+  private wordsOf: Uint8Array | null = null;
+  private words: Int32Array = new Int32Array(0);
+  private wordsStart = 0; // buffer index of words[0]
+
   // Walk state, indexed by depth (the top-level value is depth 1).
   private readonly levelIsObject: Uint8Array;
   private readonly levelRole: Uint8Array;
-  private readonly levelEntry: Int32Array; // the member / element being read, in its table, or -1
-  private readonly levelMsg: Int32Array; // the message a MESSAGE or INNER container belongs to
+  private readonly levelCap: Int32Array; // the capture a MESSAGE, PARAMS or ERROR container belongs to
+  private readonly levelField: Int32Array; // where the current member's value is captured (caps index), or -1
+  private readonly levelFieldId: Int8Array; // FIELD_* of the current member, or -1
+  private readonly levelElem: Int32Array; // the batch element being read, or -1
 
-  // What the walk recorded.
+  // What the walk captured.
   private topType = 0;
-  private msgs: Int32Array = new Int32Array(MSG_STRIDE * 4);
-  private msgCount = 0;
-  private mems: Int32Array = new Int32Array(MEM_STRIDE * 16);
-  private memCount = 0;
-  private inner: Int32Array = new Int32Array(INNER_STRIDE * 16);
-  private innerCount = 0;
+  private caps: Int32Array = new Int32Array(CAP_STRIDE * 4);
+  private capCount = 0;
+  private others: Int32Array = new Int32Array(OTHER_STRIDE * 16);
+  private otherCount = 0;
   private elems: Int32Array = new Int32Array(ELEM_STRIDE * 16);
   private elemCount = 0;
   private batchOverflow = false; // more than maxBatch elements (later ones are not recorded)
+  private escaped = false; // set by readString(): the string had a backslash escape
   private readonly scratch = new Scratch();
 
   constructor(router: JsRouter, limits: EngineLimits) {
@@ -435,13 +667,15 @@ export class JsEngine implements Engine {
     this.maxDepth = limits.maxDepth;
     this.maxBatch = limits.maxBatch;
     this.allowBatch = limits.allowBatch;
-    this.tails = REASON_WIRE_CODES.map((code, reason) =>
-      reason === Reason.ok ? new Uint8Array(0) : errorReplyTail(code, formatReasonMessage(reason, limits)),
+    this.tails = WIRE_CODES.map((code, reason) =>
+      reason === R_OK ? new Uint8Array(0) : errorReplyTail(code, formatReasonMessage(reason, limits)),
     );
     this.levelIsObject = new Uint8Array(this.maxDepth + 1);
     this.levelRole = new Uint8Array(this.maxDepth + 1);
-    this.levelEntry = new Int32Array(this.maxDepth + 1);
-    this.levelMsg = new Int32Array(this.maxDepth + 1);
+    this.levelCap = new Int32Array(this.maxDepth + 1);
+    this.levelField = new Int32Array(this.maxDepth + 1);
+    this.levelFieldId = new Int8Array(this.maxDepth + 1);
+    this.levelElem = new Int32Array(this.maxDepth + 1);
   }
 
   get records(): Int32Array {
@@ -498,11 +732,14 @@ export class JsEngine implements Engine {
         const line = Buffer.concat(this.pieces, lineLength);
         this.dropPieces();
         this.carriedLine = line;
-        this.line(line, 0, line.length, FLAG_SRC_CARRY);
+        this.useBuffer(false);
+        this.line(line, 0, line.length, F_SRC_CARRY);
         pos = lf + 1;
       }
     }
-    // Whole lines of this chunk, then its unterminated tail.
+    // Whole lines of this chunk, then its unterminated tail. One UTF-8 check covers every whole line.
+    const lastLf = buf.lastIndexOf(LF);
+    this.useBuffer(lastLf > pos && isUtf8(buf.subarray(pos, lastLf)));
     while (pos < length) {
       const lf = buf.indexOf(LF, pos);
       const lineEnd = lf < 0 ? length : lf;
@@ -522,6 +759,7 @@ export class JsEngine implements Engine {
       }
       pos = lineEnd + 1;
     }
+    this.wordsOf = null; // no reference to the caller's chunk is kept
     return this.count;
   }
 
@@ -530,7 +768,8 @@ export class JsEngine implements Engine {
     if (!this.discarding && this.piecesLength > 0) {
       const line = Buffer.concat(this.pieces, this.piecesLength);
       this.carriedLine = line;
-      this.line(line, 0, line.length, FLAG_SRC_CARRY);
+      this.useBuffer(false);
+      this.line(line, 0, line.length, F_SRC_CARRY);
     }
     this.resetStream();
     return this.count;
@@ -547,9 +786,11 @@ export class JsEngine implements Engine {
     let end = buf.length;
     while (start < end && isWs(buf[start])) start++;
     while (end > start && isWs(buf[end - 1])) end--;
+    this.useBuffer(false);
     // An empty or whitespace-only body is invalid JSON; its span is empty, after the whitespace.
-    if (start === end) this.emitInvalid(buf, 0, start, end, Reason.invalid_json, -1, -1);
+    if (start === end) this.emitInvalid(buf, 0, start, end, R_INVALID_JSON, -1, -1);
     else this.message(buf, start, end, 0);
+    this.wordsOf = null;
     return this.count;
   }
 
@@ -570,6 +811,14 @@ export class JsEngine implements Engine {
     this.piecesLength = 0;
   }
 
+  /** Starts scanning the messages of `buf`; `utf8Checked`: its whole lines are valid UTF-8. */
+  private useBuffer(utf8Checked: boolean): void {
+    this.utf8Checked = utf8Checked;
+    this.quoteAt = -1;
+    this.backslashAt = -1;
+    this.wordsOf = null;
+  }
+
   /** One complete line buf[start..end) (LF excluded, length within the limit). */
   private line(buf: Buffer, start: number, end: number, flags: number): void {
     if (this.firstLine) {
@@ -586,13 +835,13 @@ export class JsEngine implements Engine {
 
   /** One message buf[start..end), non-empty, without surrounding whitespace. */
   private message(buf: Buffer, start: number, end: number, flags: number): void {
-    if (!isUtf8(buf.subarray(start, end))) {
-      this.emitInvalid(buf, flags, start, end, Reason.invalid_utf8, -1, -1);
+    if (!this.utf8Checked && !isUtf8(buf.subarray(start, end))) {
+      this.emitInvalid(buf, flags, start, end, R_INVALID_UTF8, -1, -1);
       return;
     }
     let reason = this.walk(buf, start, end);
-    if (reason === Reason.too_deep && stage1Error(buf, start, end)) reason = Reason.invalid_json;
-    if (reason !== Reason.ok) {
+    if (reason === R_TOO_DEEP && stage1Error(buf, start, end)) reason = R_INVALID_JSON;
+    if (reason !== R_OK) {
       this.emitInvalid(buf, flags, start, end, reason, -1, -1);
       return;
     }
@@ -600,22 +849,118 @@ export class JsEngine implements Engine {
   }
 
   /**
+   * Reads the string at buf[i] (a quote) and returns the index after its closing quote, or -1 when it
+   * is not a valid string before `end` (a bad escape, an escaped lone surrogate, a byte below 0x20, no
+   * closing quote). Sets this.escaped when it has a backslash escape.
+   */
+  private readString(buf: Buffer, i: number, end: number): number {
+    let escaped = false;
+    i++;
+    for (;;) {
+      // Byte by byte for a while: most strings are short.
+      const stop = i + SHORT_STRING < end ? i + SHORT_STRING : end;
+      while (i < stop) {
+        const b = buf[i];
+        if (b === QUOTE) {
+          this.escaped = escaped;
+          return i + 1;
+        }
+        if (b === BACKSLASH) {
+          i = escapeEnd(buf, i, end);
+          if (i < 0) return -1;
+          escaped = true;
+        } else if (b < 0x20) {
+          return -1;
+        } else {
+          i++;
+        }
+      }
+      if (i >= end) return -1;
+      // A long string: the next quote and the next backslash by memchr, control bytes by words.
+      let quote = this.quoteAt;
+      if (quote < i) {
+        quote = buf.indexOf(QUOTE, i);
+        if (quote < 0) quote = buf.length;
+        this.quoteAt = quote;
+      }
+      if (quote >= end) return -1;
+      let backslash = this.backslashAt;
+      if (backslash < i) {
+        backslash = buf.indexOf(BACKSLASH, i);
+        if (backslash < 0) backslash = buf.length;
+        this.backslashAt = backslash;
+      }
+      const next = quote < backslash ? quote : backslash;
+      if (this.hasControlByte(buf, i, next)) return -1;
+      if (next === quote) {
+        this.escaped = escaped;
+        return quote + 1;
+      }
+      i = escapeEnd(buf, next, end);
+      if (i < 0) return -1;
+      escaped = true;
+    }
+  }
+
+  /**
+   * Whether buf[from..to) has a byte below 0x20. Four bytes at a time through an Int32Array view of the
+   * buffer's aligned words: `(w - 0x20202020) & ~w & 0x80808080` is non-zero exactly when some byte of w
+   * is below 0x20 (a byte of 0x80 or more has its top bit set in w, so it is cleared by ~w; a borrow
+   * only runs past a byte that is itself below 0x20). Which byte of the word comes first does not matter.
+   */
+  private hasControlByte(buf: Buffer, from: number, to: number): boolean {
+    let i = from;
+    if (to - i >= 16) {
+      if (this.wordsOf !== buf) this.makeWords(buf);
+      const words = this.words;
+      // Bytes before the first aligned word.
+      const aligned = this.wordsStart + ((i - this.wordsStart + 3) & ~3);
+      for (; i < aligned; i++) if (buf[i] < 0x20) return true;
+      let w = (i - this.wordsStart) >> 2;
+      const wordsEnd = (to - this.wordsStart) >> 2;
+      for (; w + 1 < wordsEnd; w += 2) {
+        const a = words[w];
+        const b = words[w + 1];
+        if (((((a - 0x20202020) | 0) & ~a) | (((b - 0x20202020) | 0) & ~b)) & 0x80808080) return true;
+      }
+      if (w < wordsEnd) {
+        const a = words[w];
+        if (((a - 0x20202020) | 0) & ~a & 0x80808080) return true;
+        w++;
+      }
+      i = this.wordsStart + (w << 2);
+    }
+    for (; i < to; i++) if (buf[i] < 0x20) return true;
+    return false;
+  }
+
+  private makeWords(buf: Buffer): void {
+    const first = (buf.byteOffset + 3) & ~3; // in buf.buffer
+    const count = Math.max(0, (buf.byteOffset + buf.length - first) >> 2);
+    this.words = new Int32Array(buf.buffer, first, count);
+    this.wordsStart = first - buf.byteOffset;
+    this.wordsOf = buf;
+  }
+
+  /**
    * Validates buf[start..end) as RFC 8259 JSON within maxDepth, in document order (spec section 4
-   * step 3), and records for the classifier the members of message objects, of their params and
-   * error objects, and the elements of a top-level array. Returns a Reason (ok, invalid_json, too_deep).
+   * step 3), and captures for the classifier what sections 5 and 6 read from message objects, their
+   * params and error objects, and the elements of a top-level array. Returns a Reason (ok,
+   * invalid_json, too_deep).
    */
   private walk(buf: Buffer, start: number, end: number): number {
     const maxDepth = this.maxDepth;
     const isObject = this.levelIsObject;
     const role = this.levelRole;
-    const entry = this.levelEntry;
-    const owner = this.levelMsg;
-    this.msgCount = 0;
-    this.memCount = 0;
-    this.innerCount = 0;
+    const capOf = this.levelCap;
+    const fieldAt = this.levelField;
+    const fieldId = this.levelFieldId;
+    const elemOf = this.levelElem;
+    this.capCount = 0;
+    this.otherCount = 0;
     this.elemCount = 0;
     this.batchOverflow = false;
-    this.scratch.clear();
+    this.scratch.length = 0;
     this.topType = valueType(buf[start]);
 
     let depth = 0;
@@ -623,143 +968,136 @@ export class JsEngine implements Engine {
     // Each turn of this loop reads one value at i (whitespace already skipped), then closes the
     // containers it completes, then reads the separator and, in an object, the next member name.
     for (;;) {
-      if (i >= end) return Reason.invalid_json;
+      if (i >= end) return R_INVALID_JSON;
       const c = buf[i];
 
-      // Record where this value starts, and pick the role it has if it is a container.
+      // Capture where this value starts, and pick the role it has if it is a container.
       let childRole = ROLE_NONE;
-      let childMsg = -1;
+      let childCap = -1;
       if (depth === 0) {
         if (c === OPEN_BRACE) {
           childRole = ROLE_MESSAGE;
-          childMsg = this.newMessage();
+          childCap = this.newCapture();
         } else if (c === OPEN_BRACKET) {
           childRole = ROLE_BATCH;
         }
       } else {
         const parentRole = role[depth];
-        if (parentRole === ROLE_MESSAGE) {
-          const at = entry[depth] * MEM_STRIDE;
-          const mems = this.mems;
-          mems[at + MEM_VALUE_START] = i;
-          mems[at + MEM_VALUE_TYPE] = valueType(c);
-          const known = mems[at + MEM_KNOWN];
-          if (c === OPEN_BRACE && (known === NAME_PARAMS || known === NAME_ERROR)) {
-            childRole = ROLE_INNER;
-            childMsg = owner[depth];
-            const m = childMsg * MSG_STRIDE;
-            const field = known === NAME_PARAMS ? MSG_PARAMS_FIRST : MSG_ERROR_FIRST;
-            this.msgs[m + field] = this.innerCount;
-            this.msgs[m + field + 1] = this.innerCount;
-          }
-        } else if (parentRole === ROLE_BATCH) {
+        if (parentRole === ROLE_BATCH) {
           if (this.elemCount === this.maxBatch) {
             this.batchOverflow = true;
-            entry[depth] = -1;
+            elemOf[depth] = -1;
           } else {
             const e = this.elemCount++;
-            this.elems = grow(this.elems, this.elemCount * ELEM_STRIDE);
-            this.elems[e * ELEM_STRIDE + ELEM_START] = i;
-            this.elems[e * ELEM_STRIDE + ELEM_MSG] = -1;
-            entry[depth] = e;
+            if (this.elemCount * ELEM_STRIDE > this.elems.length) this.elems = grow(this.elems, this.elemCount * ELEM_STRIDE);
+            const at = e * ELEM_STRIDE;
+            this.elems[at + ELEM_START] = i;
+            elemOf[depth] = e;
             if (c === OPEN_BRACE) {
               childRole = ROLE_MESSAGE;
-              childMsg = this.newMessage();
-              this.elems[e * ELEM_STRIDE + ELEM_MSG] = childMsg;
+              childCap = this.newCapture();
+            }
+            this.elems[at + ELEM_CAP] = childCap;
+          }
+        } else if (parentRole !== ROLE_NONE) {
+          const at = fieldAt[depth];
+          if (at >= 0) {
+            const caps = this.caps;
+            caps[at + F_TYPE] = valueType(c);
+            caps[at + F_START] = i;
+            if (c === OPEN_BRACE && parentRole === ROLE_MESSAGE) {
+              const field = fieldId[depth];
+              if (field === FIELD_PARAMS) {
+                childRole = ROLE_PARAMS;
+                childCap = capOf[depth];
+              } else if (field === FIELD_ERROR) {
+                childRole = ROLE_ERROR;
+                childCap = capOf[depth];
+              }
             }
           }
-        } else if (parentRole === ROLE_INNER) {
-          const at = entry[depth] * INNER_STRIDE;
-          this.inner[at + INNER_VALUE_START] = i;
-          this.inner[at + INNER_VALUE_TYPE] = valueType(c);
         }
       }
 
       // Read the value. Containers open here and continue at their first member or element.
       if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-        if (depth === maxDepth) return Reason.too_deep;
+        if (depth === maxDepth) return R_TOO_DEEP;
         depth++;
         isObject[depth] = c === OPEN_BRACE ? 1 : 0;
         role[depth] = childRole;
-        owner[depth] = childMsg;
-        entry[depth] = -1;
+        capOf[depth] = childCap;
+        fieldAt[depth] = -1;
         i++;
         while (i < end && isWs(buf[i])) i++;
         if (i < end && buf[i] === (c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET)) {
           // An empty container: close it below like any other.
         } else if (c === OPEN_BRACE) {
           i = this.memberName(buf, i, end, depth);
-          if (i < 0) return Reason.invalid_json;
+          if (i < 0) return R_INVALID_JSON;
           continue;
         } else {
           continue;
         }
       } else if (c === QUOTE) {
-        i = scanString(buf, i, end);
-        if (i < 0) return Reason.invalid_json;
+        i = this.readString(buf, i, end);
+        if (i < 0) return R_INVALID_JSON;
       } else if (c === MINUS || isDigit(c)) {
         i = scanNumber(buf, i, end);
-        if (i < 0) return Reason.invalid_json;
+        if (i < 0) return R_INVALID_JSON;
       } else if (c === 0x74) {
         // true
-        if (i + 4 > end || buf[i + 1] !== 0x72 || buf[i + 2] !== 0x75 || buf[i + 3] !== 0x65) return Reason.invalid_json;
+        if (i + 4 > end || buf[i + 1] !== 0x72 || buf[i + 2] !== 0x75 || buf[i + 3] !== 0x65) return R_INVALID_JSON;
         i += 4;
       } else if (c === 0x66) {
         // false
         if (i + 5 > end || buf[i + 1] !== 0x61 || buf[i + 2] !== 0x6c || buf[i + 3] !== 0x73 || buf[i + 4] !== 0x65) {
-          return Reason.invalid_json;
+          return R_INVALID_JSON;
         }
         i += 5;
       } else if (c === 0x6e) {
         // null
-        if (i + 4 > end || buf[i + 1] !== 0x75 || buf[i + 2] !== 0x6c || buf[i + 3] !== 0x6c) return Reason.invalid_json;
+        if (i + 4 > end || buf[i + 1] !== 0x75 || buf[i + 2] !== 0x6c || buf[i + 3] !== 0x6c) return R_INVALID_JSON;
         i += 4;
       } else {
-        return Reason.invalid_json;
+        return R_INVALID_JSON;
       }
 
-      // A value ends at i. Record its end, then close every container this completes (an empty
+      // A value ends at i. Capture its end, then close every container this completes (an empty
       // container arrives here with i at its closing bracket).
       let closing = c === OPEN_BRACE || c === OPEN_BRACKET; // only for the empty container case
       for (;;) {
         if (closing) {
           // buf[i] closes the container at `depth`.
           i++;
-          const closedRole = role[depth];
-          if (closedRole === ROLE_MESSAGE) {
-            this.msgs[owner[depth] * MSG_STRIDE + MSG_LAST] = this.memCount;
-          } else if (closedRole === ROLE_INNER) {
-            // MSG_*_LAST sits right after MSG_*_FIRST; find which list this container filled.
-            const m = owner[depth] * MSG_STRIDE;
-            const parentAt = entry[depth - 1] * MEM_STRIDE;
-            const field = this.mems[parentAt + MEM_KNOWN] === NAME_PARAMS ? MSG_PARAMS_LAST : MSG_ERROR_LAST;
-            this.msgs[m + field] = this.innerCount;
-          }
+          if (role[depth] === ROLE_MESSAGE) this.caps[capOf[depth] * CAP_STRIDE + CAP_OTHERS_LAST] = this.otherCount;
           depth--;
           closing = false;
         }
         // The value just read is a child of the container at `depth` (or the top-level value).
         if (depth === 0) {
           while (i < end && isWs(buf[i])) i++;
-          return i === end ? Reason.ok : Reason.invalid_json;
+          return i === end ? R_OK : R_INVALID_JSON;
         }
         const parentRole = role[depth];
-        if (parentRole === ROLE_MESSAGE) {
-          this.mems[entry[depth] * MEM_STRIDE + MEM_VALUE_END] = i;
-        } else if (parentRole === ROLE_BATCH) {
-          if (entry[depth] >= 0) this.elems[entry[depth] * ELEM_STRIDE + ELEM_END] = i;
-        } else if (parentRole === ROLE_INNER) {
-          this.inner[entry[depth] * INNER_STRIDE + INNER_VALUE_END] = i;
+        if (parentRole === ROLE_BATCH) {
+          if (elemOf[depth] >= 0) this.elems[elemOf[depth] * ELEM_STRIDE + ELEM_END] = i;
+        } else if (parentRole !== ROLE_NONE && fieldAt[depth] >= 0) {
+          this.caps[fieldAt[depth] + F_END] = i;
         }
-        while (i < end && isWs(buf[i])) i++;
-        if (i >= end) return Reason.invalid_json;
-        const s = buf[i];
+        let s = buf[i];
+        if (s !== COMMA && s !== CLOSE_BRACE && s !== CLOSE_BRACKET) {
+          while (i < end && isWs(buf[i])) i++;
+          if (i >= end) return R_INVALID_JSON;
+          s = buf[i];
+        } else if (i >= end) {
+          return R_INVALID_JSON;
+        }
         if (s === COMMA) {
           i++;
           while (i < end && isWs(buf[i])) i++;
           if (isObject[depth] === 1) {
             i = this.memberName(buf, i, end, depth);
-            if (i < 0) return Reason.invalid_json;
+            if (i < 0) return R_INVALID_JSON;
           }
           break; // read the next value
         }
@@ -767,73 +1105,78 @@ export class JsEngine implements Engine {
           closing = true;
           continue;
         }
-        return Reason.invalid_json;
+        return R_INVALID_JSON;
       }
     }
   }
 
   /**
-   * Reads `"name"` `:` at i (inside the object at `depth`) and records the member when the object is
-   * recorded. Returns the index of the member's value (whitespace skipped), or -1 on invalid JSON.
+   * Reads `"name"` `:` at i (inside the object at `depth`) and, in a captured object, counts the
+   * member and says where its value is captured. Returns the index of the member's value (whitespace
+   * skipped), or -1 on invalid JSON.
    */
   private memberName(buf: Buffer, i: number, end: number, depth: number): number {
     if (i >= end || buf[i] !== QUOTE) return -1;
     const nameStart = i + 1;
-    const after = scanString(buf, i, end);
+    const after = this.readString(buf, i, end);
     if (after < 0) return -1;
-    const nameEnd = after - 1;
     const parentRole = this.levelRole[depth];
-    if (parentRole === ROLE_MESSAGE) {
-      const index = this.memCount++;
-      this.mems = grow(this.mems, this.memCount * MEM_STRIDE);
-      const at = index * MEM_STRIDE;
-      const mems = this.mems;
-      mems[at + MEM_NAME_START] = nameStart;
-      mems[at + MEM_NAME_END] = nameEnd;
-      const slash = buf.indexOf(BACKSLASH, nameStart);
-      if (slash < 0 || slash >= nameEnd) {
-        mems[at + MEM_KEY_START] = nameStart;
-        mems[at + MEM_KEY_END] = nameEnd;
-        mems[at + MEM_KEY_SCRATCH] = 0;
-        mems[at + MEM_KNOWN] = knownName(buf, nameStart, nameEnd);
-      } else {
-        const keyStart = this.scratch.unescape(buf, nameStart, nameEnd);
-        mems[at + MEM_KEY_START] = keyStart;
-        mems[at + MEM_KEY_END] = this.scratch.length;
-        mems[at + MEM_KEY_SCRATCH] = 1;
-        mems[at + MEM_KNOWN] = knownName(this.scratch.bytes, keyStart, this.scratch.length);
+    if (parentRole !== ROLE_NONE) {
+      const nameEnd = after - 1;
+      // The unescaped name: the raw bytes, or (rarely) the scratch bytes.
+      let bytes: Uint8Array = buf;
+      let keyStart = nameStart;
+      let keyEnd = nameEnd;
+      if (this.escaped) {
+        keyStart = this.scratch.unescape(buf, nameStart, nameEnd);
+        keyEnd = this.scratch.length;
+        bytes = this.scratch.bytes;
       }
-      mems[at + MEM_VALUE_START] = -1;
-      mems[at + MEM_VALUE_END] = -1;
-      this.levelEntry[depth] = index;
-    } else if (parentRole === ROLE_INNER) {
-      const index = this.innerCount++;
-      this.inner = grow(this.inner, this.innerCount * INNER_STRIDE);
-      const at = index * INNER_STRIDE;
-      this.inner[at + INNER_NAME_START] = nameStart;
-      this.inner[at + INNER_NAME_END] = nameEnd;
-      const slash = buf.indexOf(BACKSLASH, nameStart);
-      this.inner[at + INNER_NAME_ESCAPED] = slash >= 0 && slash < nameEnd ? 1 : 0;
-      this.levelEntry[depth] = index;
+      const field =
+        parentRole === ROLE_MESSAGE
+          ? messageField(bytes, keyStart, keyEnd)
+          : parentRole === ROLE_PARAMS
+            ? paramsField(bytes, keyStart, keyEnd)
+            : errorField(bytes, keyStart, keyEnd);
+      if (field >= 0) {
+        const at = this.levelCap[depth] * CAP_STRIDE + CAP_FIELDS + field * 4;
+        const count = this.caps[at + F_COUNT]++;
+        // Only the first occurrence is captured (a second one decides the outcome by its count).
+        this.levelField[depth] = count === 0 ? at : -1;
+        this.levelFieldId[depth] = field;
+      } else {
+        this.levelField[depth] = -1;
+        this.levelFieldId[depth] = -1;
+        if (parentRole === ROLE_MESSAGE) {
+          const o = this.otherCount++;
+          if (this.otherCount * OTHER_STRIDE > this.others.length) this.others = grow(this.others, this.otherCount * OTHER_STRIDE);
+          const at = o * OTHER_STRIDE;
+          this.others[at + OTHER_START] = keyStart;
+          this.others[at + OTHER_END] = keyEnd;
+          this.others[at + OTHER_SCRATCH] = this.escaped ? 1 : 0;
+        }
+      }
     }
     i = after;
-    while (i < end && isWs(buf[i])) i++;
-    if (i >= end || buf[i] !== COLON) return -1;
+    if (buf[i] !== COLON) {
+      while (i < end && isWs(buf[i])) i++;
+      if (i >= end || buf[i] !== COLON) return -1;
+    } else if (i >= end) {
+      return -1;
+    }
     i++;
     while (i < end && isWs(buf[i])) i++;
     return i;
   }
 
-  private newMessage(): number {
-    const m = this.msgCount++;
-    this.msgs = grow(this.msgs, this.msgCount * MSG_STRIDE);
-    const at = m * MSG_STRIDE;
-    this.msgs[at + MSG_FIRST] = this.memCount;
-    this.msgs[at + MSG_LAST] = this.memCount;
-    this.msgs[at + MSG_PARAMS_FIRST] = -1;
-    this.msgs[at + MSG_PARAMS_LAST] = -1;
-    this.msgs[at + MSG_ERROR_FIRST] = -1;
-    this.msgs[at + MSG_ERROR_LAST] = -1;
+  private newCapture(): number {
+    const m = this.capCount++;
+    if (this.capCount * CAP_STRIDE > this.caps.length) this.caps = grow(this.caps, this.capCount * CAP_STRIDE);
+    const caps = this.caps;
+    const at = m * CAP_STRIDE;
+    caps[at + CAP_OTHERS_FIRST] = this.otherCount;
+    caps[at + CAP_OTHERS_LAST] = this.otherCount;
+    for (let f = at + CAP_FIELDS; f < at + CAP_STRIDE; f += 4) caps[f + F_COUNT] = 0;
     return m;
   }
 
@@ -845,116 +1188,122 @@ export class JsEngine implements Engine {
       return;
     }
     if (this.topType !== T_ARRAY) {
-      this.emitInvalid(buf, flags, start, end, Reason.not_object, -1, -1);
+      this.emitInvalid(buf, flags, start, end, R_NOT_OBJECT, -1, -1);
       return;
     }
     if (!this.allowBatch) {
-      this.emitInvalid(buf, flags, start, end, Reason.batch_not_allowed, -1, -1);
+      this.emitInvalid(buf, flags, start, end, R_BATCH_NOT_ALLOWED, -1, -1);
     } else if (this.elemCount === 0) {
-      this.emitInvalid(buf, flags, start, end, Reason.empty_batch, -1, -1);
+      this.emitInvalid(buf, flags, start, end, R_EMPTY_BATCH, -1, -1);
     } else if (this.batchOverflow) {
-      this.emitInvalid(buf, flags, start, end, Reason.batch_too_large, -1, -1);
+      this.emitInvalid(buf, flags, start, end, R_BATCH_TOO_LARGE, -1, -1);
     } else {
-      this.emit(KIND_BATCH, flags, start, end, -1, -1, -1, -1, -1, -1, this.elemCount, -1, -1, -1, 0, 0);
-      const elementFlags = flags | FLAG_IN_BATCH;
+      this.emit(K_BATCH, flags, start, end, -1, -1, -1, -1, -1, -1, this.elemCount, -1, -1, -1, 0, 0);
+      const elementFlags = flags | F_IN_BATCH;
       for (let e = 0; e < this.elemCount; e++) {
         const at = e * ELEM_STRIDE;
-        const m = this.elems[at + ELEM_MSG];
+        const m = this.elems[at + ELEM_CAP];
         const elementStart = this.elems[at + ELEM_START];
         const elementEnd = this.elems[at + ELEM_END];
         if (m >= 0) this.classifyMessage(buf, m, elementStart, elementEnd, elementFlags);
-        else this.emitInvalid(buf, elementFlags, elementStart, elementEnd, Reason.not_object, -1, -1);
+        else this.emitInvalid(buf, elementFlags, elementStart, elementEnd, R_NOT_OBJECT, -1, -1);
       }
     }
   }
 
-  /** Section 5 checks 1 to 7 on message object `m` = buf[start..end), then section 6 routing. */
+  /** Section 5 checks 1 to 7 on captured message `m` = buf[start..end), then section 6 routing. */
   private classifyMessage(buf: Buffer, m: number, start: number, end: number, flags: number): void {
-    const msgs = this.msgs;
-    const mems = this.mems;
-    const first = msgs[m * MSG_STRIDE + MSG_FIRST];
-    const last = msgs[m * MSG_STRIDE + MSG_LAST];
+    const caps = this.caps;
+    const base = m * CAP_STRIDE + CAP_FIELDS;
+    const jsonrpc = base + FIELD_JSONRPC * 4;
+    const id = base + FIELD_ID * 4;
+    const method = base + FIELD_METHOD * 4;
+    const params = base + FIELD_PARAMS * 4;
+    const result = base + FIELD_RESULT * 4;
+    const error = base + FIELD_ERROR * 4;
+    const idCount = caps[id + F_COUNT];
+    const idType = idCount > 0 ? caps[id + F_TYPE] : 0;
 
-    // Find the members the checks need; count the ids for the reply id rule.
-    let jsonrpc = -1;
-    let id = -1;
-    let idCount = 0;
-    let method = -1;
-    let params = -1;
-    let result = -1;
-    let error = -1;
-    for (let k = first; k < last; k++) {
-      switch (mems[k * MEM_STRIDE + MEM_KNOWN]) {
-        case NAME_JSONRPC: jsonrpc = k; break;
-        case NAME_ID: id = k; idCount++; break;
-        case NAME_METHOD: method = k; break;
-        case NAME_PARAMS: params = k; break;
-        case NAME_RESULT: result = k; break;
-        case NAME_ERROR: error = k; break;
-      }
-    }
     // The id an invalid record's reply reuses: the raw string or number of an id that occurs once.
     let replyIdStart = -1;
     let replyIdEnd = -1;
-    const idType = id >= 0 ? mems[id * MEM_STRIDE + MEM_VALUE_TYPE] : 0;
     if (idCount === 1 && (idType === T_STRING || idType === T_NUMBER)) {
-      replyIdStart = mems[id * MEM_STRIDE + MEM_VALUE_START];
-      replyIdEnd = mems[id * MEM_STRIDE + MEM_VALUE_END];
+      replyIdStart = caps[id + F_START];
+      replyIdEnd = caps[id + F_END];
     }
-    const reject = (reason: number): void => this.emitInvalid(buf, flags, start, end, reason, replyIdStart, replyIdEnd);
 
     // 1. duplicate member names
-    if (this.hasDuplicateNames(buf, first, last)) return reject(Reason.duplicate_key);
+    let reason = R_OK;
+    if (this.hasDuplicateNames(buf, m)) reason = R_DUPLICATE_KEY;
     // 2. version
-    if (jsonrpc < 0 || !this.stringValueIs(buf, jsonrpc, TEXT_VERSION)) return reject(Reason.bad_version);
+    else if (caps[jsonrpc + F_COUNT] === 0 || !this.isVersion(buf, caps[jsonrpc + F_TYPE], caps[jsonrpc + F_START], caps[jsonrpc + F_END])) {
+      reason = R_BAD_VERSION;
+    }
     // 3. id type
-    if (id >= 0 && idType !== T_STRING && idType !== T_NUMBER && idType !== T_NULL) return reject(Reason.bad_id);
+    else if (idCount > 0 && idType !== T_STRING && idType !== T_NUMBER && idType !== T_NULL) reason = R_BAD_ID;
+    if (reason !== R_OK) {
+      this.emitInvalid(buf, flags, start, end, reason, replyIdStart, replyIdEnd);
+      return;
+    }
+
+    const hasMethod = caps[method + F_COUNT] > 0;
+    const hasResult = caps[result + F_COUNT] > 0;
+    const hasError = caps[error + F_COUNT] > 0;
     // 4. shape
-    if (method >= 0 && result < 0 && error < 0) {
+    if (hasMethod && !hasResult && !hasError) {
       // 5. request or notification
-      if (mems[method * MEM_STRIDE + MEM_VALUE_TYPE] !== T_STRING) return reject(Reason.bad_method);
-      const paramsType = params >= 0 ? mems[params * MEM_STRIDE + MEM_VALUE_TYPE] : 0;
-      if (params >= 0 && paramsType !== T_OBJECT && paramsType !== T_ARRAY) return reject(Reason.bad_params);
-      if (idType === T_NULL) return reject(Reason.bad_id);
+      const hasParams = caps[params + F_COUNT] > 0;
+      const paramsType = hasParams ? caps[params + F_TYPE] : 0;
+      if (caps[method + F_TYPE] !== T_STRING) reason = R_BAD_METHOD;
+      else if (hasParams && paramsType !== T_OBJECT && paramsType !== T_ARRAY) reason = R_BAD_PARAMS;
+      else if (idType === T_NULL) reason = R_BAD_ID;
+      if (reason !== R_OK) {
+        this.emitInvalid(buf, flags, start, end, reason, replyIdStart, replyIdEnd);
+        return;
+      }
       // 6 (routing): method slot, then the routed name in params.
-      const methodStart = mems[method * MEM_STRIDE + MEM_VALUE_START] + 1;
-      const methodEnd = mems[method * MEM_STRIDE + MEM_VALUE_END] - 1;
+      const methodStart = caps[method + F_START] + 1;
+      const methodEnd = caps[method + F_END] - 1;
       const methodEscaped = this.hasBackslash(buf, methodStart, methodEnd);
-      const route = this.router.methods.get(this.key(buf, methodStart, methodEnd, methodEscaped));
+      const methods = this.router.methods;
+      const route = methodEscaped ? this.findUnescaped(methods, buf, methodStart, methodEnd) : methods.find(buf, methodStart, methodEnd);
+      const table = route < 0 ? -1 : methods.tableAt(route);
       let nameSlot = -1;
       let nameStart = -1;
       let nameEnd = -1;
       let nameEscaped = false;
-      if (route !== undefined && route.table >= 0 && paramsType === T_OBJECT) {
+      if (table >= 0 && paramsType === T_OBJECT) {
         // 7. the routed name field must occur at most once in params.
-        const field = TABLE_FIELDS[route.table];
-        const found = this.findInner(buf, msgs[m * MSG_STRIDE + MSG_PARAMS_FIRST], msgs[m * MSG_STRIDE + MSG_PARAMS_LAST], field);
-        if (found === -2) return reject(Reason.duplicate_key);
-        if (found >= 0 && this.inner[found * INNER_STRIDE + INNER_VALUE_TYPE] === T_STRING) {
-          nameStart = this.inner[found * INNER_STRIDE + INNER_VALUE_START] + 1;
-          nameEnd = this.inner[found * INNER_STRIDE + INNER_VALUE_END] - 1;
+        const field = base + TABLE_FIELDS[table] * 4;
+        const count = caps[field + F_COUNT];
+        if (count > 1) {
+          this.emitInvalid(buf, flags, start, end, R_DUPLICATE_KEY, replyIdStart, replyIdEnd);
+          return;
+        }
+        if (count === 1 && caps[field + F_TYPE] === T_STRING) {
+          nameStart = caps[field + F_START] + 1;
+          nameEnd = caps[field + F_END] - 1;
           nameEscaped = this.hasBackslash(buf, nameStart, nameEnd);
-          nameSlot = this.router.names[route.table].get(this.key(buf, nameStart, nameEnd, nameEscaped)) ?? -1;
+          const names = this.router.names[table];
+          nameSlot = nameEscaped ? this.slotUnescaped(names, buf, nameStart, nameEnd) : names.slot(buf, nameStart, nameEnd);
         }
       }
       let recordFlags = flags;
-      if (methodEscaped) recordFlags |= FLAG_METHOD_ESCAPED;
-      if (nameEscaped) recordFlags |= FLAG_NAME_ESCAPED;
-      const idStart = id >= 0 ? mems[id * MEM_STRIDE + MEM_VALUE_START] : -1;
-      const idEnd = id >= 0 ? mems[id * MEM_STRIDE + MEM_VALUE_END] : -1;
-      recordFlags |= (id < 0 ? ID_NONE : idType === T_STRING ? ID_STRING : ID_NUMBER) << ID_KIND_SHIFT;
+      if (methodEscaped) recordFlags |= F_METHOD_ESCAPED;
+      if (nameEscaped) recordFlags |= F_NAME_ESCAPED;
+      recordFlags |= (idCount === 0 ? ID_NONE : idType === T_STRING ? ID_STRING : ID_NUMBER) << ID_SHIFT;
       this.emit(
-        id >= 0 ? KIND_REQUEST : KIND_NOTIFICATION,
+        idCount > 0 ? K_REQUEST : K_NOTIFICATION,
         recordFlags,
         start,
         end,
-        idStart,
-        idEnd,
+        idCount > 0 ? caps[id + F_START] : -1,
+        idCount > 0 ? caps[id + F_END] : -1,
         methodStart,
         methodEnd,
-        params >= 0 ? mems[params * MEM_STRIDE + MEM_VALUE_START] : -1,
-        params >= 0 ? mems[params * MEM_STRIDE + MEM_VALUE_END] : -1,
-        route === undefined ? -1 : route.slot,
+        hasParams ? caps[params + F_START] : -1,
+        hasParams ? caps[params + F_END] : -1,
+        route < 0 ? -1 : methods.slotAt(route),
         nameSlot,
         nameStart,
         nameEnd,
@@ -963,24 +1312,27 @@ export class JsEngine implements Engine {
       );
       return;
     }
-    if (method >= 0 || (result >= 0) === (error >= 0)) return reject(Reason.bad_shape);
-
+    if (hasMethod || hasResult === hasError) reason = R_BAD_SHAPE;
     // 6. responses. A response needs an id; a result needs a non-null one.
-    if (id < 0 || (result >= 0 && idType === T_NULL)) return reject(Reason.bad_id);
-    if (error >= 0 && !this.isErrorObject(buf, m, error)) return reject(Reason.bad_error);
-    const body = result >= 0 ? result : error;
+    else if (idCount === 0 || (hasResult && idType === T_NULL)) reason = R_BAD_ID;
+    else if (hasError && !this.isErrorObject(buf, m)) reason = R_BAD_ERROR;
+    if (reason !== R_OK) {
+      this.emitInvalid(buf, flags, start, end, reason, replyIdStart, replyIdEnd);
+      return;
+    }
+    const body = hasResult ? result : error;
     const idKind = idType === T_STRING ? ID_STRING : idType === T_NUMBER ? ID_NUMBER : ID_NULL;
     this.emit(
-      result >= 0 ? KIND_RESPONSE : KIND_ERROR_RESPONSE,
-      flags | (idKind << ID_KIND_SHIFT),
+      hasResult ? K_RESPONSE : K_ERROR_RESPONSE,
+      flags | (idKind << ID_SHIFT),
       start,
       end,
-      mems[id * MEM_STRIDE + MEM_VALUE_START],
-      mems[id * MEM_STRIDE + MEM_VALUE_END],
+      caps[id + F_START],
+      caps[id + F_END],
       -1,
       -1,
-      mems[body * MEM_STRIDE + MEM_VALUE_START],
-      mems[body * MEM_STRIDE + MEM_VALUE_END],
+      caps[body + F_START],
+      caps[body + F_END],
       -1,
       -1,
       -1,
@@ -990,79 +1342,72 @@ export class JsEngine implements Engine {
     );
   }
 
-  /** Whether two members of mems[first..last) have the same unescaped name. */
-  private hasDuplicateNames(buf: Buffer, first: number, last: number): boolean {
-    const mems = this.mems;
-    const scratch = this.scratch.bytes;
+  /**
+   * Check 1: whether two members of message `m` have the same unescaped name. The envelope names are
+   * counted as they are met; the other names are compared with each other (they cannot equal an
+   * envelope name, which would have been counted as one).
+   */
+  private hasDuplicateNames(buf: Buffer, m: number): boolean {
+    const caps = this.caps;
+    const base = m * CAP_STRIDE;
+    for (let f = base + CAP_FIELDS; f <= base + CAP_FIELDS + FIELD_ERROR * 4; f += 4) if (caps[f + F_COUNT] > 1) return true;
+    const first = caps[base + CAP_OTHERS_FIRST];
+    const last = caps[base + CAP_OTHERS_LAST];
     const count = last - first;
+    if (count < 2) return false;
+    const others = this.others;
+    const scratch = this.scratch.bytes;
     if (count > 16) {
       const seen = new Set<string>();
       for (let k = first; k < last; k++) {
-        const at = k * MEM_STRIDE;
-        const source = mems[at + MEM_KEY_SCRATCH] === 1 ? scratch : buf;
-        seen.add(source.toString('latin1', mems[at + MEM_KEY_START], mems[at + MEM_KEY_END]));
+        const at = k * OTHER_STRIDE;
+        const source = others[at + OTHER_SCRATCH] === 1 ? scratch : buf;
+        seen.add(source.toString('latin1', others[at + OTHER_START], others[at + OTHER_END]));
       }
       return seen.size !== count;
     }
     for (let a = first; a < last; a++) {
-      const at = a * MEM_STRIDE;
-      const aSource = mems[at + MEM_KEY_SCRATCH] === 1 ? scratch : buf;
+      const at = a * OTHER_STRIDE;
+      const aSource = others[at + OTHER_SCRATCH] === 1 ? scratch : buf;
+      const aStart = others[at + OTHER_START];
+      const length = others[at + OTHER_END] - aStart;
       for (let b = a + 1; b < last; b++) {
-        const bt = b * MEM_STRIDE;
-        const bSource = mems[bt + MEM_KEY_SCRATCH] === 1 ? scratch : buf;
-        if (
-          bytesEqual(aSource, mems[at + MEM_KEY_START], mems[at + MEM_KEY_END], bSource, mems[bt + MEM_KEY_START], mems[bt + MEM_KEY_END])
-        ) {
-          return true;
-        }
+        const bt = b * OTHER_STRIDE;
+        const bStart = others[bt + OTHER_START];
+        if (others[bt + OTHER_END] - bStart !== length) continue;
+        const bSource = others[bt + OTHER_SCRATCH] === 1 ? scratch : buf;
+        let k = 0;
+        while (k < length && aSource[aStart + k] === bSource[bStart + k]) k++;
+        if (k === length) return true;
       }
     }
     return false;
   }
 
-  /** Whether message member `k` is a string whose unescaped content is `text`. */
-  private stringValueIs(buf: Buffer, k: number, text: Uint8Array): boolean {
-    const at = k * MEM_STRIDE;
-    if (this.mems[at + MEM_VALUE_TYPE] !== T_STRING) return false;
-    return contentIs(this.scratch, buf, this.mems[at + MEM_VALUE_START] + 1, this.mems[at + MEM_VALUE_END] - 1, text);
+  /** Check 2: a string value buf[start..end) (quotes included) whose unescaped content is `2.0`. */
+  private isVersion(buf: Buffer, type: number, start: number, end: number): boolean {
+    if (type !== T_STRING) return false;
+    if (end - start === 5 && buf[start + 1] === 0x32 && buf[start + 2] === DOT && buf[start + 3] === 0x30) return true;
+    if (!this.hasBackslash(buf, start + 1, end - 1)) return false;
+    const from = this.scratch.unescape(buf, start + 1, end - 1);
+    const b = this.scratch.bytes;
+    return this.scratch.length - from === 3 && b[from] === 0x32 && b[from + 1] === DOT && b[from + 2] === 0x30;
   }
 
   /**
-   * The member of inner[first..last) named `name` (unescaped): its index, -1 when absent, -2 when it
-   * occurs more than once.
-   */
-  private findInner(buf: Buffer, first: number, last: number, name: Uint8Array): number {
-    let found = -1;
-    for (let k = first; k < last; k++) {
-      const at = k * INNER_STRIDE;
-      const nameStart = this.inner[at + INNER_NAME_START];
-      const nameEnd = this.inner[at + INNER_NAME_END];
-      const matches =
-        this.inner[at + INNER_NAME_ESCAPED] === 1
-          ? contentIs(this.scratch, buf, nameStart, nameEnd, name)
-          : bytesEqual(buf, nameStart, nameEnd, name, 0, name.length);
-      if (!matches) continue;
-      if (found >= 0) return -2;
-      found = k;
-    }
-    return found;
-  }
-
-  /**
-   * Check 6 for `error` member `k` of message `m`: an object with an integer `code` (an RFC number with
+   * Check 6 for the error member of message `m`: an object with an integer `code` (an RFC number with
    * no fraction and no exponent) and a string `message`. A `code` or `message` that occurs twice
    * fails the check (which one would a reader believe?).
    */
-  private isErrorObject(buf: Buffer, m: number, k: number): boolean {
-    if (this.mems[k * MEM_STRIDE + MEM_VALUE_TYPE] !== T_OBJECT) return false;
-    const first = this.msgs[m * MSG_STRIDE + MSG_ERROR_FIRST];
-    const last = this.msgs[m * MSG_STRIDE + MSG_ERROR_LAST];
-    const code = this.findInner(buf, first, last, TEXT_CODE);
-    const message = this.findInner(buf, first, last, TEXT_MESSAGE);
-    if (code < 0 || message < 0) return false;
-    if (this.inner[message * INNER_STRIDE + INNER_VALUE_TYPE] !== T_STRING) return false;
-    if (this.inner[code * INNER_STRIDE + INNER_VALUE_TYPE] !== T_NUMBER) return false;
-    for (let i = this.inner[code * INNER_STRIDE + INNER_VALUE_START]; i < this.inner[code * INNER_STRIDE + INNER_VALUE_END]; i++) {
+  private isErrorObject(buf: Buffer, m: number): boolean {
+    const caps = this.caps;
+    const base = m * CAP_STRIDE + CAP_FIELDS;
+    if (caps[base + FIELD_ERROR * 4 + F_TYPE] !== T_OBJECT) return false;
+    const code = base + FIELD_CODE * 4;
+    const message = base + FIELD_MESSAGE * 4;
+    if (caps[code + F_COUNT] !== 1 || caps[message + F_COUNT] !== 1) return false;
+    if (caps[message + F_TYPE] !== T_STRING || caps[code + F_TYPE] !== T_NUMBER) return false;
+    for (let i = caps[code + F_START]; i < caps[code + F_END]; i++) {
       const b = buf[i];
       if (b === DOT || b === LOWER_E || b === UPPER_E) return false;
     }
@@ -1070,15 +1415,20 @@ export class JsEngine implements Engine {
   }
 
   private hasBackslash(buf: Buffer, start: number, end: number): boolean {
-    const at = buf.indexOf(BACKSLASH, start);
-    return at >= 0 && at < end;
+    for (let i = start; i < end; i++) if (buf[i] === BACKSLASH) return true;
+    return false;
   }
 
-  /** The router key (unescaped UTF-8 bytes as latin1) of string content buf[start..end). */
-  private key(buf: Buffer, start: number, end: number, escaped: boolean): string {
-    if (!escaped) return buf.toString('latin1', start, end);
+  /** table.find() for the unescaped form of string content buf[start..end). */
+  private findUnescaped(table: ByteTable, buf: Buffer, start: number, end: number): number {
     const from = this.scratch.unescape(buf, start, end);
-    return this.scratch.bytes.toString('latin1', from, this.scratch.length);
+    return table.find(this.scratch.bytes, from, this.scratch.length);
+  }
+
+  /** table.slot() for the unescaped form of string content buf[start..end). */
+  private slotUnescaped(table: ByteTable, buf: Buffer, start: number, end: number): number {
+    const from = this.scratch.unescape(buf, start, end);
+    return table.slot(this.scratch.bytes, from, this.scratch.length);
   }
 
   // --- output -----------------------------------------------------------------------------------
@@ -1101,8 +1451,8 @@ export class JsEngine implements Engine {
     code: number,
     reason: number,
   ): void {
-    const at = this.count * RECORD_STRIDE;
-    if (at + RECORD_STRIDE > this.out.length) this.out = grow(this.out, at + RECORD_STRIDE);
+    const at = this.count * STRIDE;
+    if (at + STRIDE > this.out.length) this.out = grow(this.out, at + STRIDE);
     const out = this.out;
     out[at] = kind;
     out[at + 1] = flags;
@@ -1146,10 +1496,9 @@ export class JsEngine implements Engine {
     replies.set(tail, at);
     this.replyLength = replyEnd;
     const idKind = idStart < 0 ? ID_NULL : buf[idStart] === QUOTE ? ID_STRING : ID_NUMBER;
-    const code = REASON_WIRE_CODES[reason];
     this.emit(
-      KIND_INVALID,
-      flags | FLAG_BODY_IS_REPLY | (idKind << ID_KIND_SHIFT),
+      K_INVALID,
+      flags | F_BODY_IS_REPLY | (idKind << ID_SHIFT),
       start,
       end,
       idStart,
@@ -1162,89 +1511,12 @@ export class JsEngine implements Engine {
       -1,
       -1,
       -1,
-      code,
+      WIRE_CODES[reason],
       reason,
     );
   }
 
   private emitTooLarge(): void {
-    this.emitInvalid(EMPTY, 0, -1, -1, Reason.too_large, -1, -1);
+    this.emitInvalid(EMPTY, 0, -1, -1, R_TOO_LARGE, -1, -1);
   }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Tokens
-
-/**
- * Reads the string token at buf[i] (a quote): escapes must be RFC escapes, a \uD800-\uDBFF escape must
- * be followed by a \uDC00-\uDFFF escape and a low one must not stand alone, and no byte is below 0x20.
- * Returns the index after the closing quote, or -1.
- */
-function scanString(buf: Uint8Array, i: number, end: number): number {
-  i++;
-  while (i < end) {
-    const b = buf[i];
-    if (b === QUOTE) return i + 1;
-    if (b < 0x20) return -1;
-    if (b !== BACKSLASH) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= end) return -1;
-    switch (buf[i + 1]) {
-      case QUOTE:
-      case BACKSLASH:
-      case 0x2f: // /
-      case 0x62: // b
-      case 0x66: // f
-      case 0x6e: // n
-      case 0x72: // r
-      case 0x74: // t
-        i += 2;
-        continue;
-      case 0x75: { // u
-        const unit = hex4(buf, i + 2, end);
-        if (unit < 0) return -1;
-        if (unit >= 0xdc00 && unit <= 0xdfff) return -1; // a lone low surrogate
-        if (unit >= 0xd800 && unit <= 0xdbff) {
-          if (i + 7 >= end || buf[i + 6] !== BACKSLASH || buf[i + 7] !== 0x75) return -1;
-          const low = hex4(buf, i + 8, end);
-          if (low < 0xdc00 || low > 0xdfff) return -1;
-          i += 12;
-        } else {
-          i += 6;
-        }
-        continue;
-      }
-      default:
-        return -1;
-    }
-  }
-  return -1;
-}
-
-/** Reads the number at buf[i] per `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`; end index or -1. */
-function scanNumber(buf: Uint8Array, i: number, end: number): number {
-  if (buf[i] === MINUS) i++;
-  if (i >= end) return -1;
-  if (buf[i] === DIGIT_0) {
-    i++;
-  } else if (isDigit(buf[i])) {
-    i++;
-    while (i < end && isDigit(buf[i])) i++;
-  } else {
-    return -1;
-  }
-  if (i < end && buf[i] === DOT) {
-    i++;
-    if (i >= end || !isDigit(buf[i])) return -1;
-    while (i < end && isDigit(buf[i])) i++;
-  }
-  if (i < end && (buf[i] === LOWER_E || buf[i] === UPPER_E)) {
-    i++;
-    if (i < end && (buf[i] === PLUS || buf[i] === MINUS)) i++;
-    if (i >= end || !isDigit(buf[i])) return -1;
-    while (i < end && isDigit(buf[i])) i++;
-  }
-  return i;
 }
