@@ -100,6 +100,10 @@ const F_METHOD_ESCAPED = FLAG_METHOD_ESCAPED;
 const F_NAME_ESCAPED = FLAG_NAME_ESCAPED;
 const F_BODY_IS_REPLY = FLAG_BODY_IS_REPLY;
 const ID_SHIFT = ID_KIND_SHIFT;
+const IDK_NONE = ID_NONE;
+const IDK_NULL = ID_NULL;
+const IDK_STRING = ID_STRING;
+const IDK_NUMBER = ID_NUMBER;
 const STRIDE = RECORD_STRIDE;
 const WIRE_CODES: readonly number[] = REASON_WIRE_CODES;
 const R_OK: number = Reason.ok;
@@ -918,15 +922,17 @@ export class JsEngine implements Engine {
       for (; i < aligned; i++) if (buf[i] < 0x20) return true;
       let w = (i - this.wordsStart) >> 2;
       const wordsEnd = (to - this.wordsStart) >> 2;
-      for (; w + 1 < wordsEnd; w += 2) {
+      for (; w + 3 < wordsEnd; w += 4) {
         const a = words[w];
         const b = words[w + 1];
-        if (((((a - 0x20202020) | 0) & ~a) | (((b - 0x20202020) | 0) & ~b)) & 0x80808080) return true;
+        const c = words[w + 2];
+        const d = words[w + 3];
+        const found = (((a - 0x20202020) | 0) & ~a) | (((b - 0x20202020) | 0) & ~b) | (((c - 0x20202020) | 0) & ~c) | (((d - 0x20202020) | 0) & ~d);
+        if ((found & 0x80808080) !== 0) return true;
       }
-      if (w < wordsEnd) {
+      for (; w < wordsEnd; w++) {
         const a = words[w];
-        if (((a - 0x20202020) | 0) & ~a & 0x80808080) return true;
-        w++;
+        if ((((a - 0x20202020) | 0) & ~a & 0x80808080) !== 0) return true;
       }
       i = this.wordsStart + (w << 2);
     }
@@ -1291,7 +1297,7 @@ export class JsEngine implements Engine {
       let recordFlags = flags;
       if (methodEscaped) recordFlags |= F_METHOD_ESCAPED;
       if (nameEscaped) recordFlags |= F_NAME_ESCAPED;
-      recordFlags |= (idCount === 0 ? ID_NONE : idType === T_STRING ? ID_STRING : ID_NUMBER) << ID_SHIFT;
+      recordFlags |= (idCount === 0 ? IDK_NONE : idType === T_STRING ? IDK_STRING : IDK_NUMBER) << ID_SHIFT;
       this.emit(
         idCount > 0 ? K_REQUEST : K_NOTIFICATION,
         recordFlags,
@@ -1321,7 +1327,7 @@ export class JsEngine implements Engine {
       return;
     }
     const body = hasResult ? result : error;
-    const idKind = idType === T_STRING ? ID_STRING : idType === T_NUMBER ? ID_NUMBER : ID_NULL;
+    const idKind = idType === T_STRING ? IDK_STRING : idType === T_NUMBER ? IDK_NUMBER : IDK_NULL;
     this.emit(
       hasResult ? K_RESPONSE : K_ERROR_RESPONSE,
       flags | (idKind << ID_SHIFT),
@@ -1495,7 +1501,7 @@ export class JsEngine implements Engine {
     at += idLength;
     replies.set(tail, at);
     this.replyLength = replyEnd;
-    const idKind = idStart < 0 ? ID_NULL : buf[idStart] === QUOTE ? ID_STRING : ID_NUMBER;
+    const idKind = idStart < 0 ? IDK_NULL : buf[idStart] === QUOTE ? IDK_STRING : IDK_NUMBER;
     this.emit(
       K_INVALID,
       flags | F_BODY_IS_REPLY | (idKind << ID_SHIFT),
