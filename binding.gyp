@@ -30,6 +30,9 @@
         "NAPI_VERSION=8",
         "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED",
+        # A Worker terminated in the middle of a native call makes napi_throw fail; without this,
+        # node-addon-api (no C++ exceptions) turns that into a fatal error of the whole process.
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "FASTERMCP_VERSION=\"<(fastermcp_version)\""
       ],
       # node's common.gypi already adds -fno-exceptions -fno-rtti and -O3 (Release); swap its C++17.
