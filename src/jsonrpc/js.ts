@@ -152,6 +152,7 @@ class ByteTable {
   private keys: Buffer = Buffer.alloc(0); // every key's bytes, back to back
   private buckets: Int32Array = new Int32Array(0); // BUCKET ints per bucket; KEY_START -1: empty
   private mask = 0;
+  private last = -1; // the bucket find() returned last, or -1
 
   set(key: string, slot: number, table: number): void {
     this.entries.set(key, { slot, table });
@@ -175,6 +176,14 @@ class ByteTable {
     const buckets = this.buckets;
     const keys = this.keys;
     const length = end - start;
+    // A stream mostly repeats a few methods and names: try the last key found before hashing.
+    const last = this.last;
+    if (last >= 0 && buckets[last + B_KEY_END] - buckets[last + B_KEY_START] === length) {
+      const keyStart = buckets[last + B_KEY_START];
+      let k = 0;
+      while (k < length && keys[keyStart + k] === bytes[start + k]) k++;
+      if (k === length) return last;
+    }
     const hash = hashBytes(bytes, start, end);
     for (let b = hash & this.mask; ; b = (b + 1) & this.mask) {
       const at = b * BUCKET;
@@ -183,7 +192,10 @@ class ByteTable {
       if (buckets[at + B_HASH] !== hash || buckets[at + B_KEY_END] - keyStart !== length) continue;
       let k = 0;
       while (k < length && keys[keyStart + k] === bytes[start + k]) k++;
-      if (k === length) return at;
+      if (k === length) {
+        this.last = at;
+        return at;
+      }
     }
   }
 
@@ -205,6 +217,7 @@ class ByteTable {
 
   private rebuild(): void {
     this.dirty = false;
+    this.last = -1;
     let size = 8;
     while (size < this.entries.size * 2) size *= 2;
     this.mask = size - 1;
