@@ -12,7 +12,8 @@
 //
 // How it stays fast without changing what it computes (bench/jsonrpc.bench.ts):
 //   * no allocation per message: captures, records and replies live in reused typed arrays; a message
-//     makes no strings (router keys are looked up as bytes, see ByteTable);
+//     makes no strings (router keys are looked up as bytes, see ByteTable; only the duplicate check of
+//     a message with more than 16 other member names uses a Set of strings);
 //   * the walk captures only what sections 5 and 6 read (per message object: count, type and span of
 //     each envelope member; per params object: "name" and "uri"; per error object: "code" and
 //     "message"; the names of other members, for the duplicate check);
