@@ -1,8 +1,8 @@
 // The native engine inside worker_threads (STYLE.md section 7; node-addon-api's
 // objectwrap_worker_thread.js): the addon keeps its state per instance (one simdjson parser per
 // thread), so it must load in a Worker, in two Workers at once and next to the main thread's copy,
-// give there the records and replies the main thread gives, and survive a Worker being terminated
-// (which it does not yet: see the KNOWN BUG below).
+// give there the records and replies the main thread gives, and survive Workers being terminated
+// while they are inside addon calls.
 // Skipped only when the addon does not load and FASTERMCP_REQUIRE_NATIVE is unset.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -175,15 +175,12 @@ describe.skipIf(skip)(`native engine in worker threads${skip ? ` (SKIPPED: ${NAT
     }
   });
 
-  // KNOWN BUG in the native binding, kept here as a failing expectation (it.fails: this test turns red
-  // the day the bug is fixed, so the marker cannot go stale). When Worker.terminate() lands while the
-  // Worker is inside an addon call, the call's next N-API step fails (the environment is terminating),
-  // the binding turns that into a JS exception, napi_throw fails in turn and node-addon-api aborts the
-  // whole process: "FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw". Piscina terminates
-  // Workers. Fix: compile the addon with NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS (binding.gyp
-  // "defines", and the CMake build), which makes node-addon-api return instead of aborting; with it
-  // this test passes. The Workers run in a child process so that the abort fails only this test.
-  it.fails('survives Workers terminated while inside addon calls (KNOWN BUG: aborts the process)', () => {
+  // Worker.terminate() landing while the Worker is inside an addon call: the call's next N-API step
+  // fails (the environment is terminating) and the binding's exception cannot be thrown. Without
+  // NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS (binding.gyp) node-addon-api aborted the whole process
+  // ("FATAL ERROR: Error::ThrowAsJavaScriptException napi_throw"); Piscina terminates Workers. The
+  // Workers run in a child process so that an abort fails this test instead of the test run.
+  it('survives Workers terminated while inside addon calls, and the addon keeps working', () => {
     const script = fileURLToPath(new URL('./helpers/terminate-workers.mjs', import.meta.url));
     const child = spawnSync(process.execPath, [script, path(), '30'], { encoding: 'utf8', timeout: 60_000 });
     const why = `exit ${child.status} signal ${child.signal}: ${child.stderr.split('\n').slice(0, 3).join(' / ')}`;
