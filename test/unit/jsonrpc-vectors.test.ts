@@ -2,7 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { writeError, writeResult } from '../../src/jsonrpc/response.js';
 import { IMPLS, REQUIRE_NATIVE } from './helpers/impls.js';
-import { pick, readEngineVectors, readResponseVectors, runVector } from './helpers/vectors.js';
+import {
+  engineVectorProblems,
+  pick,
+  readEngineVectors,
+  readResponseVectors,
+  responseVectorProblems,
+  runVector,
+} from './helpers/vectors.js';
 
 const framing = readEngineVectors('framing');
 const scan = readEngineVectors('scan');
@@ -38,6 +45,15 @@ describe('response writers', () => {
 });
 
 describe('vector files', () => {
+  it('use only the members the format defines (a misspelt one would be ignored)', () => {
+    const problems = [
+      ...framing.flatMap((v) => engineVectorProblems(v, 'framing')),
+      ...scan.flatMap((v) => engineVectorProblems(v, 'scan')),
+      ...readResponseVectors().flatMap(responseVectorProblems),
+    ];
+    expect(problems).toEqual([]);
+  });
+
   it('name their outcome: y_ vectors accept every message, n_ vectors reject at least one', () => {
     for (const vector of [...framing, ...scan]) {
       const base = vector.file.split('/')[1]!;

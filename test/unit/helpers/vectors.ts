@@ -66,6 +66,51 @@ function readDir<T>(dir: string): T[] {
 export const readEngineVectors = (dir: 'framing' | 'scan'): EngineVector[] => readDir<EngineVector>(dir);
 export const readResponseVectors = (): ResponseVector[] => readDir<ResponseVector>('response');
 
+// Members the format defines (spec section 9): a runner fails on any other, so that a misspelt
+// expectation or limit cannot pass by being ignored.
+const CASE_MEMBERS = ['name', 'limits', 'routes', 'chunks', 'chunksBase64', 'end', 'input', 'inputBase64', 'expect'];
+const LIMIT_MEMBERS = ['maxMessageBytes', 'maxDepth', 'maxBatch', 'allowBatch'];
+const ROUTES_MEMBERS = ['methods', 'names'];
+const RECORD_MEMBERS = [
+  'kind', 'id', 'method', 'body', 'name', 'message', 'slot', 'nameSlot', 'count', 'inBatch', 'idKind', 'code',
+  'reason', 'reply', 'carry', 'methodEscaped', 'nameEscaped',
+];
+const RESPONSE_MEMBERS = ['name', 'id', 'result', 'error', 'expect'];
+const RESPONSE_ERROR_MEMBERS = ['code', 'message', 'data'];
+
+function unknown(value: unknown, known: readonly string[], where: string): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${where}: not an object`];
+  return Object.keys(value)
+    .filter((k) => !known.includes(k))
+    .map((k) => `${where}: unknown member ${JSON.stringify(k)}`);
+}
+
+/** What is wrong with the shape of an engine vector (empty when nothing): unknown members, input forms. */
+export function engineVectorProblems(vector: EngineVector, dir: 'framing' | 'scan'): string[] {
+  const { file: _file, ...raw } = vector;
+  const problems = unknown(raw, CASE_MEMBERS, vector.file);
+  if (vector.limits !== undefined) problems.push(...unknown(vector.limits, LIMIT_MEMBERS, `${vector.file} limits`));
+  if (vector.routes !== undefined && vector.routes !== 'default') {
+    problems.push(...unknown(vector.routes, ROUTES_MEMBERS, `${vector.file} routes`));
+  }
+  if (!Array.isArray(vector.expect)) problems.push(`${vector.file}: expect is not an array`);
+  else vector.expect.forEach((r, i) => problems.push(...unknown(r, RECORD_MEMBERS, `${vector.file} expect[${i}]`)));
+  const inputs = (dir === 'framing' ? ['chunks', 'chunksBase64'] : ['input', 'inputBase64']).filter((k) => k in raw);
+  if (inputs.length !== 1) problems.push(`${vector.file}: needs exactly one of ${dir === 'framing' ? 'chunks, chunksBase64' : 'input, inputBase64'}`);
+  const foreign = (dir === 'framing' ? ['input', 'inputBase64'] : ['chunks', 'chunksBase64', 'end']).filter((k) => k in raw);
+  if (foreign.length > 0) problems.push(`${vector.file}: ${foreign.join(', ')} do not belong in a ${dir} vector`);
+  return problems;
+}
+
+/** What is wrong with the shape of a response vector (empty when nothing). */
+export function responseVectorProblems(vector: ResponseVector): string[] {
+  const { file: _file, ...raw } = vector;
+  const problems = unknown(raw, RESPONSE_MEMBERS, vector.file);
+  if (vector.error !== undefined) problems.push(...unknown(vector.error, RESPONSE_ERROR_MEMBERS, `${vector.file} error`));
+  if ((vector.error === undefined) === (vector.result === undefined)) problems.push(`${vector.file}: needs exactly one of result, error`);
+  return problems;
+}
+
 const utf8 = new TextEncoder();
 
 /** What one engine produced for a vector: described records (in call order) and the raw outputs. */
