@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
@@ -39,20 +40,13 @@ static_assert(kScanPadding >= 8, "has_backslash reads up to 7 bytes past a strin
 
 namespace {
 
-namespace od = simdjson::ondemand;
-
 constexpr std::size_t kInitialCapacity = 16 * 1024;          // parser capacity allocated up front
 constexpr std::size_t kRetainBytes = 1 << 20;                // larger parser / scratch buffers are released after use
 constexpr std::size_t kRetainElements = 4096;                // larger batch capture vectors are released after use
-constexpr std::size_t kParserMaxDepth = kMaxDepthLimit + 8;  // our walk stops at maxDepth; +1 for the wrapper
+constexpr std::size_t kStage1MaxDepth = 1;                   // stage 2 never runs: its depth buffers stay tiny
 constexpr std::size_t kSmallKeys = 16;                       // member names compared linearly before using the set
 
 constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim_token(std::string_view token) noexcept {
-  while (!token.empty() && is_space(token.back())) token.remove_suffix(1);
-  return token;
-}
 
 // `text` equals the literal; the length is a constant, so the comparison is inlined (no memcmp call).
 template <std::size_t N>
@@ -204,451 +198,582 @@ void bump(uint8_t* count) noexcept {
   if (*count < 2) ++*count;
 }
 
+enum class Type : uint8_t { kString, kObject, kArray, kNumber, kBoolean, kNull };
+
+int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool hex4(const char* p, uint32_t* out) noexcept {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int digit = hex_digit(p[i]);
+    if (digit < 0) return false;
+    value = (value << 4) | static_cast<uint32_t>(digit);
+  }
+  *out = value;
+  return true;
+}
+
+// Checks every escape of a string's content [p, end) (RFC 8259: \" \\ \/ \b \f \n \r \t \uXXXX, a high
+// surrogate only followed by an escaped low surrogate, no lone low surrogate). With kWrite the unescaped
+// bytes are written at *out (never more than the content's size) and *out is advanced. Stage 1 already
+// refused control characters and invalid UTF-8, so the bytes between escapes are copied as they are.
+template <bool kWrite>
+bool unescape(const char* p, const char* end, char** out) noexcept {
+  char* dst = kWrite ? *out : nullptr;
+  for (;;) {
+    const auto* backslash = static_cast<const char*>(std::memchr(p, '\\', static_cast<std::size_t>(end - p)));
+    if (backslash == nullptr) {
+      if constexpr (kWrite) {
+        std::memcpy(dst, p, static_cast<std::size_t>(end - p));
+        *out = dst + (end - p);
+      }
+      return true;
+    }
+    if constexpr (kWrite) {
+      std::memcpy(dst, p, static_cast<std::size_t>(backslash - p));
+      dst += backslash - p;
+    }
+    if (end - backslash < 2) return false;
+    char simple;
+    switch (backslash[1]) {
+      case '"':
+        simple = '"';
+        break;
+      case '\\':
+        simple = '\\';
+        break;
+      case '/':
+        simple = '/';
+        break;
+      case 'b':
+        simple = '\b';
+        break;
+      case 'f':
+        simple = '\f';
+        break;
+      case 'n':
+        simple = '\n';
+        break;
+      case 'r':
+        simple = '\r';
+        break;
+      case 't':
+        simple = '\t';
+        break;
+      case 'u': {
+        uint32_t code = 0;
+        if (end - backslash < 6 || !hex4(backslash + 2, &code)) return false;
+        p = backslash + 6;
+        if (code >= 0xD800 && code < 0xDC00) {
+          uint32_t low = 0;
+          if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, &low)) return false;
+          if (low < 0xDC00 || low > 0xDFFF) return false;
+          code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+          p += 6;
+        } else if (code >= 0xDC00 && code <= 0xDFFF) {
+          return false;
+        }
+        if constexpr (kWrite) {
+          if (code < 0x80) {
+            *dst++ = static_cast<char>(code);
+          } else if (code < 0x800) {
+            *dst++ = static_cast<char>(0xC0 | (code >> 6));
+            *dst++ = static_cast<char>(0x80 | (code & 0x3F));
+          } else if (code < 0x10000) {
+            *dst++ = static_cast<char>(0xE0 | (code >> 12));
+            *dst++ = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+            *dst++ = static_cast<char>(0x80 | (code & 0x3F));
+          } else {
+            *dst++ = static_cast<char>(0xF0 | (code >> 18));
+            *dst++ = static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+            *dst++ = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+            *dst++ = static_cast<char>(0x80 | (code & 0x3F));
+          }
+        }
+        continue;
+      }
+      default:
+        return false;
+    }
+    if constexpr (kWrite) *dst++ = simple;
+    p = backslash + 2;
+  }
+}
+
 enum class Root : uint8_t { kObject, kArray, kScalar };
 
 struct Outcome {
   Reason reason = Reason::kOk;
   Root root = Root::kScalar;
-  uint32_t count = 0;         // batch elements
-  bool need_wrapper = false;  // simdjson's root check refused the message: walk it again wrapped in [ ]
+  uint32_t count = 0;  // batch elements
 };
 
-// One walk in document order over every value of a message. Loops take each field / element by
-// reference out of its simdjson_result (after checking the error) instead of copying it out with get():
-// the copy is a store-to-load forwarding stall that cost a third of the walk on a typical message. The first problem
-// met decides the reason: invalid_json, or too_deep when a container opens deeper than maxDepth (never recursing
-// further).
+// One walk in document order over simdjson's stage-1 structural index (every `{ } [ ] : ,`, every opening
+// quote and the first byte of every other token), validating every value. The token of a string, number or
+// literal runs from its index to the next one, less trailing whitespace: after a closing quote the next
+// byte other than whitespace is always an index, so a string token ends with its closing quote. The first
+// problem met decides the reason: invalid_json, or too_deep when a container opens deeper than maxDepth.
+// Nested containers are walked with an explicit stack (no recursion).
+//
+// The index after the last one points at the byte just after the message (stage 1 puts `size` there); the
+// caller makes sure that byte is whitespace or NUL, so reading it fails every check that expects a token.
 class Walker {
  public:
-  Walker(od::document* doc, const char* message, uint32_t size, const Limits& limits, Capture* single,
-         std::vector<Capture>* elements, std::unordered_set<std::string_view>* key_set) noexcept
-      : doc_(doc),
-        message_(message),
+  Walker(const char* message, const uint32_t* indexes, uint32_t count, uint32_t size, bool escapes,
+         const Limits& limits, Capture* single, std::vector<Capture>* elements,
+         std::unordered_set<std::string_view>* key_set, char* strings, uint8_t* stack) noexcept
+      : buf_(message),
+        idx_(indexes),
+        last_(indexes + count),
         size_(size),
-        // Most messages have no backslash at all: one memchr then spares the check of every string.
-        escapes_(std::memchr(message, '\\', size) != nullptr),
+        escapes_(escapes),
         limits_(limits),
         single_(single),
         elements_(elements),
-        key_set_(key_set) {}
+        key_set_(key_set),
+        strings_(strings),
+        stack_(stack) {}
 
-  // The message parsed as it is. Sets need_wrapper when the root is a scalar or simdjson's root check
-  // (last token must close the root container) fails, since that check is not in document order.
-  void walk_document(Outcome* out) {
-    od::json_type type;
-    if (doc_->type().get(type) != simdjson::SUCCESS) return finish(out, Reason::kInvalidJson);
-    if (type == od::json_type::object) {
-      od::object object;
-      const simdjson::error_code error = doc_->get_object().get(object);
-      if (error == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) {
-        out->need_wrapper = true;
-        return;
-      }
-      if (error != simdjson::SUCCESS) return finish(out, Reason::kInvalidJson);
-      root_object(object, out);
-    } else if (type == od::json_type::array) {
-      od::array array;
-      const simdjson::error_code error = doc_->get_array().get(array);
-      if (error == simdjson::INCOMPLETE_ARRAY_OR_OBJECT) {
-        out->need_wrapper = true;
-        return;
-      }
-      if (error != simdjson::SUCCESS) return finish(out, Reason::kInvalidJson);
-      root_array(array, out);
+  void walk(Outcome* out) {
+    const char c = here();
+    bool ok;
+    if (c == '{') {
+      out->root = Root::kObject;
+      new (single_) Capture();
+      single_->span = {0, size_};
+      ok = message_object(1, single_);
+    } else if (c == '[') {
+      out->root = Root::kArray;
+      ok = root_array(out);
     } else {
-      out->need_wrapper = true;
-      return;
+      out->root = Root::kScalar;
+      Type type;
+      ok = classify(c, &type) && scalar(type, nullptr, nullptr);
     }
-    if (reason_ == Reason::kOk && !doc_->at_end()) fail(Reason::kInvalidJson);
-    finish(out, reason_);
-  }
-
-  // The message parsed as `[` message `]`: the wrapper passes simdjson's root check, and the walk meets
-  // every problem in document order. Exactly one value must be inside.
-  void walk_wrapped(Outcome* out) {
-    od::array wrapper;
-    if (doc_->get_array().get(wrapper) != simdjson::SUCCESS) return finish(out, Reason::kInvalidJson);
-    bool seen = false;
-    for (auto result : wrapper) {
-      od::value value;
-      if (std::move(result).get(value) != simdjson::SUCCESS) return finish(out, Reason::kInvalidJson);
-      if (seen) return finish(out, Reason::kInvalidJson);  // a second top-level value
-      seen = true;
-      od::json_type type;
-      std::string_view token;
-      if (!classify(value, &type, &token)) return finish(out, reason_);
-      if (type == od::json_type::object) {
-        od::object object;
-        if (value.get_object().get(object) != simdjson::SUCCESS) return finish(out, Reason::kInvalidJson);
-        if (!root_object(object, out)) return finish(out, reason_);
-      } else if (type == od::json_type::array) {
-        od::array array;
-        if (value.get_array().get(array) != simdjson::SUCCESS) return finish(out, Reason::kInvalidJson);
-        if (!root_array(array, out)) return finish(out, reason_);
-      } else {
-        out->root = Root::kScalar;
-        if (!scalar(value, type, trim_token(token), nullptr, nullptr)) return finish(out, reason_);
-      }
-    }
-    if (!seen || !doc_->at_end()) return finish(out, Reason::kInvalidJson);
-    finish(out, reason_);
+    if (ok && idx_ != last_) ok = fail(Reason::kInvalidJson);  // trailing content
+    out->reason = ok ? Reason::kOk : reason_;
   }
 
  private:
-  void finish(Outcome* out, Reason reason) noexcept { out->reason = reason; }
-
-  // The value's raw token (up to the next structural character) and its type from the first byte: the
-  // same answer as value.type(), but branches in likelihood order instead of a jump table, and the token
-  // is needed anyway.
-  MCP_ALWAYS_INLINE bool classify(od::value& value, od::json_type* type, std::string_view* token) {
-    *token = value.raw_json_token();
-    const char first = token->empty() ? '\0' : token->front();
-    if (first == '"') {
-      *type = od::json_type::string;
-    } else if (first == '{') {
-      *type = od::json_type::object;
-    } else if (first == '[') {
-      *type = od::json_type::array;
-    } else if (first == '-' || (first >= '0' && first <= '9')) {
-      *type = od::json_type::number;
-    } else if (first == 't' || first == 'f') {
-      *type = od::json_type::boolean;
-    } else if (first == 'n') {
-      *type = od::json_type::null;
-    } else {
-      return fail(Reason::kInvalidJson);
-    }
-    return true;
-  }
+  MCP_ALWAYS_INLINE char here() const noexcept { return buf_[*idx_]; }
 
   bool fail(Reason reason) noexcept {
     reason_ = reason;
     return false;
   }
 
-  uint32_t pos(const char* p) const noexcept { return static_cast<uint32_t>(p - message_); }
-
-  // The end of the container just walked: the next token's position, back over whitespace.
-  uint32_t container_end() const noexcept {
-    const char* location = nullptr;
-    if (doc_->current_location().get(location) != simdjson::SUCCESS) return size_;  // it closed the message
-    while (location > message_ && is_space(location[-1])) --location;
-    return pos(location);
-  }
-
-  bool root_object(od::object& object, Outcome* out) {
-    out->root = Root::kObject;
-    new (single_) Capture();
-    single_->span = {0, size_};
-    return message_object(object, 1, single_);
-  }
-
-  bool root_array(od::array& array, Outcome* out) {
-    out->root = Root::kArray;
-    elements_->clear();
-    uint32_t count = 0;
-    for (auto result : array) {
-      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      od::value& element = result.value_unsafe();
-      ++count;
-      od::json_type type;
-      std::string_view token;
-      if (!classify(element, &type, &token)) return false;
-      // Elements are captured only when they may become records.
-      if (!limits_.allow_batch || count > limits_.max_batch) {
-        if (!typed_value(element, type, token, 2)) return false;
-        continue;
-      }
-      Capture* capture = &elements_->emplace_back();
-      if (type != od::json_type::object) {
-        capture->not_object = true;
-        if (!spanned_value(element, type, token, 2, &capture->span)) return false;
-        continue;
-      }
-      if (2 > limits_.max_depth) return fail(Reason::kTooDeep);
-      capture->span.start = pos(token.data());
-      auto object = element.get_object();
-      if (object.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      if (!message_object(object.value_unsafe(), 2, capture)) return false;
-      capture->span.end = container_end();
-    }
-    out->count = count;
-    return true;
-  }
-
-  // The top level of a message: every member is walked, the ones section 5 names are captured.
-  bool message_object(od::object& object, uint32_t depth, Capture* capture) {
-    key_count_ = 0;
-    keys_in_set_ = false;
-    const uint32_t inner = depth + 1;
-    for (auto result : object) {
-      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      od::field& field = result.value_unsafe();
-      const std::string_view key = key_text(field);
-      if (key.data() == nullptr) return false;
-      if (!capture->duplicate && !remember_key(key)) capture->duplicate = true;
-      od::value& value = field.value();
-      od::json_type type;
-      std::string_view token;
-      if (!classify(value, &type, &token)) return false;
-      switch (member_of(key)) {
-        case Member::kJsonrpc: {
-          bump(&capture->jsonrpc);
-          if (type != od::json_type::string) {
-            capture->version_ok = false;
-            if (!typed_value(value, type, token, inner)) return false;
-            break;
-          }
-          StringValue version;
-          if (!string(value, trim_token(token), &version)) return false;
-          capture->version_ok = is(version.text, "2.0");
-          break;
-        }
-        case Member::kId: {
-          bump(&capture->id);
-          if (type == od::json_type::object || type == od::json_type::array || type == od::json_type::boolean) {
-            capture->id_type = IdType::kOther;
-            if (!typed_value(value, type, token, inner)) return false;
-            break;
-          }
-          const std::string_view id = trim_token(token);
-          capture->id_span = {pos(id.data()), pos(id.data() + id.size())};
-          capture->id_type = type == od::json_type::string   ? IdType::kString
-                             : type == od::json_type::number ? IdType::kNumber
-                                                             : IdType::kNull;
-          if (!scalar(value, type, id, nullptr, nullptr)) return false;
-          break;
-        }
-        case Member::kMethod: {
-          bump(&capture->method);
-          capture->method_is_string = type == od::json_type::string;
-          if (!capture->method_is_string) {
-            if (!typed_value(value, type, token, inner)) return false;
-            break;
-          }
-          if (!string(value, trim_token(token), &capture->method_value)) return false;
-          break;
-        }
-        case Member::kParams: {
-          bump(&capture->params);
-          capture->params_ok = type == od::json_type::object || type == od::json_type::array;
-          if (type != od::json_type::object) {
-            if (!spanned_value(value, type, token, inner, &capture->params_span)) return false;
-            break;
-          }
-          if (inner > limits_.max_depth) return fail(Reason::kTooDeep);
-          capture->params_span.start = pos(token.data());
-          auto params = value.get_object();
-          if (params.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-          if (!params_object(params.value_unsafe(), inner, capture)) return false;
-          capture->params_span.end = container_end();
-          break;
-        }
-        case Member::kResult:
-          bump(&capture->result);
-          if (!spanned_value(value, type, token, inner, &capture->result_span)) return false;
-          break;
-        case Member::kError: {
-          bump(&capture->error);
-          if (type != od::json_type::object) {
-            capture->error_ok = false;
-            if (!spanned_value(value, type, token, inner, &capture->error_span)) return false;
-            break;
-          }
-          if (inner > limits_.max_depth) return fail(Reason::kTooDeep);
-          capture->error_span.start = pos(token.data());
-          auto error = value.get_object();
-          if (error.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-          if (!error_object(error.value_unsafe(), inner, &capture->error_ok)) return false;
-          capture->error_span.end = container_end();
-          break;
-        }
-        case Member::kOther:
-          if (!typed_value(value, type, token, inner)) return false;
-          break;
-      }
+  // The value's type from its first byte.
+  MCP_ALWAYS_INLINE bool classify(char first, Type* type) {
+    if (first == '"') {
+      *type = Type::kString;
+    } else if (first == '{') {
+      *type = Type::kObject;
+    } else if (first == '[') {
+      *type = Type::kArray;
+    } else if (first == '-' || (first >= '0' && first <= '9')) {
+      *type = Type::kNumber;
+    } else if (first == 't' || first == 'f') {
+      *type = Type::kBoolean;
+    } else if (first == 'n') {
+      *type = Type::kNull;
+    } else {
+      return fail(Reason::kInvalidJson);
     }
     return true;
   }
 
-  // The top level of params: the routed fields ("name", "uri") are captured, everything is walked.
-  bool params_object(od::object& object, uint32_t depth, Capture* capture) {
-    for (RoutedField& field : capture->routed) {
-      field.count = 0;
-      field.is_string = false;
-    }
-    for (auto result : object) {
-      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      od::field& field = result.value_unsafe();
-      const std::string_view key = key_text(field);
-      if (key.data() == nullptr) return false;
-      od::value& value = field.value();
-      od::json_type type;
-      std::string_view token;
-      if (!classify(value, &type, &token)) return false;
-      const std::size_t routed = is(key, "name") ? kRoutedName : is(key, "uri") ? kRoutedUri : capture->routed.size();
-      if (routed < capture->routed.size()) {
-        RoutedField& target = capture->routed[routed];
-        bump(&target.count);
-        if (target.count == 1 && type == od::json_type::string) {
-          target.is_string = true;
-          if (!string(value, trim_token(token), &target.value)) return false;
-          continue;
-        }
-      }
-      if (!typed_value(value, type, token, depth + 1)) return false;
-    }
-    return true;
-  }
-
-  // An error response's "error": exactly one integer "code" and exactly one string "message".
-  bool error_object(od::object& object, uint32_t depth, bool* ok) {
-    uint8_t codes = 0;
-    uint8_t messages = 0;
-    bool code_ok = false;
-    bool message_ok = false;
-    for (auto result : object) {
-      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      od::field& field = result.value_unsafe();
-      const std::string_view key = key_text(field);
-      if (key.data() == nullptr) return false;
-      od::value& value = field.value();
-      od::json_type type;
-      std::string_view token;
-      if (!classify(value, &type, &token)) return false;
-      if (is(key, "code")) {
-        bump(&codes);
-        bool integer = false;
-        if (type == od::json_type::number) {
-          if (!scalar(value, type, trim_token(token), nullptr, &integer)) return false;
-          code_ok = integer;
-          continue;
-        }
-        code_ok = false;
-      } else if (is(key, "message")) {
-        bump(&messages);
-        message_ok = type == od::json_type::string;
-      }
-      if (!typed_value(value, type, token, depth + 1)) return false;
-    }
-    *ok = codes == 1 && code_ok && messages == 1 && message_ok;
-    return true;
-  }
-
-  bool plain_object(od::object& object, uint32_t depth) {
-    for (auto result : object) {
-      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      od::field& field = result.value_unsafe();
-      const std::string_view key = key_text(field);
-      if (key.data() == nullptr) return false;
-      if (!value(field.value(), depth + 1)) return false;
-    }
-    return true;
-  }
-
-  bool plain_array(od::array& array, uint32_t depth) {
-    for (auto result : array) {
-      if (result.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      od::value& element = result.value_unsafe();
-      if (!value(element, depth + 1)) return false;
-    }
-    return true;
-  }
-
-  // `depth` is the depth `value` has when it is a container.
-  MCP_ALWAYS_INLINE bool value(od::value& value, uint32_t depth) {
-    od::json_type type;
-    std::string_view token;
-    if (!classify(value, &type, &token)) return false;
-    return typed_value(value, type, token, depth);
-  }
-
-  // Scalars are checked inline; only containers cost a (recursive) call.
-  // `token` is the value's raw token (classify()).
-  MCP_ALWAYS_INLINE bool typed_value(od::value& value, od::json_type type, std::string_view token, uint32_t depth) {
-    if (type == od::json_type::object || type == od::json_type::array) return container(value, type, depth);
-    return scalar(value, type, trim_token(token), nullptr, nullptr);
-  }
-
-  MCP_NOINLINE bool container(od::value& value, od::json_type type, uint32_t depth) {
-    if (depth > limits_.max_depth) return fail(Reason::kTooDeep);
-    if (type == od::json_type::object) {
-      auto object = value.get_object();
-      if (object.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-      return plain_object(object.value_unsafe(), depth);
-    }
-    auto array = value.get_array();
-    if (array.error() != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-    return plain_array(array.value_unsafe(), depth);
-  }
-
-  // Walks any value and records its span (containers end where the walk left them).
-  bool spanned_value(od::value& value, od::json_type type, std::string_view token, uint32_t depth, Span* span) {
-    span->start = pos(token.data());
-    if (type == od::json_type::object || type == od::json_type::array) {
-      if (!container(value, type, depth)) return false;
-      span->end = container_end();
-      return true;
-    }
-    const std::string_view trimmed = trim_token(token);
-    span->end = span->start + static_cast<uint32_t>(trimmed.size());
-    return scalar(value, type, trimmed, nullptr, nullptr);
-  }
-
-  // A string, number or literal token (trailing whitespace already trimmed), checked exactly.
-  bool scalar(od::value& value, od::json_type type, std::string_view token, StringValue* text, bool* integer) {
+  // A string, number or literal at the current index; moves to the next index and sets end_.
+  MCP_ALWAYS_INLINE bool scalar(Type type, StringValue* text, bool* integer) {
+    const uint32_t start = idx_[0];
+    uint32_t stop = idx_[1];
+    ++idx_;
+    while (is_space(buf_[stop - 1])) --stop;  // buf_[start] is not whitespace
+    end_ = stop;
+    if (type == Type::kString) return string(start, stop, text);
+    const std::string_view token(buf_ + start, stop - start);
     switch (type) {
-      case od::json_type::string:
-        return string(value, token, text);
-      case od::json_type::number: {
+      case Type::kNumber: {
         bool whole = false;
         if (!is_json_number(token, &whole)) return fail(Reason::kInvalidJson);
         if (integer != nullptr) *integer = whole;
         return true;
       }
-      case od::json_type::boolean:
+      case Type::kBoolean:
         return is(token, "true") || is(token, "false") || fail(Reason::kInvalidJson);
-      case od::json_type::null:
+      case Type::kNull:
         return is(token, "null") || fail(Reason::kInvalidJson);
       default:
         return fail(Reason::kInvalidJson);
     }
   }
 
-  // Stage 1 already refused unclosed strings, control characters and bad UTF-8, so a string without a
-  // backslash is valid as it stands; one with a backslash is unescaped, which checks every escape and
-  // refuses lone surrogates. Either way the string is consumed: simdjson skips an unconsumed string
-  // followed by ':' as if it were an object key, which would accept `["a":1]`.
-  bool string(od::value& value, std::string_view token, StringValue* text) {
-    if (token.size() < 2 || token.front() != '"' || token.back() != '"') return fail(Reason::kInvalidJson);
-    const std::string_view content = token.substr(1, token.size() - 2);
-    const bool escaped = escapes_ && has_backslash(content);
-    std::string_view unescaped = content;
-    if (escaped) {
-      if (value.get_string(false).get(unescaped) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-    } else {
-      od::raw_json_string raw;
-      if (value.get_raw_json_string().get(raw) != simdjson::SUCCESS) return fail(Reason::kInvalidJson);
-    }
+  // A string token [start, stop) (quotes included). Stage 1 already refused unclosed strings, control
+  // characters and bad UTF-8, so a string without a backslash is valid as it stands; one with a backslash has
+  // its escapes checked (and unescaped into the string buffer when `text` wants the text). Views are built
+  // from pointer and size in registers: copying a string_view through the stack right after storing it is a
+  // store-forwarding stall.
+  MCP_ALWAYS_INLINE bool string(uint32_t start, uint32_t stop, StringValue* text) {
+    if (stop - start < 2 || buf_[stop - 1] != '"') return fail(Reason::kInvalidJson);
+    const char* content = buf_ + start + 1;
+    const std::size_t size = stop - start - 2;
+    if (escapes_ && has_backslash(std::string_view(content, size))) return escaped_string(content, size, text);
     if (text != nullptr) {
-      text->raw = {pos(content.data()), pos(content.data() + content.size())};
-      text->text = unescaped;
-      text->escaped = escaped;
+      text->raw = {start + 1, stop - 1};
+      text->text = std::string_view(content, size);
+      text->escaped = false;
     }
     return true;
   }
 
-  // The unescaped member name; a null data() after an invalid escape (the reason is set). Returned by value
-  // so that it stays in registers.
-  std::string_view key_text(od::field& field) {
-    const std::string_view raw = field.escaped_key();
-    if (!escapes_ || !has_backslash(raw)) return raw;
-    std::string_view key;
-    if (field.unescaped_key(false).get(key) != simdjson::SUCCESS) {
-      fail(Reason::kInvalidJson);
-      return {};
+  MCP_NOINLINE bool escaped_string(const char* content, std::size_t size, StringValue* text) {
+    if (text == nullptr) {
+      return unescape<false>(content, content + size, nullptr) || fail(Reason::kInvalidJson);
     }
-    return key;
+    char* end = strings_;
+    if (!unescape<true>(content, content + size, &end)) return fail(Reason::kInvalidJson);
+    text->raw = {pos(content), pos(content + size)};
+    text->text = std::string_view(strings_, static_cast<std::size_t>(end - strings_));
+    text->escaped = true;
+    strings_ = end;
+    return true;
+  }
+
+  // A member name, as pointer and size (returned in registers); data is null after a problem.
+  struct Key {
+    const char* data;
+    std::size_t size;
+  };
+
+  // A member name at the current index (the caller saw its opening quote) and the colon after it; moves to
+  // the value. With kText the name is unescaped (else only checked).
+  template <bool kText>
+  MCP_ALWAYS_INLINE Key member_name() {
+    const uint32_t start = idx_[0];
+    uint32_t stop = idx_[1];
+    if (buf_[stop] != ':') {
+      fail(Reason::kInvalidJson);
+      return {nullptr, 0};
+    }
+    idx_ += 2;
+    while (is_space(buf_[stop - 1])) --stop;
+    if (stop - start < 2 || buf_[stop - 1] != '"') {
+      fail(Reason::kInvalidJson);
+      return {nullptr, 0};
+    }
+    const char* content = buf_ + start + 1;
+    const std::size_t size = stop - start - 2;
+    if (escapes_ && has_backslash(std::string_view(content, size))) return escaped_name(content, size, kText);
+    return {content, size};
+  }
+
+  MCP_NOINLINE Key escaped_name(const char* content, std::size_t size, bool text) {
+    if (!text) {
+      if (!unescape<false>(content, content + size, nullptr)) {
+        fail(Reason::kInvalidJson);
+        return {nullptr, 0};
+      }
+      return {content, size};
+    }
+    char* start = strings_;
+    char* end = strings_;
+    if (!unescape<true>(content, content + size, &end)) {
+      fail(Reason::kInvalidJson);
+      return {nullptr, 0};
+    }
+    strings_ = end;
+    return {start, static_cast<std::size_t>(end - start)};
+  }
+
+  uint32_t pos(const char* p) const noexcept { return static_cast<uint32_t>(p - buf_); }
+
+  MCP_ALWAYS_INLINE bool typed_value(Type type, uint32_t depth) {
+    if (type == Type::kObject || type == Type::kArray) return container(depth);
+    return scalar(type, nullptr, nullptr);
+  }
+
+  // Walks any value and records its span.
+  bool spanned_value(Type type, uint32_t depth, Span* span) {
+    span->start = idx_[0];
+    if (!typed_value(type, depth)) return false;
+    span->end = end_;
+    return true;
+  }
+
+  // The container at the current index, whose depth is `depth`, and everything inside it; sets end_.
+  MCP_NOINLINE bool container(uint32_t depth) {
+    uint8_t* stack = stack_;  // 1: object, 0: array, per open container
+    uint32_t top = 0;
+    char c = here();
+    Type type;
+  open:  // c is '{' or '[' at the current index
+    if (depth + top > limits_.max_depth) return fail(Reason::kTooDeep);
+    ++idx_;
+    if (c == '{') {
+      stack[top++] = 1;
+      c = here();
+      if (c == '}') goto close;
+      goto member;
+    }
+    stack[top++] = 0;
+    c = here();
+    if (c == ']') goto close;
+    goto element;
+  member:
+    if (c != '"') return fail(Reason::kInvalidJson);
+    if (member_name<false>().data == nullptr) return false;
+    c = here();
+  element:
+    if (c == '{' || c == '[') goto open;
+    if (!classify(c, &type) || !scalar(type, nullptr, nullptr)) return false;
+  next:
+    c = here();
+    if (c == ',') {
+      ++idx_;
+      c = here();
+      if (stack[top - 1] != 0) goto member;
+      goto element;
+    }
+    if (c != (stack[top - 1] != 0 ? '}' : ']')) return fail(Reason::kInvalidJson);
+  close:  // the current index is the closing bracket
+    ++idx_;
+    if (--top != 0) goto next;
+    end_ = idx_[-1] + 1;
+    return true;
+  }
+
+  // After a member's value: ',' (true, moved to the next member name, *more set) or '}' (true, *more false).
+  MCP_ALWAYS_INLINE bool after_member(bool* more) {
+    const char c = here();
+    if (c == ',') {
+      ++idx_;
+      if (here() != '"') return fail(Reason::kInvalidJson);
+      *more = true;
+      return true;
+    }
+    if (c != '}') return fail(Reason::kInvalidJson);
+    end_ = idx_[0] + 1;
+    ++idx_;
+    *more = false;
+    return true;
+  }
+
+  // At '{': moves past it; false (invalid_json) unless an empty object or a member name follows.
+  MCP_ALWAYS_INLINE bool open_object(bool* more) {
+    ++idx_;
+    const char c = here();
+    if (c == '"') {
+      *more = true;
+      return true;
+    }
+    if (c != '}') return fail(Reason::kInvalidJson);
+    end_ = idx_[0] + 1;
+    ++idx_;
+    *more = false;
+    return true;
+  }
+
+  bool root_array(Outcome* out) {
+    elements_->clear();
+    ++idx_;
+    uint32_t count = 0;
+    char c = here();
+    if (c == ']') {
+      ++idx_;
+      out->count = 0;
+      return true;
+    }
+    for (;;) {
+      Type type;
+      if (!classify(c, &type)) return false;
+      ++count;
+      // Elements are captured only when they may become records.
+      if (!limits_.allow_batch || count > limits_.max_batch) {
+        if (!typed_value(type, 2)) return false;
+      } else {
+        Capture* capture = &elements_->emplace_back();
+        if (type != Type::kObject) {
+          capture->not_object = true;
+          if (!spanned_value(type, 2, &capture->span)) return false;
+        } else {
+          if (2 > limits_.max_depth) return fail(Reason::kTooDeep);
+          capture->span.start = idx_[0];
+          if (!message_object(2, capture)) return false;
+          capture->span.end = end_;
+        }
+      }
+      c = here();
+      if (c == ',') {
+        ++idx_;
+        c = here();
+        continue;
+      }
+      if (c != ']') return fail(Reason::kInvalidJson);
+      ++idx_;
+      out->count = count;
+      return true;
+    }
+  }
+
+  // The top level of a message (at its '{'): every member is walked, the ones section 5 names are captured.
+  bool message_object(uint32_t depth, Capture* capture) {
+    key_count_ = 0;
+    keys_in_set_ = false;
+    const uint32_t inner = depth + 1;
+    bool more;
+    if (!open_object(&more)) return false;
+    while (more) {
+      const Key name = member_name<true>();
+      if (name.data == nullptr) return false;
+      const std::string_view key(name.data, name.size);
+      if (!capture->duplicate && !remember_key(key)) capture->duplicate = true;
+      Type type;
+      if (!classify(here(), &type)) return false;
+      switch (member_of(key)) {
+        case Member::kJsonrpc: {
+          bump(&capture->jsonrpc);
+          if (type != Type::kString) {
+            capture->version_ok = false;
+            if (!typed_value(type, inner)) return false;
+            break;
+          }
+          StringValue version;
+          if (!scalar(type, &version, nullptr)) return false;
+          capture->version_ok = is(version.text, "2.0");
+          break;
+        }
+        case Member::kId: {
+          bump(&capture->id);
+          if (type == Type::kObject || type == Type::kArray || type == Type::kBoolean) {
+            capture->id_type = IdType::kOther;
+            if (!typed_value(type, inner)) return false;
+            break;
+          }
+          const uint32_t start = idx_[0];
+          if (!scalar(type, nullptr, nullptr)) return false;
+          capture->id_span = {start, end_};
+          capture->id_type = type == Type::kString   ? IdType::kString
+                             : type == Type::kNumber ? IdType::kNumber
+                                                     : IdType::kNull;
+          break;
+        }
+        case Member::kMethod: {
+          bump(&capture->method);
+          capture->method_is_string = type == Type::kString;
+          if (!capture->method_is_string) {
+            if (!typed_value(type, inner)) return false;
+            break;
+          }
+          if (!scalar(type, &capture->method_value, nullptr)) return false;
+          break;
+        }
+        case Member::kParams: {
+          bump(&capture->params);
+          capture->params_ok = type == Type::kObject || type == Type::kArray;
+          if (type != Type::kObject) {
+            if (!spanned_value(type, inner, &capture->params_span)) return false;
+            break;
+          }
+          if (inner > limits_.max_depth) return fail(Reason::kTooDeep);
+          capture->params_span.start = idx_[0];
+          if (!params_object(inner, capture)) return false;
+          capture->params_span.end = end_;
+          break;
+        }
+        case Member::kResult:
+          bump(&capture->result);
+          if (!spanned_value(type, inner, &capture->result_span)) return false;
+          break;
+        case Member::kError: {
+          bump(&capture->error);
+          if (type != Type::kObject) {
+            capture->error_ok = false;
+            if (!spanned_value(type, inner, &capture->error_span)) return false;
+            break;
+          }
+          if (inner > limits_.max_depth) return fail(Reason::kTooDeep);
+          capture->error_span.start = idx_[0];
+          if (!error_object(inner, &capture->error_ok)) return false;
+          capture->error_span.end = end_;
+          break;
+        }
+        case Member::kOther:
+          if (!typed_value(type, inner)) return false;
+          break;
+      }
+      if (!after_member(&more)) return false;
+    }
+    return true;
+  }
+
+  // The top level of params (at its '{'): the routed fields ("name", "uri") are captured, everything is walked.
+  bool params_object(uint32_t depth, Capture* capture) {
+    for (RoutedField& field : capture->routed) {
+      field.count = 0;
+      field.is_string = false;
+    }
+    bool more;
+    if (!open_object(&more)) return false;
+    while (more) {
+      const Key name = member_name<true>();
+      if (name.data == nullptr) return false;
+      const std::string_view key(name.data, name.size);
+      Type type;
+      if (!classify(here(), &type)) return false;
+      const std::size_t routed = is(key, "name") ? kRoutedName : is(key, "uri") ? kRoutedUri : capture->routed.size();
+      bool walked = false;
+      if (routed < capture->routed.size()) {
+        RoutedField& target = capture->routed[routed];
+        bump(&target.count);
+        if (target.count == 1 && type == Type::kString) {
+          target.is_string = true;
+          if (!scalar(type, &target.value, nullptr)) return false;
+          walked = true;
+        }
+      }
+      if (!walked && !typed_value(type, depth + 1)) return false;
+      if (!after_member(&more)) return false;
+    }
+    return true;
+  }
+
+  // An error response's "error" (at its '{'): exactly one integer "code" and exactly one string "message".
+  bool error_object(uint32_t depth, bool* ok) {
+    uint8_t codes = 0;
+    uint8_t messages = 0;
+    bool code_ok = false;
+    bool message_ok = false;
+    bool more;
+    if (!open_object(&more)) return false;
+    while (more) {
+      const Key name = member_name<true>();
+      if (name.data == nullptr) return false;
+      const std::string_view key(name.data, name.size);
+      Type type;
+      if (!classify(here(), &type)) return false;
+      bool walked = false;
+      if (is(key, "code")) {
+        bump(&codes);
+        code_ok = false;
+        if (type == Type::kNumber) {
+          bool integer = false;
+          if (!scalar(type, nullptr, &integer)) return false;
+          code_ok = integer;
+          walked = true;
+        }
+      } else if (is(key, "message")) {
+        bump(&messages);
+        message_ok = type == Type::kString;
+      }
+      if (!walked && !typed_value(type, depth + 1)) return false;
+      if (!after_member(&more)) return false;
+    }
+    *ok = codes == 1 && code_ok && messages == 1 && message_ok;
+    return true;
   }
 
   // False when `key` was already seen at this top level.
@@ -672,20 +797,25 @@ class Walker {
     return key_set_->insert(key).second;
   }
 
-  od::document* doc_;
-  const char* message_;
+  const char* buf_;
+  const uint32_t* idx_;   // the current structural index
+  const uint32_t* last_;  // one past the last structural index (its entry is the message size)
   uint32_t size_;
   bool escapes_;  // the message contains a backslash somewhere
   const Limits& limits_;
   Capture* single_;
   std::vector<Capture>* elements_;
   std::unordered_set<std::string_view>* key_set_;
+  char* strings_;   // unescaped text is written here (room for the whole message); null when !escapes_
+  uint8_t* stack_;  // kMaxDepthLimit + 1 entries
+  uint32_t end_ = 0;  // end of the value just walked
   Reason reason_ = Reason::kOk;
   std::array<const char*, kSmallKeys> key_data_;  // written before they are read (no zeroing per message)
   std::array<std::size_t, kSmallKeys> key_sizes_;
   std::size_t key_count_ = 0;
   bool keys_in_set_ = false;
 };
+
 
 // Writes records: spans are message offsets plus `base`, flags are OR'ed with `flags`.
 class Emitter {
@@ -838,47 +968,75 @@ class Emitter {
 }  // namespace
 
 struct Scanner::Impl {
-  od::parser parser;
+  std::unique_ptr<simdjson::internal::dom_parser_implementation> stage1;  // the runtime-selected kernel's
   std::unique_ptr<char[]> scratch;
   std::size_t scratch_size = 0;
+  std::unique_ptr<char[]> strings;  // unescaped member names and strings of one message
+  std::size_t strings_size = 0;
+  std::array<uint8_t, kMaxDepthLimit + 1> stack;
   Capture single;
   std::vector<Capture> elements;
   std::unordered_set<std::string_view> key_set;
 
-  // Copies the message (optionally wrapped in [ ]) into the scratch buffer, zero padding after it.
-  const char* copy(const char* message, std::size_t size, bool wrap) {
-    const std::size_t needed = size + 2 + kScanPadding;
+  // Copies the message into the scratch buffer, zero padding after it.
+  const char* copy(const char* message, std::size_t size) {
+    const std::size_t needed = size + kScanPadding;
     if (scratch_size < needed) {
       scratch.reset(new char[needed]);
       scratch_size = needed;
     }
     char* out = scratch.get();
-    std::size_t at = 0;
-    if (wrap) out[at++] = '[';
-    std::memcpy(out + at, message, size);
-    at += size;
-    if (wrap) out[at++] = ']';
-    std::memset(out + at, 0, kScanPadding);
+    std::memcpy(out, message, size);
+    std::memset(out + size, 0, kScanPadding);
     return out;
   }
 
-  void release_large_buffers() {
-    if (parser.capacity() > kRetainBytes) {
-      if (parser.allocate(kInitialCapacity, kParserMaxDepth) != simdjson::SUCCESS) {
-        // Nothing to do: the next iterate() allocates again.
+  char* string_buffer(std::size_t size) {
+    if (strings_size < size) {
+      strings.reset(new char[size]);
+      strings_size = size;
+    }
+    return strings.get();
+  }
+
+  // simdjson's stage 1 over the message: false when it fails (or cannot allocate).
+  bool index(const char* input, std::size_t size) {
+    if (stage1 == nullptr || stage1->capacity() < size) {
+      if (stage1 == nullptr) {
+        if (simdjson::get_active_implementation()->create_dom_parser_implementation(
+                std::max(size, kInitialCapacity), kStage1MaxDepth, stage1) != simdjson::SUCCESS) {
+          stage1.reset();
+          return false;
+        }
+      } else if (stage1->set_capacity(size) != simdjson::SUCCESS) {
+        stage1.reset();
+        return false;
       }
+    }
+    return stage1->stage1(reinterpret_cast<const uint8_t*>(input), size, simdjson::stage1_mode::regular) ==
+           simdjson::SUCCESS;
+  }
+
+  void release_large_buffers() {
+    if (stage1 != nullptr && stage1->capacity() > kRetainBytes) {
+      if (stage1->set_capacity(kInitialCapacity) != simdjson::SUCCESS) stage1.reset();
     }
     if (scratch_size > kRetainBytes) {
       scratch.reset();
       scratch_size = 0;
+    }
+    if (strings_size > kRetainBytes) {
+      strings.reset();
+      strings_size = 0;
     }
     if (elements.capacity() > kRetainElements) std::vector<Capture>().swap(elements);
   }
 };
 
 Scanner::Scanner() : impl_(new Impl()) {
-  if (impl_->parser.allocate(kInitialCapacity, kParserMaxDepth) != simdjson::SUCCESS) {
-    // Allocation failed: iterate() retries and reports the message as invalid_json if it fails again.
+  if (simdjson::get_active_implementation()->create_dom_parser_implementation(kInitialCapacity, kStage1MaxDepth,
+                                                                              impl_->stage1) != simdjson::SUCCESS) {
+    impl_->stage1.reset();  // index() retries and reports the message as invalid_json if it fails again
   }
 }
 
@@ -903,30 +1061,24 @@ void Scanner::scan(const Message& message, const Router& router, const Limits& l
     return emit.whole(simdjson::validate_utf8(text, size) ? Reason::kInvalidJson : Reason::kInvalidUtf8, size32);
   }
 
-  // Parse in place when simdjson's padding is readable after the message, else from the scratch copy.
+  // Parse in place when simdjson's padding is readable after the message and the byte right after it
+  // (where the walk's last index points) cannot be taken for a token; else from the zero-padded scratch copy.
   const std::size_t readable_after = message.readable_after + (message.size - end);
-  const char* input = readable_after >= kScanPadding ? text : impl_->copy(text, size, false);
-  od::document doc;
+  const bool in_place = readable_after >= kScanPadding && (is_space(text[size]) || text[size] == '\0');
+  const char* input = in_place ? text : impl_->copy(text, size);
   // Stage 1 checks UTF-8 as well: when it succeeds the message is valid UTF-8; when it fails, UTF-8 is
   // checked on its own so that invalid_utf8 wins over every other problem (section 4, step 1).
-  if (impl_->parser.iterate(input, size, size + kScanPadding).get(doc) != simdjson::SUCCESS) {
+  if (!impl_->index(input, size)) {
     return emit.whole(simdjson::validate_utf8(text, size) ? Reason::kInvalidJson : Reason::kInvalidUtf8, size32);
   }
+  // Most messages have no backslash at all: one memchr then spares the check of every string.
+  const bool escapes = std::memchr(input, '\\', size) != nullptr;
   Outcome outcome;
   {
-    Walker walker(&doc, input, size32, limits, &impl_->single, &impl_->elements, &impl_->key_set);
-    walker.walk_document(&outcome);
-  }
-  if (outcome.need_wrapper) {
-    input = impl_->copy(text, size, true);
-    outcome = Outcome{};
-    if (impl_->parser.iterate(input, size + 2, size + 2 + kScanPadding).get(doc) != simdjson::SUCCESS) {
-      outcome.reason = Reason::kInvalidJson;
-    } else {
-      Walker walker(&doc, input + 1, size32, limits, &impl_->single, &impl_->elements, &impl_->key_set);
-      walker.walk_wrapped(&outcome);
-    }
-    input += 1;
+    Walker walker(input, impl_->stage1->structural_indexes.get(), impl_->stage1->n_structural_indexes, size32, escapes,
+                  limits, &impl_->single, &impl_->elements, &impl_->key_set,
+                  escapes ? impl_->string_buffer(size) : nullptr, impl_->stack.data());
+    walker.walk(&outcome);
   }
   // Reply ids are copied from the parsed buffer, which holds the same bytes as the message.
   Emitter out(records, replies, limits, input, message.offset + lead, message.flags);
