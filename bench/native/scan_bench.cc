@@ -5,7 +5,7 @@
 //   100 KB    one resources/read response of about 100 KB (feed, one line)
 //   100 KB    the same through scan() (an HTTP body: one copy into the padded scratch buffer)
 // Each case is checked once before timing; the table shows the best of several trials. The first line
-// names simdjson's run-time kernel (stage 1 and string unescaping use it; see CMakeLists.txt on -march).
+// names simdjson's run-time kernel (stage 1 uses it; see CMakeLists.txt on -march).
 // Usage: bench_scan [seconds per case, default 0.5]
 #include <algorithm>
 #include <chrono>

@@ -131,7 +131,7 @@ struct Span {
 
 struct StringValue {
   Span raw;               // content between the quotes, escapes as written
-  std::string_view text;  // unescaped (points into the message or the parser's string buffer)
+  std::string_view text;  // unescaped (points into the message or the scanner's string buffer)
   bool escaped;
 };
 

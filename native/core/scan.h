@@ -1,10 +1,12 @@
 // Envelope scan (docs/jsonrpc-engine.md sections 4-7): one message in, records out. The Scanner owns the
-// thread's simdjson on-demand parser and a padded scratch buffer; engines of one thread share it, so a
-// connection costs a framer and small buffers, not a parser.
+// thread's simdjson stage-1 indexer (the runtime-selected kernel's dom_parser_implementation; stage 2 never
+// runs) and padded scratch buffers; engines of one thread share it, so a connection costs a framer and small
+// buffers, not a parser.
 //
 // A message is validated completely before it is classified: UTF-8 first, then simdjson's first stage
-// (unclosed strings, unescaped control characters), then one walk in document order over every value
-// (strings, literals, numbers by the RFC grammar, depth counted here). Only a message that is valid JSON
+// (unclosed strings, unescaped control characters), then one walk of our own in document order over stage
+// 1's structural index, checking every value (strings and their escapes, literals, numbers by the RFC
+// grammar, commas, colons, trailing content, depth counted here with an explicit stack). Only a message that is valid JSON
 // is checked as JSON-RPC (section 5) and routed (section 6). (Stage 1 validates UTF-8 as it goes, so
 // simdjson::validate_utf8 runs only when stage 1 fails, to tell invalid_utf8 from invalid_json.)
 #ifndef FASTERMCP_NATIVE_CORE_SCAN_H_
