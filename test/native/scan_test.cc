@@ -506,6 +506,37 @@ bool test_large_message_and_release() {
   return true;
 }
 
+// The walk reads the byte right after the message (stage 1's last index points there): a message parsed in
+// place must not take the bytes that follow it in the caller's buffer for its own tokens.
+bool test_bytes_after_the_message() {
+  const struct {
+    const char* message;
+    const char* after;
+    int32_t reason;  // 0: a valid notification
+  } cases[] = {
+      {"{\"jsonrpc\":\"2.0\",\"method\":\"ping\"", "}", 2},
+      {"{\"jsonrpc\":\"2.0\",\"method\":\"ping\",", "\"a\":1}", 2},
+      {"{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"a\"", ":1}", 2},
+      {"[{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}", "]", 2},
+      {"{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}", ",{}]", 0},
+      {"{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}", "\n{", 0},
+  };
+  for (const auto& c : cases) {
+    std::string buffer = std::string(c.message) + c.after + std::string(mcp::jsonrpc::kScanPadding, ' ');
+    mcp::jsonrpc::Message message;
+    message.data = reinterpret_cast<const uint8_t*>(buffer.data());
+    message.size = std::string_view(c.message).size();
+    message.readable_after = buffer.size() - message.size;
+    std::vector<int32_t> records;
+    std::string replies;
+    g_scanner.scan(message, g_router, Limits{}, &records, &replies);
+    ASSERT_EQ(records.size(), mcp::jsonrpc::kRecordStride);
+    ASSERT_EQ(records[mcp::jsonrpc::field::kReason], c.reason);
+    if (c.reason == 0) ASSERT_EQ(records[mcp::jsonrpc::field::kKind], kind::kNotification);
+  }
+  return true;
+}
+
 }  // namespace
 
 int main() {
@@ -529,5 +560,6 @@ int main() {
   RUN(test_batch_limits);
   RUN(test_too_large_scan);
   RUN(test_large_message_and_release);
+  RUN(test_bytes_after_the_message);
   return failures == 0 ? 0 : 1;
 }
