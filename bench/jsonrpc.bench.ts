@@ -175,9 +175,11 @@ async function measure(c: Case): Promise<Row> {
   if (sink === 0) throw new Error('bench: nothing ran');
   const ns: Record<string, number> = {};
   for (const t of bench.tasks) {
-    const median = t.result?.latency?.p50;
-    if (median === undefined) throw new Error(`bench: ${t.name} produced no result (${String(t.result?.error)})`);
-    ns[t.name] = (median * 1e6) / perChunk; // tinybench reports ms
+    const r = t.result;
+    if (r.state !== 'completed') {
+      throw new Error(`bench: ${t.name} did not complete (${r.state === 'errored' ? String(r.error) : r.state})`);
+    }
+    ns[t.name] = (r.latency.p50 * 1e6) / perChunk; // tinybench reports ms
   }
   return { label: c.label, ns };
 }
