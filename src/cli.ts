@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// The `fastermcp` command.
+//
+//   fastermcp serve [module] [--stdio | --http PORT] [--host 127.0.0.1] [options]
+//
+// `module` exports a function (default export or `register`) that receives the McpServer and
+// registers tools, resources and prompts on it; without one the built-in demo set is served. Over
+// stdio nothing but JSON-RPC is written to stdout; all diagnostics go to stderr.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { registerDemo } from './demo/everything.js';
+import { runtimeInfo } from './runtime.js';
+import { McpServer } from './server/server.js';
+import { serveHttp } from './transport/http.js';
+import { serveStdio } from './transport/stdio.js';
+
+const USAGE = `Usage: fastermcp serve [module] [--stdio | --http PORT] [options]
+
+Serves the tools, resources and prompts that <module> registers (a module whose default export,
+or export named "register", is a function receiving the McpServer). Without a module, serves the
+built-in demo set (an "echo" tool and the fixtures of the MCP conformance suite).
+
+Transports:
+  --stdio                     newline-delimited JSON-RPC on stdin/stdout (the default)
+  --http PORT                 Streamable HTTP (both protocol eras) on PORT (0 picks a free port)
+  --host HOST                 address to listen on (default 127.0.0.1)
+  --path PATH                 MCP endpoint path (default /mcp)
+
+Options:
+  --allowed-hosts H1,H2       Host names accepted over HTTP (default: localhost,127.0.0.1,[::1]); * for any
+  --max-message-bytes N       largest message / request body (default 4194304)
+  --session-idle-ms N         legacy HTTP sessions idle this long are closed (default 1800000)
+  --max-sessions N            most legacy HTTP sessions at once (default 10000)
+  --state-key-file F          HMAC key (>= 32 bytes) for requestState and cursors, shared by all
+                              instances of a deployment (default: a random key per process)
+  --name NAME                 server name (default fastermcp)
+  -h, --help                  this text
+  -v, --version               print the version
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`fastermcp: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function intOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) fail(`${name} needs a non-negative integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        stdio: { type: 'boolean' },
+        http: { type: 'string' },
+        host: { type: 'string' },
+        path: { type: 'string' },
+        'allowed-hosts': { type: 'string' },
+        'max-message-bytes': { type: 'string' },
+        'session-idle-ms': { type: 'string' },
+        'max-sessions': { type: 'string' },
+        'state-key-file': { type: 'string' },
+        name: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const info = runtimeInfo();
+  if (values.version === true) {
+    process.stdout.write(`${info.version}\n`);
+    return;
+  }
+  if (values.help === true || positionals.length === 0) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const [command, modulePath, ...extra] = positionals;
+  if (command !== 'serve') fail(`unknown command ${JSON.stringify(command)}`);
+  if (extra.length > 0) fail(`unexpected arguments: ${extra.join(' ')}`);
+  if (values.stdio === true && values.http !== undefined) fail('choose one of --stdio and --http');
+
+  const server = new McpServer({
+    name: values.name ?? 'fastermcp',
+    version: info.version,
+    title: 'fastermcp',
+    instructions: modulePath === undefined ? 'A demo server: the echo tool returns its text argument.' : undefined,
+    ...(values['state-key-file'] === undefined ? {} : { stateKey: readFileSync(values['state-key-file']) }),
+  });
+  if (modulePath === undefined) {
+    registerDemo(server);
+  } else {
+    const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as { default?: unknown; register?: unknown };
+    const register = typeof mod.default === 'function' ? mod.default : mod.register;
+    if (typeof register !== 'function') fail(`${modulePath} must export a function (default or "register") that receives the server`);
+    await (register as (s: McpServer) => unknown)(server);
+  }
+  const maxMessageBytes = intOption(values['max-message-bytes'], '--max-message-bytes');
+  process.stderr.write(`fastermcp ${info.version}: ${info.implementation} JSON-RPC engine${info.implementation === 'js' ? ' (pure-JS fallback)' : ''}\n`);
+
+  if (values.http === undefined) {
+    await serveStdio(server, maxMessageBytes === undefined ? {} : { maxMessageBytes });
+    return;
+  }
+  const port = intOption(values.http, '--http');
+  const allowed = values['allowed-hosts'];
+  const running = await serveHttp(server, {
+    port,
+    host: values.host ?? '127.0.0.1',
+    ...(values.path === undefined ? {} : { path: values.path }),
+    ...(allowed === undefined ? {} : { allowedHosts: allowed === '*' ? '*' : allowed.split(',').map((h) => h.trim()) }),
+    ...(maxMessageBytes === undefined ? {} : { maxBodyBytes: maxMessageBytes }),
+    ...(values['session-idle-ms'] === undefined ? {} : { sessionIdleMs: intOption(values['session-idle-ms'], '--session-idle-ms')! }),
+    ...(values['max-sessions'] === undefined ? {} : { maxSessions: intOption(values['max-sessions'], '--max-sessions')! }),
+  });
+  process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);
+  const stop = (): void => {
+    process.stderr.write('fastermcp: shutting down (draining requests in flight)\n');
+    void running.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`fastermcp: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,618 @@
+// The request path, read top to bottom: a transport hands over one request (raw id text, method,
+// parsed params) with its environment; this file picks the era, checks the lifecycle, runs the
+// method and returns the reply text. Transports own bytes; this file owns protocol.
+//
+// Era per request: a legacy session that went through initialize stays legacy; a request whose
+// `_meta` names a protocol version (or that arrives without a session over HTTP) is 2026-07-28 and
+// carries its version and client capabilities itself.
+import { writeError, writeResult } from '../jsonrpc/response.js';
+import { InputRequired, RequestContext } from './context.js';
+import type { Era } from './context.js';
+import { McpError, invalidParams, methodNotFound } from './errors.js';
+import {
+  ErrorCode,
+  INPUT_REQUIRED_METHODS,
+  LATEST_LEGACY_VERSION,
+  META,
+  STATELESS_METHODS,
+  STATELESS_VERSION,
+  SUPPORTED_VERSIONS,
+  isLegacyVersion,
+  logLevelRank,
+} from './protocol.js';
+import type { McpServer, ToolEntry, ToolResultLike, ResourceResultLike } from './server.js';
+import type { Channel, Session } from './session.js';
+import type { AuthPrincipal, CallToolResult, JsonObject } from './types.js';
+
+/** What a transport knows about a request beyond its JSON. */
+export interface RequestEnv {
+  /** The legacy session (the stdio connection, or the HTTP session named by Mcp-Session-Id). */
+  session: Session | undefined;
+  /** Where notifications and client requests related to this request go. */
+  channel: Channel;
+  auth: AuthPrincipal | undefined;
+  /** Aborted by the transport when the client went away (HTTP request closed). */
+  signal: AbortSignal | undefined;
+  /** HTTP, 2026-07-28: checks Mcp-Method / Mcp-Name / Mcp-Param-* against the body (throws -32020). */
+  checkHeaders?: (method: string, params: JsonObject) => void;
+  /** Legacy HTTP: closes the response stream; the rest stays resumable (SEP-1699). */
+  disconnect?: () => void;
+}
+
+/** A reply: JSON text (null when nothing is to be sent) and the HTTP status it maps to. */
+export interface Reply {
+  json: string | null;
+  status: number;
+}
+
+const NO_REPLY: Reply = { json: null, status: 202 };
+
+/** Which results carry 2026-07-28 caching hints. */
+const CACHEABLE = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
+
+interface Call {
+  server: McpServer;
+  env: RequestEnv;
+  era: Era;
+  version: string;
+  method: string;
+  params: JsonObject;
+  meta: JsonObject;
+  clientCapabilities: JsonObject;
+  clientInfo: JsonObject | undefined;
+  idRaw: string;
+  signal: AbortSignal;
+}
+
+type Handler = (call: Call) => Promise<JsonObject> | JsonObject;
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function errorReply(idRaw: string | null, e: McpError, fallbackStatus = 200): Reply {
+  const data = e.data === undefined ? undefined : JSON.stringify(e.data);
+  return { json: writeError(idRaw, e.code, e.message, data), status: e.httpStatus ?? fallbackStatus };
+}
+
+/** Handles one request; never throws (every failure becomes a JSON-RPC error reply). */
+export async function handleRequest(
+  server: McpServer,
+  env: RequestEnv,
+  idRaw: string,
+  method: string,
+  rawParams: unknown,
+): Promise<Reply> {
+  if (rawParams !== undefined && !isObject(rawParams)) {
+    return errorReply(idRaw, invalidParams('params must be an object'));
+  }
+  const params = rawParams ?? {};
+  const session = env.session;
+  try {
+    const meta = isObject(params['_meta']) ? params['_meta'] : undefined;
+    const declaresVersion = meta !== undefined && META.protocolVersion in meta;
+    if (session !== undefined) {
+      if (session.protocolVersion !== undefined) return await legacy(server, env, session, idRaw, method, params, meta ?? {});
+      if (!declaresVersion) {
+        if (method === 'initialize' || method === 'ping') return await legacy(server, env, session, idRaw, method, params, meta ?? {});
+        throw new McpError(
+          ErrorCode.InvalidRequest,
+          `Not initialized: send initialize first, or (${STATELESS_VERSION}) put ${META.protocolVersion} and ${META.clientCapabilities} in params._meta`,
+          undefined,
+          400,
+        );
+      }
+    }
+    return await stateless(server, env, idRaw, method, params, meta);
+  } catch (e) {
+    if (e instanceof McpError) return errorReply(idRaw, e);
+    return errorReply(idRaw, new McpError(ErrorCode.InternalError, 'Internal error', undefined, 500));
+  }
+}
+
+async function legacy(
+  server: McpServer,
+  env: RequestEnv,
+  session: Session,
+  idRaw: string,
+  method: string,
+  params: JsonObject,
+  meta: JsonObject,
+): Promise<Reply> {
+  if (method === 'initialize') return { json: writeResult(idRaw, JSON.stringify(initialize(server, session, params))), status: 200 };
+  if (method === 'ping') return { json: writeResult(idRaw, '{}'), status: 200 };
+  if (session.inflight.has(idRaw)) {
+    throw new McpError(ErrorCode.InvalidRequest, `Request id ${idRaw} is already in use by a request in flight`);
+  }
+  const handler = LEGACY_HANDLERS.get(method);
+  if (handler === undefined) throw methodNotFound(method);
+  const controller = new AbortController();
+  const signal = env.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, env.signal]);
+  session.inflight.set(idRaw, controller);
+  try {
+    const result = await handler({
+      server,
+      env,
+      era: 'legacy',
+      version: session.protocolVersion!,
+      method,
+      params,
+      meta,
+      clientCapabilities: session.clientCapabilities,
+      clientInfo: session.clientInfo,
+      idRaw,
+      signal,
+    });
+    // A cancelled request gets no response (the client has forgotten it).
+    if (controller.signal.aborted) return NO_REPLY;
+    return { json: writeResult(idRaw, JSON.stringify(result)), status: 200 };
+  } finally {
+    session.inflight.delete(idRaw);
+  }
+}
+
+function initialize(server: McpServer, session: Session, params: JsonObject): JsonObject {
+  if (session.protocolVersion !== undefined) throw new McpError(ErrorCode.InvalidRequest, 'Already initialized');
+  const requested = params['protocolVersion'];
+  if (typeof requested !== 'string') throw invalidParams('initialize needs params.protocolVersion (a string)');
+  if (params['capabilities'] !== undefined && !isObject(params['capabilities'])) throw invalidParams('params.capabilities must be an object');
+  if (params['clientInfo'] !== undefined && !isObject(params['clientInfo'])) throw invalidParams('params.clientInfo must be an object');
+  // Negotiation: the client's version if we speak it, else our newest legacy one.
+  session.protocolVersion = isLegacyVersion(requested) ? requested : LATEST_LEGACY_VERSION;
+  session.clientCapabilities = (params['capabilities'] as JsonObject | undefined) ?? {};
+  session.clientInfo = params['clientInfo'] as JsonObject | undefined;
+  const result: JsonObject = {
+    protocolVersion: session.protocolVersion,
+    capabilities: server.capabilities(),
+    serverInfo: server.info,
+  };
+  if (server.instructions !== undefined) result['instructions'] = server.instructions;
+  return result;
+}
+
+async function stateless(
+  server: McpServer,
+  env: RequestEnv,
+  idRaw: string,
+  method: string,
+  params: JsonObject,
+  meta: JsonObject | undefined,
+): Promise<Reply> {
+  if (meta === undefined) {
+    throw invalidParams(
+      `Missing params._meta: ${STATELESS_VERSION} requests carry ${META.protocolVersion} and ${META.clientCapabilities} (legacy clients: initialize first)`,
+    );
+  }
+  const version = meta[META.protocolVersion];
+  if (typeof version !== 'string') throw invalidParams(`Missing _meta ${META.protocolVersion}`);
+  const capabilities = meta[META.clientCapabilities];
+  if (!isObject(capabilities)) throw invalidParams(`Missing _meta ${META.clientCapabilities} (an object)`);
+  const clientInfo = meta[META.clientInfo];
+  if (clientInfo !== undefined && !isObject(clientInfo)) throw invalidParams(`_meta ${META.clientInfo} must be an object`);
+  if (version !== STATELESS_VERSION) throw unsupportedVersion(version);
+  const handler = STATELESS_HANDLERS.get(method);
+  if (handler === undefined) throw methodNotFound(method);
+  env.checkHeaders?.(method, params);
+  const controller = new AbortController();
+  const signal = env.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, env.signal]);
+  // Over stdio the connection still scopes ids, so notifications/cancelled can reach the request.
+  const inflight = env.session?.inflight;
+  if (inflight !== undefined) {
+    if (inflight.has(idRaw)) throw new McpError(ErrorCode.InvalidRequest, `Request id ${idRaw} is already in use by a request in flight`);
+    inflight.set(idRaw, controller);
+  }
+  let result: JsonObject;
+  try {
+    result = await handler({
+    server,
+    env,
+    era: 'stateless',
+    version,
+    method,
+    params,
+    meta,
+    clientCapabilities: capabilities,
+    clientInfo,
+    idRaw,
+    signal,
+  });
+  } finally {
+    inflight?.delete(idRaw);
+  }
+  if (CACHEABLE.has(method) && result['resultType'] === undefined) {
+    if (result['ttlMs'] === undefined) result['ttlMs'] = server.listCache.ttlMs;
+    if (result['cacheScope'] === undefined) result['cacheScope'] = env.auth === undefined ? server.listCache.scope : 'private';
+  }
+  if (result['resultType'] === undefined) result['resultType'] = 'complete';
+  return { json: writeResult(idRaw, JSON.stringify(result)), status: 200 };
+}
+
+export function unsupportedVersion(requested: string): McpError {
+  return new McpError(
+    ErrorCode.UnsupportedProtocolVersion,
+    `Unsupported protocol version ${JSON.stringify(requested)}`,
+    { supported: SUPPORTED_VERSIONS, requested },
+    400,
+  );
+}
+
+// ---- methods -----------------------------------------------------------------------------------
+
+function context(call: Call, inputResponses?: Record<string, unknown>, state?: unknown): RequestContext {
+  const { env, era, meta } = call;
+  const session = env.session;
+  let requestId: string | number | null = null;
+  try {
+    requestId = JSON.parse(call.idRaw) as string | number | null;
+  } catch {
+    requestId = null;
+  }
+  const minLogRank =
+    era === 'legacy'
+      ? (session?.minLogRank ?? 0)
+      : meta[META.logLevel] === undefined
+        ? Infinity
+        : Math.max(0, logLevelRank(meta[META.logLevel]));
+  return new RequestContext({
+    era,
+    protocolVersion: call.version,
+    requestId,
+    signal: call.signal,
+    meta,
+    clientCapabilities: call.clientCapabilities,
+    clientInfo: call.clientInfo,
+    sessionId: era === 'legacy' ? session?.id : undefined,
+    auth: env.auth,
+    minLogRank,
+    notify: (method, params) => {
+      if (!env.channel.open || call.signal.aborted) return;
+      env.channel.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
+    },
+    request: (method, params, signal) => {
+      if (session === undefined) return Promise.reject(new McpError(ErrorCode.InternalError, 'No session'));
+      return session.request(env.channel, method, params, signal);
+    },
+    inputResponses,
+    state,
+    disconnect: () => env.disconnect?.(),
+  });
+}
+
+interface RoundState {
+  /** Method and target the state belongs to. */
+  m: string;
+  t: string;
+  /** Answers of earlier rounds. */
+  r: Record<string, unknown>;
+  /** The handler's own state. */
+  s?: unknown;
+}
+
+/**
+ * Runs `body` with the 2026-07-28 multi-round-trip machinery around it: verifies an echoed
+ * `requestState`, merges earlier answers with `inputResponses`, and turns InputRequired into an
+ * `input_required` result with a freshly signed state. In the legacy era it just runs `body`.
+ */
+async function withInput(call: Call, target: string, body: (ctx: RequestContext) => Promise<JsonObject>): Promise<JsonObject> {
+  if (call.era === 'legacy') return body(context(call));
+  const { params, server } = call;
+  const responses = params['inputResponses'];
+  if (responses !== undefined && !isObject(responses)) throw invalidParams('inputResponses must be an object keyed by input request name');
+  let answers: Record<string, unknown> = {};
+  let state: unknown;
+  const token = params['requestState'];
+  if (token !== undefined) {
+    const checked = server.signer.verify(token, { purpose: 'requestState' });
+    if (!checked.ok) throw invalidParams(`Invalid requestState (${checked.reason})`, { reason: checked.reason });
+    const round = checked.payload as RoundState;
+    if (round.m !== call.method || round.t !== target) throw invalidParams('requestState belongs to a different request');
+    answers = { ...round.r };
+    state = round.s;
+  }
+  if (responses !== undefined) {
+    for (const [k, v] of Object.entries(responses)) if (isObject(v)) answers[k] = v;
+  }
+  try {
+    return await body(context(call, answers, state));
+  } catch (e) {
+    if (!(e instanceof InputRequired)) throw e;
+    const round: RoundState = { m: call.method, t: target, r: answers };
+    if (e.state !== undefined) round.s = e.state;
+    return {
+      resultType: 'input_required',
+      inputRequests: e.requests,
+      requestState: server.signer.sign(round, { ttlMs: server.requestStateTtlMs, purpose: 'requestState' }),
+    };
+  }
+}
+
+function listResult<T extends { listed: JsonObject }>(
+  key: string,
+  page: { items: T[]; nextCursor?: string },
+): JsonObject {
+  const result: JsonObject = { [key]: page.items.map((e) => e.listed) };
+  if (page.nextCursor !== undefined) result['nextCursor'] = page.nextCursor;
+  return result;
+}
+
+const toolsList: Handler = ({ server, params }) =>
+  listResult('tools', server.tools.page(params['cursor'], server.pageSize, server.signer));
+
+const toolsCall: Handler = async (call) => {
+  const { server, params } = call;
+  const name = params['name'];
+  if (typeof name !== 'string') throw invalidParams('tools/call needs params.name (a string)');
+  const tool = server.tools.get(name);
+  if (tool === undefined) throw invalidParams(`Unknown tool: ${name}`, { name });
+  const args = params['arguments'] ?? {};
+  const checked = tool.input.check(args);
+  if (!checked.ok) return toolError(checked.message);
+  return withInput(call, name, (ctx) => runTool(tool, checked.value, ctx));
+};
+
+function toolError(text: string): JsonObject {
+  return { content: [{ type: 'text', text }], isError: true };
+}
+
+async function runTool(tool: ToolEntry, args: unknown, ctx: RequestContext): Promise<JsonObject> {
+  let result: CallToolResult;
+  try {
+    result = normalizeToolResult(await tool.handler(args, ctx));
+  } catch (e) {
+    // Protocol errors and input requests go up; any other failure is the tool's, reported to the model.
+    if (e instanceof McpError || e instanceof InputRequired) throw e;
+    if (ctx.signal.aborted) return toolError('Cancelled');
+    return toolError(e instanceof Error ? e.message : String(e));
+  }
+  if (tool.output !== undefined && result.isError !== true) {
+    if (result.structuredContent === undefined) {
+      return toolError(`Tool ${tool.key} has an outputSchema but returned no structuredContent`);
+    }
+    const checked = tool.output.check(result.structuredContent);
+    if (!checked.ok) return toolError(`Tool ${tool.key} returned structuredContent that does not match its outputSchema: ${checked.message}`);
+  }
+  return result as unknown as JsonObject;
+}
+
+function normalizeToolResult(value: ToolResultLike): CallToolResult {
+  if (typeof value === 'string') return { content: [{ type: 'text', text: value }] };
+  if (Array.isArray(value)) return { content: value };
+  if (isObject(value)) {
+    if (Array.isArray(value['content'])) return value as CallToolResult;
+    if (isObject(value['structuredContent'])) {
+      // Older clients read content only: mirror the structured result as text.
+      return { ...(value as CallToolResult), content: [{ type: 'text', text: JSON.stringify(value['structuredContent']) }] };
+    }
+  }
+  throw new TypeError('A tool handler must return a string, an array of content blocks or a CallToolResult');
+}
+
+const resourcesList: Handler = ({ server, params }) =>
+  listResult('resources', server.resources.page(params['cursor'], server.pageSize, server.signer));
+
+const templatesList: Handler = ({ server, params }) =>
+  listResult('resourceTemplates', server.templates.page(params['cursor'], server.pageSize, server.signer));
+
+const resourcesRead: Handler = async (call) => {
+  const { server, params, era } = call;
+  const uri = params['uri'];
+  if (typeof uri !== 'string') throw invalidParams('resources/read needs params.uri (a string)');
+  const direct = server.resources.get(uri);
+  let run: (ctx: RequestContext) => Promise<ResourceResultLike>;
+  let cache = server.listCache;
+  let mimeType: string | undefined;
+  if (direct !== undefined) {
+    run = async (ctx) => direct.handler(uri, ctx);
+    cache = direct.definition.cache ?? cache;
+    mimeType = direct.definition.mimeType;
+  } else {
+    const match = server.matchTemplate(uri);
+    if (match === undefined) {
+      // Legacy revisions define -32002; 2026-07-28 (SEP-2164) asks for -32602. Both carry the uri.
+      throw era === 'legacy'
+        ? new McpError(ErrorCode.ResourceNotFound, `Resource not found: ${uri}`, { uri })
+        : new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri }, 400);
+    }
+    run = async (ctx) => match.entry.handler(uri, match.variables, ctx);
+    cache = match.entry.definition.cache ?? cache;
+    mimeType = match.entry.definition.mimeType;
+  }
+  const result = await withInput(call, uri, async (ctx) => normalizeResource(uri, mimeType, await run(ctx)));
+  if (era === 'stateless' && result['resultType'] === undefined) {
+    result['ttlMs'] = cache.ttlMs;
+    result['cacheScope'] = call.env.auth === undefined ? cache.scope : 'private';
+  }
+  return result;
+};
+
+function normalizeResource(uri: string, mimeType: string | undefined, value: ResourceResultLike): JsonObject {
+  if (typeof value === 'string') return { contents: [mimeType === undefined ? { uri, text: value } : { uri, mimeType, text: value }] };
+  if (Array.isArray(value)) return { contents: value };
+  if (isObject(value) && Array.isArray(value['contents'])) return value as unknown as JsonObject;
+  throw new TypeError('A resource handler must return a string, an array of contents or a ReadResourceResult');
+}
+
+const subscribe: Handler = ({ env, params }) => {
+  const uri = params['uri'];
+  if (typeof uri !== 'string') throw invalidParams('resources/subscribe needs params.uri (a string)');
+  env.session!.subscriptions.add(uri);
+  return {};
+};
+
+const unsubscribe: Handler = ({ env, params }) => {
+  const uri = params['uri'];
+  if (typeof uri !== 'string') throw invalidParams('resources/unsubscribe needs params.uri (a string)');
+  env.session!.subscriptions.delete(uri);
+  return {};
+};
+
+const promptsList: Handler = ({ server, params }) =>
+  listResult('prompts', server.prompts.page(params['cursor'], server.pageSize, server.signer));
+
+const promptsGet: Handler = async (call) => {
+  const { server, params } = call;
+  const name = params['name'];
+  if (typeof name !== 'string') throw invalidParams('prompts/get needs params.name (a string)');
+  const prompt = server.prompts.get(name);
+  if (prompt === undefined) throw invalidParams(`Unknown prompt: ${name}`, { name });
+  const args = params['arguments'] ?? {};
+  if (!isObject(args)) throw invalidParams('prompts/get params.arguments must be an object of strings');
+  for (const [k, v] of Object.entries(args)) {
+    if (typeof v !== 'string') throw invalidParams(`Prompt argument ${JSON.stringify(k)} must be a string`);
+  }
+  for (const arg of prompt.definition.arguments ?? []) {
+    if (arg.required === true && args[arg.name] === undefined) {
+      throw invalidParams(`Missing required argument ${JSON.stringify(arg.name)} for prompt ${JSON.stringify(name)}`);
+    }
+  }
+  return withInput(call, name, async (ctx) => {
+    const result = await prompt.handler(args as Record<string, string>, ctx);
+    if (!isObject(result) || !Array.isArray(result['messages'])) throw new TypeError('A prompt handler must return { messages: [...] }');
+    return result as unknown as JsonObject;
+  });
+};
+
+const MAX_COMPLETIONS = 100;
+
+const complete: Handler = async ({ server, params }) => {
+  const ref = params['ref'];
+  const argument = params['argument'];
+  if (!isObject(ref) || typeof ref['type'] !== 'string') throw invalidParams('completion/complete needs params.ref');
+  if (!isObject(argument) || typeof argument['name'] !== 'string' || typeof argument['value'] !== 'string') {
+    throw invalidParams('completion/complete needs params.argument { name, value }');
+  }
+  const context = isObject(params['context']) && isObject(params['context']['arguments']) ? (params['context']['arguments'] as Record<string, string>) : {};
+  let completer;
+  if (ref['type'] === 'ref/prompt') {
+    const prompt = typeof ref['name'] === 'string' ? server.prompts.get(ref['name']) : undefined;
+    if (prompt === undefined) throw invalidParams(`Unknown prompt: ${String(ref['name'])}`);
+    completer = prompt.definition.complete?.[argument['name']];
+  } else if (ref['type'] === 'ref/resource') {
+    const uri = ref['uri'];
+    const template = typeof uri === 'string' ? server.templates.get(uri) : undefined;
+    if (template === undefined) {
+      if (typeof uri === 'string' && server.resources.get(uri) !== undefined) return { completion: { values: [], hasMore: false } };
+      throw invalidParams(`Unknown resource template: ${String(uri)}`);
+    }
+    completer = template.definition.complete?.[argument['name']];
+  } else {
+    throw invalidParams(`Unknown completion ref type ${JSON.stringify(ref['type'])}`);
+  }
+  if (completer === undefined) return { completion: { values: [], hasMore: false } };
+  const answer = await completer(argument['value'], { arguments: context });
+  const values = Array.isArray(answer) ? answer : answer.values;
+  const total = Array.isArray(answer) ? values.length : (answer.total ?? values.length);
+  const completion: JsonObject = {
+    values: values.slice(0, MAX_COMPLETIONS),
+    total,
+    hasMore: values.length > MAX_COMPLETIONS || (!Array.isArray(answer) && answer.hasMore === true),
+  };
+  return { completion };
+};
+
+const setLevel: Handler = ({ env, params }) => {
+  const level = params['level'];
+  if (typeof level !== 'string' || !env.session!.setLogLevel(level)) throw invalidParams(`Unknown log level ${JSON.stringify(level)}`);
+  return {};
+};
+
+const discover: Handler = ({ server, env }) => {
+  // serverInfo travels in _meta (spec PR #3002), not in the body; discover results are cacheable.
+  const result: JsonObject = {
+    supportedVersions: SUPPORTED_VERSIONS,
+    capabilities: server.capabilities(),
+    ttlMs: server.listCache.ttlMs,
+    cacheScope: env.auth === undefined ? server.listCache.scope : 'private',
+    _meta: { [META.serverInfo]: server.info },
+  };
+  if (server.instructions !== undefined) result['instructions'] = server.instructions;
+  return result;
+};
+
+/**
+ * subscriptions/listen (2026-07-28): acknowledges the subset of the filter this server honours, then
+ * forwards matching notifications, tagged with the subscription id (the request id), until the
+ * client goes away or the server shuts down; then the stream ends with a result.
+ */
+const listen: Handler = async ({ server, env, params, idRaw, signal }) => {
+  const filter = params['notifications'];
+  if (!isObject(filter)) throw invalidParams("Invalid params: 'notifications' is required (an object of the notification kinds to receive)");
+  const honoured: JsonObject = {};
+  for (const key of ['toolsListChanged', 'promptsListChanged', 'resourcesListChanged'] as const) {
+    if (filter[key] === true) honoured[key] = true;
+  }
+  const uris = filter['resourceSubscriptions'];
+  if (Array.isArray(uris)) honoured['resourceSubscriptions'] = uris.filter((u): u is string => typeof u === 'string');
+  const subscriptionId = JSON.parse(idRaw) as unknown;
+  const tag = { [META.subscriptionId]: subscriptionId };
+  const send = (method: string, extra: JsonObject = {}): void => {
+    if (env.channel.open) env.channel.send(JSON.stringify({ jsonrpc: '2.0', method, params: { ...extra, _meta: tag } }));
+  };
+  send('notifications/subscriptions/acknowledged', { notifications: honoured });
+  const watched = new Set(honoured['resourceSubscriptions'] as string[] | undefined);
+  const unlisten = server.addListener({
+    listChanged: (kind) => {
+      if (honoured[`${kind}ListChanged`] === true) send(`notifications/${kind}/list_changed`);
+    },
+    resourceUpdated: (uri) => {
+      if (watched.has(uri)) send('notifications/resources/updated', { uri });
+    },
+  });
+  try {
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    unlisten();
+  }
+  return { _meta: tag };
+};
+
+const SHARED: [string, Handler][] = [
+  ['tools/list', toolsList],
+  ['tools/call', toolsCall],
+  ['resources/list', resourcesList],
+  ['resources/templates/list', templatesList],
+  ['resources/read', resourcesRead],
+  ['prompts/list', promptsList],
+  ['prompts/get', promptsGet],
+  ['completion/complete', complete],
+];
+
+const LEGACY_HANDLERS = new Map<string, Handler>([
+  ...SHARED,
+  ['resources/subscribe', subscribe],
+  ['resources/unsubscribe', unsubscribe],
+  ['logging/setLevel', setLevel],
+]);
+
+const STATELESS_HANDLERS = new Map<string, Handler>([...SHARED, ['server/discover', discover], ['subscriptions/listen', listen]]);
+
+for (const method of STATELESS_HANDLERS.keys()) {
+  if (!STATELESS_METHODS.has(method)) throw new Error(`internal: ${method} is not a 2026-07-28 method`);
+}
+void INPUT_REQUIRED_METHODS;
+
+// ---- notifications and responses from the client -----------------------------------------------
+
+/** Handles a notification from the client. Unknown notifications are ignored, as the spec asks. */
+export function handleNotification(env: RequestEnv, method: string, params: unknown): void {
+  const session = env.session;
+  if (session === undefined) return;
+  switch (method) {
+    case 'notifications/initialized':
+      if (session.protocolVersion !== undefined) session.initialized = true;
+      return;
+    case 'notifications/cancelled': {
+      if (!isObject(params)) return;
+      const id = params['requestId'];
+      if (typeof id !== 'string' && typeof id !== 'number') return;
+      // Ids are compared as their JSON text, as the client wrote them in its request.
+      session.inflight.get(JSON.stringify(id))?.abort(new Error(typeof params['reason'] === 'string' ? params['reason'] : 'Cancelled by the client'));
+      return;
+    }
+    default:
+      return;
+  }
+}

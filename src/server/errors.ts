@@ -1,0 +1,46 @@
+// McpError: a protocol error that reaches the client as a JSON-RPC error object.
+//
+// Handlers throw it for protocol-level problems (unknown resource, missing client capability).
+// Anything else a tool handler throws becomes an `isError` tool result instead: the spec keeps tool
+// failures inside the result so the model can see them, and protocol errors for the protocol.
+import { ErrorCode } from './protocol.js';
+
+export class McpError extends Error {
+  readonly code: number;
+  readonly data: unknown;
+  /** HTTP status for the 2026-07-28 era over HTTP, where some errors have their own status. */
+  readonly httpStatus: number | undefined;
+
+  constructor(code: number, message: string, data?: unknown, httpStatus?: number) {
+    super(message);
+    this.name = 'McpError';
+    this.code = code;
+    this.data = data;
+    this.httpStatus = httpStatus;
+  }
+
+  /** The JSON text of the `error` member. */
+  toJSON(): { code: number; message: string; data?: unknown } {
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
+  }
+}
+
+export function invalidParams(message: string, data?: unknown): McpError {
+  return new McpError(ErrorCode.InvalidParams, message, data, 400);
+}
+
+export function methodNotFound(method: string): McpError {
+  return new McpError(ErrorCode.MethodNotFound, `Method not found: ${method}`, undefined, 404);
+}
+
+/** A client capability the request needs but the client did not declare. */
+export function missingCapability(capability: string): McpError {
+  return new McpError(
+    ErrorCode.MissingRequiredClientCapability,
+    `Missing required client capability: ${capability}`,
+    { requiredCapabilities: { [capability]: {} } },
+    400,
+  );
+}

@@ -1,0 +1,330 @@
+// McpServer: where users register tools, resources, resource templates and prompts. Transports
+// (src/transport/*) feed it requests through dispatch.ts; this file holds the registries, the
+// server's identity and capabilities, and the notifications that fan out to connected clients.
+import { StateSigner, randomStateKey } from './request-state.js';
+import { Registry } from './registry.js';
+import type { Entry } from './registry.js';
+import { compileToolSchema } from './schema.js';
+import type { CompiledSchema, SchemaInput } from './schema.js';
+import { UriTemplate } from './uri-template.js';
+import type { RequestContext } from './context.js';
+import type {
+  CallToolResult,
+  CompleteResult,
+  ContentBlock,
+  GetPromptResult,
+  Icon,
+  Implementation,
+  JsonObject,
+  ReadResourceResult,
+  ResourceContents,
+  ToolAnnotations,
+} from './types.js';
+
+export interface McpServerOptions {
+  name: string;
+  version: string;
+  title?: string;
+  description?: string;
+  websiteUrl?: string;
+  instructions?: string;
+  icons?: Icon[];
+  /**
+   * HMAC key (at least 32 bytes) for `requestState` and list cursors. Every instance of one
+   * deployment must share it so any instance can continue what another started. Without it a
+   * random per-process key is used.
+   */
+  stateKey?: string | Uint8Array;
+  /** Items per page of every list (default 100). */
+  pageSize?: number;
+  /** How long a `requestState` stays valid (default 10 minutes). */
+  requestStateTtlMs?: number;
+  /** How long a server->client request waits for its answer (default 60 s). */
+  clientRequestTimeoutMs?: number;
+  /** 2026-07-28 caching hints on list results: `ttlMs` and `cacheScope` (default 0 ms, 'public'). */
+  listCache?: CacheHint;
+}
+
+export interface CacheHint {
+  ttlMs: number;
+  scope: 'public' | 'private';
+}
+
+export type ToolResultLike = CallToolResult | string | ContentBlock[];
+export type ToolHandler<A = any> = (args: A, ctx: RequestContext) => ToolResultLike | Promise<ToolResultLike>;
+
+export interface ToolDefinition {
+  title?: string;
+  description?: string;
+  inputSchema?: SchemaInput;
+  outputSchema?: SchemaInput;
+  annotations?: ToolAnnotations;
+  icons?: Icon[];
+  /** Task support (2025-11-25 experimental tasks, 2026-07-28 tasks extension). */
+  execution?: { taskSupport?: 'forbidden' | 'optional' | 'required' };
+  _meta?: JsonObject;
+}
+
+export interface ToolEntry extends Entry {
+  definition: ToolDefinition;
+  input: CompiledSchema;
+  output: CompiledSchema | undefined;
+  handler: ToolHandler;
+  /** tools/list JSON of this tool, built once per change. */
+  listed: JsonObject;
+}
+
+export interface ResourceDefinition {
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+  size?: number;
+  annotations?: JsonObject;
+  icons?: Icon[];
+  /** 2026-07-28 caching hint for resources/read of this resource. */
+  cache?: CacheHint;
+  _meta?: JsonObject;
+}
+
+export type ResourceResultLike = ReadResourceResult | ResourceContents[] | string;
+export type ResourceHandler = (uri: string, ctx: RequestContext) => ResourceResultLike | Promise<ResourceResultLike>;
+export type TemplateHandler = (
+  uri: string,
+  variables: Record<string, string | string[]>,
+  ctx: RequestContext,
+) => ResourceResultLike | Promise<ResourceResultLike>;
+export type Completer = (value: string, context: { arguments: Record<string, string> }) => string[] | CompleteResult | Promise<string[] | CompleteResult>;
+
+export interface ResourceEntry extends Entry {
+  definition: ResourceDefinition;
+  handler: ResourceHandler;
+  listed: JsonObject;
+}
+
+export interface TemplateDefinition extends ResourceDefinition {
+  /** Completions for template variables, by variable name. */
+  complete?: Record<string, Completer>;
+}
+
+export interface TemplateEntry extends Entry {
+  template: UriTemplate;
+  definition: TemplateDefinition;
+  handler: TemplateHandler;
+  listed: JsonObject;
+}
+
+export interface PromptArgument {
+  name: string;
+  title?: string;
+  description?: string;
+  required?: boolean;
+}
+
+export interface PromptDefinition {
+  title?: string;
+  description?: string;
+  arguments?: PromptArgument[];
+  icons?: Icon[];
+  /** Completions for arguments, by argument name. */
+  complete?: Record<string, Completer>;
+  _meta?: JsonObject;
+}
+
+export type PromptHandler = (args: Record<string, string>, ctx: RequestContext) => GetPromptResult | Promise<GetPromptResult>;
+
+export interface PromptEntry extends Entry {
+  definition: PromptDefinition;
+  handler: PromptHandler;
+  listed: JsonObject;
+}
+
+/** What register calls return: run-time control over one registration. */
+export interface Registered {
+  enable(): void;
+  disable(): void;
+  remove(): void;
+  readonly enabled: boolean;
+}
+
+/** Something connected that wants server-initiated notifications (a session, a listen stream). */
+export interface Listener {
+  /** list_changed kinds: 'tools' | 'prompts' | 'resources'. */
+  listChanged(kind: 'tools' | 'prompts' | 'resources'): void;
+  resourceUpdated(uri: string): void;
+}
+
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+function strip<T extends JsonObject>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+export class McpServer {
+  readonly info: Implementation;
+  readonly instructions: string | undefined;
+  readonly signer: StateSigner;
+  readonly pageSize: number;
+  readonly requestStateTtlMs: number;
+  readonly clientRequestTimeoutMs: number;
+  readonly listCache: CacheHint;
+  readonly tools: Registry<ToolEntry>;
+  readonly resources: Registry<ResourceEntry>;
+  readonly templates: Registry<TemplateEntry>;
+  readonly prompts: Registry<PromptEntry>;
+  private readonly listeners = new Set<Listener>();
+
+  constructor(options: McpServerOptions) {
+    if (typeof options?.name !== 'string' || options.name === '') throw new TypeError('McpServer needs a non-empty name');
+    if (typeof options.version !== 'string' || options.version === '') throw new TypeError('McpServer needs a non-empty version');
+    this.info = strip({
+      name: options.name,
+      version: options.version,
+      title: options.title,
+      description: options.description,
+      websiteUrl: options.websiteUrl,
+      icons: options.icons,
+    }) as Implementation;
+    this.instructions = options.instructions;
+    this.signer = new StateSigner(options.stateKey ?? randomStateKey());
+    this.pageSize = options.pageSize ?? 100;
+    if (!Number.isInteger(this.pageSize) || this.pageSize < 1) throw new RangeError('pageSize must be a positive integer');
+    this.requestStateTtlMs = options.requestStateTtlMs ?? 600_000;
+    this.clientRequestTimeoutMs = options.clientRequestTimeoutMs ?? 60_000;
+    this.listCache = options.listCache ?? { ttlMs: 0, scope: 'public' };
+    this.tools = new Registry<ToolEntry>('tool', () => this.emitListChanged('tools'));
+    this.prompts = new Registry<PromptEntry>('prompt', () => this.emitListChanged('prompts'));
+    this.resources = new Registry<ResourceEntry>('resource', () => this.emitListChanged('resources'));
+    this.templates = new Registry<TemplateEntry>('resource template', () => this.emitListChanged('resources'));
+  }
+
+  /** Capabilities this server declares (initialize and server/discover). */
+  capabilities(): JsonObject {
+    return {
+      tools: { listChanged: true },
+      resources: { subscribe: true, listChanged: true },
+      prompts: { listChanged: true },
+      completions: {},
+      logging: {},
+    };
+  }
+
+  /** Registers a tool. `handler` receives the validated arguments and the request context. */
+  tool<A = any>(name: string, definition: ToolDefinition, handler: ToolHandler<A>): Registered {
+    if (typeof name !== 'string' || !TOOL_NAME.test(name)) {
+      throw new TypeError(`Tool name ${JSON.stringify(name)} must be 1-128 characters of A-Z a-z 0-9 _ . -`);
+    }
+    if (typeof handler !== 'function') throw new TypeError(`Tool ${JSON.stringify(name)} needs a handler function`);
+    const input = compileToolSchema(definition.inputSchema, `inputSchema of tool ${JSON.stringify(name)}`);
+    const output =
+      definition.outputSchema === undefined
+        ? undefined
+        : compileToolSchema(definition.outputSchema, `outputSchema of tool ${JSON.stringify(name)}`);
+    const listed = strip({
+      name,
+      title: definition.title,
+      description: definition.description,
+      inputSchema: input.json,
+      outputSchema: output?.json,
+      annotations: definition.annotations,
+      icons: definition.icons,
+      execution: definition.execution,
+      _meta: definition._meta,
+    } as JsonObject);
+    const entry: ToolEntry = { key: name, enabled: true, definition, input, output, handler: handler as ToolHandler, listed };
+    this.tools.add(entry);
+    return this.control(this.tools, entry);
+  }
+
+  /** Registers a resource with a fixed URI. */
+  resource(uri: string, definition: ResourceDefinition, handler: ResourceHandler): Registered {
+    if (typeof uri !== 'string' || uri === '') throw new TypeError('A resource needs a non-empty uri');
+    if (typeof definition?.name !== 'string') throw new TypeError(`Resource ${JSON.stringify(uri)} needs a name`);
+    const listed = strip({
+      uri,
+      name: definition.name,
+      title: definition.title,
+      description: definition.description,
+      mimeType: definition.mimeType,
+      size: definition.size,
+      annotations: definition.annotations,
+      icons: definition.icons,
+      _meta: definition._meta,
+    } as JsonObject);
+    const entry: ResourceEntry = { key: uri, enabled: true, definition, handler, listed };
+    this.resources.add(entry);
+    return this.control(this.resources, entry);
+  }
+
+  /** Registers an RFC 6570 resource template, e.g. `users://{id}/profile`. */
+  resourceTemplate(uriTemplate: string, definition: TemplateDefinition, handler: TemplateHandler): Registered {
+    const template = new UriTemplate(uriTemplate);
+    if (typeof definition?.name !== 'string') throw new TypeError(`Resource template ${JSON.stringify(uriTemplate)} needs a name`);
+    const listed = strip({
+      uriTemplate,
+      name: definition.name,
+      title: definition.title,
+      description: definition.description,
+      mimeType: definition.mimeType,
+      annotations: definition.annotations,
+      icons: definition.icons,
+      _meta: definition._meta,
+    } as JsonObject);
+    const entry: TemplateEntry = { key: uriTemplate, enabled: true, template, definition, handler, listed };
+    this.templates.add(entry);
+    return this.control(this.templates, entry);
+  }
+
+  /** Registers a prompt. */
+  prompt(name: string, definition: PromptDefinition, handler: PromptHandler): Registered {
+    if (typeof name !== 'string' || name === '') throw new TypeError('A prompt needs a non-empty name');
+    if (typeof handler !== 'function') throw new TypeError(`Prompt ${JSON.stringify(name)} needs a handler function`);
+    const listed = strip({
+      name,
+      title: definition.title,
+      description: definition.description,
+      arguments: definition.arguments,
+      icons: definition.icons,
+      _meta: definition._meta,
+    } as JsonObject);
+    const entry: PromptEntry = { key: name, enabled: true, definition, handler, listed };
+    this.prompts.add(entry);
+    return this.control(this.prompts, entry);
+  }
+
+  /** Tells every client subscribed to `uri` that it changed (notifications/resources/updated). */
+  notifyResourceUpdated(uri: string): void {
+    for (const listener of this.listeners) listener.resourceUpdated(uri);
+  }
+
+  /** Transports register what is connected; returns the unsubscribe function. */
+  addListener(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The template matching `uri`, first registered first. */
+  matchTemplate(uri: string): { entry: TemplateEntry; variables: Record<string, string | string[]> } | undefined {
+    for (const entry of this.templates.enabled()) {
+      const variables = entry.template.match(uri);
+      if (variables !== null) return { entry, variables };
+    }
+    return undefined;
+  }
+
+  private emitListChanged(kind: 'tools' | 'prompts' | 'resources'): void {
+    for (const listener of this.listeners) listener.listChanged(kind);
+  }
+
+  private control<T extends Entry>(registry: Registry<T>, entry: T): Registered {
+    return {
+      enable: () => registry.setEnabled(entry.key, true),
+      disable: () => registry.setEnabled(entry.key, false),
+      remove: () => void registry.remove(entry.key),
+      get enabled() {
+        return entry.enabled && registry.has(entry.key);
+      },
+    };
+  }
+}

@@ -1,0 +1,127 @@
+// One legacy-era session (2024-11-05 .. 2025-11-25): what initialize negotiated, the log level,
+// resource subscriptions, the requests in flight (for cancellation) and the server->client requests
+// waiting for an answer.
+//
+// Request ids are scoped here: a session's in-flight map and its pending map belong to it alone, so
+// two clients using the same ids can never see each other's responses. Over stdio the connection is
+// the session; over HTTP the Mcp-Session-Id header picks it.
+import { randomBytes } from 'node:crypto';
+import { McpError } from './errors.js';
+import { ErrorCode, LOG_LEVELS } from './protocol.js';
+import type { JsonObject } from './types.js';
+
+/** Where messages for the client go: a stdio stream, an SSE stream, a response in the making. */
+export interface Channel {
+  /** Sends one complete JSON-RPC message (JSON text, no newline). */
+  send(message: string): void;
+  /** False once the client can no longer receive on it. */
+  readonly open: boolean;
+}
+
+interface Pending {
+  resolve(result: JsonObject): void;
+  reject(error: Error): void;
+  cleanup(): void;
+}
+
+export interface SessionOptions {
+  /** How long a server->client request may wait for its answer. */
+  requestTimeoutMs: number;
+}
+
+export class Session {
+  /** Visible ASCII only (0x21..0x7E), as the spec requires; 128 random bits. */
+  readonly id: string = randomBytes(16).toString('base64url');
+  protocolVersion: string | undefined;
+  initialized = false;
+  clientCapabilities: JsonObject = {};
+  clientInfo: JsonObject | undefined;
+  /** Rank in LOG_LEVELS of the lowest level the client wants; 0 (everything) until logging/setLevel. */
+  minLogRank = 0;
+  readonly subscriptions = new Set<string>();
+  /** Requests from the client being handled, by raw id text. */
+  readonly inflight = new Map<string, AbortController>();
+  /** The stream for messages unrelated to a request (GET stream, or the stdio connection). */
+  standalone: Channel | null = null;
+  lastActive = Date.now();
+  closed = false;
+  private readonly pending = new Map<string, Pending>();
+  private nextId = 0;
+
+  constructor(private readonly options: SessionOptions) {}
+
+  /** Sends `method` to the client over `channel` and waits for the answer. */
+  request(channel: Channel, method: string, params: JsonObject, signal: AbortSignal): Promise<JsonObject> {
+    if (this.closed) return Promise.reject(new McpError(ErrorCode.InternalError, 'Session closed'));
+    if (!channel.open) return Promise.reject(new McpError(ErrorCode.InternalError, 'No open stream to the client'));
+    const id = this.nextId++;
+    const key = String(id);
+    return new Promise<JsonObject>((resolve, reject) => {
+      const onAbort = (): void => {
+        pending.cleanup();
+        // Tell the client to stop working on it; the spec's cancellation works both ways.
+        if (channel.open) {
+          channel.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'The request that needed it was cancelled' } }));
+        }
+        reject(signal.reason instanceof Error ? signal.reason : new Error('Cancelled'));
+      };
+      const timer = setTimeout(() => {
+        pending.cleanup();
+        reject(new McpError(ErrorCode.InternalError, `The client did not answer ${method} within ${this.options.requestTimeoutMs} ms`));
+      }, this.options.requestTimeoutMs);
+      timer.unref?.();
+      const pending: Pending = {
+        resolve,
+        reject,
+        cleanup: () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          this.pending.delete(key);
+        },
+      };
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(key, pending);
+      channel.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+  }
+
+  /** Delivers a client's response; false when no request of ours has that id. */
+  resolveResponse(idText: string, message: JsonObject): boolean {
+    const pending = this.pending.get(idText);
+    if (pending === undefined) return false;
+    pending.cleanup();
+    const error = message['error'] as JsonObject | undefined;
+    if (error !== undefined) {
+      const code = typeof error['code'] === 'number' ? error['code'] : ErrorCode.InternalError;
+      const text = typeof error['message'] === 'string' ? error['message'] : 'Client error';
+      pending.reject(new McpError(code, text, error['data']));
+    } else {
+      pending.resolve((message['result'] ?? {}) as JsonObject);
+    }
+    return true;
+  }
+
+  setLogLevel(level: string): boolean {
+    const rank = (LOG_LEVELS as readonly string[]).indexOf(level);
+    if (rank < 0) return false;
+    this.minLogRank = rank;
+    return true;
+  }
+
+  /** Ends the session: aborts its handlers and fails its waiting requests. */
+  close(reason = 'Session closed'): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const controller of this.inflight.values()) controller.abort(new Error(reason));
+    this.inflight.clear();
+    for (const pending of [...this.pending.values()]) {
+      pending.cleanup();
+      pending.reject(new McpError(ErrorCode.InternalError, reason));
+    }
+    this.standalone = null;
+  }
+}

@@ -1,0 +1,594 @@
+// Streamable HTTP transport on node:http, for both eras.
+//
+//   POST <path>   one JSON-RPC message (or a 2025-03-26 batch). Answered as application/json when the
+//                 handler sends nothing before its result, else as an SSE stream (switched lazily).
+//   GET <path>    legacy: the session's stream for server-initiated messages, or a resume with
+//                 Last-Event-ID. 2026-07-28 has no GET (405).
+//   DELETE <path> legacy: ends the session named by Mcp-Session-Id.
+//
+// Era per request: a request naming a session (Mcp-Session-Id) or an initialize opens/uses a legacy
+// session; anything else is 2026-07-28 and must carry its version in `_meta` and the MCP-Protocol-
+// Version, Mcp-Method and Mcp-Name headers, which are checked against the body.
+//
+// Every request is checked in this order: Host/Origin (DNS rebinding, 403), method (405), media
+// types (415/406), body size (413), JSON (400), then the era's rules. Sessions expire when idle
+// and are capped in number. close() stops taking requests and waits for those in flight.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createEngine } from '../jsonrpc/index.js';
+import type { Engine } from '../jsonrpc/index.js';
+import { writeError } from '../jsonrpc/response.js';
+import { handleNotification, handleRequest } from '../server/dispatch.js';
+import type { Reply, RequestEnv } from '../server/dispatch.js';
+import { McpError } from '../server/errors.js';
+import { BATCH_VERSIONS, ErrorCode, LEGACY_VERSIONS, META } from '../server/protocol.js';
+import type { McpServer } from '../server/server.js';
+import { Session } from '../server/session.js';
+import type { Channel } from '../server/session.js';
+import type { AuthPrincipal, JsonObject } from '../server/types.js';
+import { methodRouter, readMessages } from './intake.js';
+import type { Message } from './intake.js';
+import { checkStatelessHeaders } from './headers.js';
+import { EventLog, SseStream, parseEventId } from './sse.js';
+import type { SseOptions } from './sse.js';
+import { LegacySseEndpoints } from './legacy-sse.js';
+
+export interface HttpOptions {
+  /** The MCP endpoint path (default '/mcp'). */
+  path?: string;
+  /** Host header names accepted (port ignored), or '*' for any. Default: localhost, 127.0.0.1, [::1]. */
+  allowedHosts?: readonly string[] | '*';
+  /** Origins accepted when a request has an Origin header, or '*'. Default: http(s) origins on allowed hosts. */
+  allowedOrigins?: readonly string[] | '*';
+  /** Largest request body in bytes (default 4 MiB); larger bodies get 413. */
+  maxBodyBytes?: number;
+  /** Most legacy sessions at once (default 10000); initialize beyond it gets 503. */
+  maxSessions?: number;
+  /** A legacy session with no request and no open stream for this long is closed (default 30 min). */
+  sessionIdleMs?: number;
+  /** Interval of SSE keepalive comments (default 15 s). */
+  keepAliveMs?: number;
+  /** `retry:` hint of priming events in ms (default 1000). */
+  retryMs?: number;
+  /** Events kept per legacy session for Last-Event-ID resumption (default 1000 events / 4 MiB). */
+  eventLog?: { maxEvents: number; maxBytes: number };
+  /** Serve the 2024-11-05 HTTP+SSE endpoints too (default true: GET /sse, POST /messages). */
+  legacySse?: boolean;
+  /** Finds the caller of a request (JWT/OAuth issue); undefined is anonymous. */
+  authenticate?: (req: IncomingMessage) => AuthPrincipal | undefined | Promise<AuthPrincipal | undefined>;
+}
+
+interface HttpSession {
+  session: Session;
+  log: EventLog;
+  /** Streams of this session by id, for resumption; bounded, oldest ended first out. */
+  streams: Map<string, SseStream>;
+  /** The standalone GET stream, if open. */
+  get: SseStream | null;
+  /** Requests being answered (open POST exchanges), so an idle session is not one in use. */
+  busy: number;
+  unlisten: () => void;
+}
+
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+const MAX_STREAMS_PER_SESSION = 64;
+
+function json(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(body);
+}
+
+function httpError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+  json(res, status, writeError(null, code, message), headers);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function hostname(hostHeader: string): string {
+  // "[::1]:3000" -> "[::1]"; "localhost:3000" -> "localhost"
+  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1).toLowerCase();
+  const i = hostHeader.lastIndexOf(':');
+  return (i < 0 ? hostHeader : hostHeader.slice(0, i)).toLowerCase();
+}
+
+function accepts(req: IncomingMessage, type: string): boolean {
+  const accept = header(req, 'accept');
+  if (accept === undefined) return false;
+  return accept.split(',').some((part) => {
+    const t = part.split(';')[0]!.trim().toLowerCase();
+    return t === type || t === '*/*' || t === type.split('/')[0] + '/*';
+  });
+}
+
+/** A POST exchange as a Channel: JSON until something must be sent before the result, then SSE. */
+class Exchange implements Channel {
+  stream: SseStream | null = null;
+  private finished = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly sse: SseOptions,
+    private readonly hs: HttpSession | undefined,
+    private readonly extraHeaders: Record<string, string>,
+  ) {}
+
+  get open(): boolean {
+    if (this.finished) return false;
+    if (this.stream !== null) return !this.stream.ended;
+    return !this.res.destroyed;
+  }
+
+  send(message: string): void {
+    this.ensureStream().send(message);
+  }
+
+  /** Closes the HTTP response now; the rest of the exchange waits in the session's log (legacy). */
+  disconnect(): void {
+    if (this.hs === undefined) return;
+    this.ensureStream().disconnect();
+  }
+
+  finish(reply: Reply, status: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.stream !== null) {
+      if (reply.json !== null) this.stream.send(reply.json);
+      this.stream.end();
+      return;
+    }
+    if (reply.json === null) {
+      if (!this.res.headersSent) this.res.writeHead(202, this.extraHeaders);
+      this.res.end();
+      return;
+    }
+    json(this.res, status, reply.json, this.extraHeaders);
+  }
+
+  private ensureStream(): SseStream {
+    if (this.stream === null) {
+      const id = randomBytes(9).toString('base64url');
+      this.stream = new SseStream(id, this.sse, this.hs?.log ?? null);
+      if (this.hs !== undefined) {
+        const streams = this.hs.streams;
+        streams.set(id, this.stream);
+        if (streams.size > MAX_STREAMS_PER_SESSION) {
+          for (const [old, s] of streams) {
+            if (s.ended || !s.attached) {
+              streams.delete(old);
+              break;
+            }
+          }
+        }
+      }
+      this.stream.open(this.res, 200, this.extraHeaders);
+    }
+    return this.stream;
+  }
+}
+
+export class HttpTransport {
+  readonly path: string;
+  private readonly allowedHosts: ReadonlySet<string> | '*';
+  private readonly allowedOrigins: ReadonlySet<string> | '*' | undefined;
+  private readonly maxBodyBytes: number;
+  private readonly maxSessions: number;
+  private readonly sessionIdleMs: number;
+  private readonly sse: SseOptions;
+  private readonly logLimits: { maxEvents: number; maxBytes: number };
+  private readonly sessions = new Map<string, HttpSession>();
+  private readonly engine: Engine;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly legacySse: LegacySseEndpoints | undefined;
+  private readonly authenticate: HttpOptions['authenticate'];
+  private closing = false;
+  private inflight = 0;
+  private idle: (() => void) | undefined;
+  /** Aborted when the transport closes: ends listen streams and stateless handlers. */
+  private readonly shutdown = new AbortController();
+
+  constructor(
+    private readonly server: McpServer,
+    options: HttpOptions = {},
+  ) {
+    this.path = options.path ?? '/mcp';
+    this.allowedHosts = options.allowedHosts === '*' ? '*' : new Set((options.allowedHosts ?? LOOPBACK).map((h) => h.toLowerCase()));
+    this.allowedOrigins = options.allowedOrigins === '*' ? '*' : options.allowedOrigins === undefined ? undefined : new Set(options.allowedOrigins);
+    this.maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+    this.maxSessions = options.maxSessions ?? 10_000;
+    this.sessionIdleMs = options.sessionIdleMs ?? 30 * 60_000;
+    this.sse = { keepAliveMs: options.keepAliveMs ?? 15_000, retryMs: options.retryMs ?? 1000 };
+    this.logLimits = options.eventLog ?? { maxEvents: 1000, maxBytes: 4 * 1024 * 1024 };
+    this.authenticate = options.authenticate;
+    this.engine = createEngine({ router: methodRouter(), maxMessageBytes: this.maxBodyBytes });
+    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(this.sessionIdleMs / 4, 60_000)));
+    this.sweeper.unref();
+    this.legacySse = options.legacySse === false ? undefined : new LegacySseEndpoints(server, this.sse, () => this.closing);
+  }
+
+  /** Number of live legacy sessions. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Handles one HTTP request. Mountable in any node:http-style server (express, fastify's raw
+   * handler): requests for other paths go to `next` when given, else get 404.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, next?: () => void): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path !== this.path && !(this.legacySse?.handles(path) ?? false)) {
+      if (next !== undefined) return next();
+      return httpError(res, 404, ErrorCode.InvalidRequest, `Not found: the MCP endpoint is ${this.path}`);
+    }
+    if (!this.checkOrigin(req, res)) return;
+    if (this.closing) return httpError(res, 503, ErrorCode.InternalError, 'Server is shutting down', { Connection: 'close' });
+    this.inflight++;
+    res.on('close', () => this.release());
+    void this.route(req, res, path, url).catch(() => {
+      if (!res.headersSent) httpError(res, 500, ErrorCode.InternalError, 'Internal error');
+      else res.end();
+    });
+  }
+
+  private release(): void {
+    this.inflight--;
+    if (this.inflight === 0) this.idle?.();
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, path: string, url: string): Promise<void> {
+    if (path !== this.path) return this.legacySse!.handle(req, res, path, url, () => this.readBody(req, res));
+    switch (req.method) {
+      case 'POST':
+        return this.post(req, res);
+      case 'GET':
+        return this.get(req, res);
+      case 'DELETE':
+        return this.delete(req, res);
+      default:
+        return httpError(res, 405, ErrorCode.InvalidRequest, `Method ${req.method} not allowed`, { Allow: 'GET, POST, DELETE' });
+    }
+  }
+
+  /** DNS-rebinding protection: the Host (and Origin, when sent) must name an allowed host. */
+  private checkOrigin(req: IncomingMessage, res: ServerResponse): boolean {
+    const host = header(req, 'host');
+    if (this.allowedHosts !== '*' && (host === undefined || !this.allowedHosts.has(hostname(host)))) {
+      httpError(res, 403, ErrorCode.InvalidRequest, `Forbidden: Host ${JSON.stringify(host ?? '')} is not allowed`);
+      return false;
+    }
+    const origin = header(req, 'origin');
+    if (origin === undefined || this.allowedOrigins === '*') return true;
+    let ok: boolean;
+    if (this.allowedOrigins !== undefined) {
+      ok = this.allowedOrigins.has(origin);
+    } else {
+      try {
+        const u = new URL(origin);
+        ok = (u.protocol === 'http:' || u.protocol === 'https:') && (this.allowedHosts === '*' || this.allowedHosts.has(u.hostname.startsWith('[') ? u.hostname : u.hostname.toLowerCase()) || this.allowedHosts.has(`[${u.hostname}]`));
+      } catch {
+        ok = false;
+      }
+    }
+    if (!ok) httpError(res, 403, ErrorCode.InvalidRequest, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed`);
+    return ok;
+  }
+
+  private async readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | null> {
+    const type = header(req, 'content-type');
+    if (type === undefined || type.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+      httpError(res, 415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json');
+      return null;
+    }
+    const length = Number(header(req, 'content-length') ?? NaN);
+    if (length > this.maxBodyBytes) {
+      httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`, { Connection: 'close' });
+      req.resume();
+      return null;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > this.maxBodyBytes) {
+        httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`, { Connection: 'close' });
+        req.destroy();
+        return null;
+      }
+      chunks.push(chunk);
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  }
+
+  private async post(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
+      return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include application/json and text/event-stream');
+    }
+    const body = await this.readBody(req, res);
+    if (body === null) return;
+    const messages = readMessages(this.engine, this.engine.scan(body), body);
+    const message = messages[0];
+    if (message === undefined) return httpError(res, 400, ErrorCode.InvalidRequest, 'Empty body');
+    if (message.kind === 'invalid') return json(res, 400, message.reply);
+    const auth = this.authenticate === undefined ? undefined : await this.authenticate(req);
+
+    const sessionId = header(req, 'mcp-session-id');
+    if (sessionId !== undefined) {
+      const hs = this.sessions.get(sessionId);
+      if (hs === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+      const version = header(req, 'mcp-protocol-version');
+      if (version !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(version)) {
+        return httpError(res, 400, ErrorCode.InvalidRequest, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)}`);
+      }
+      return this.legacyPost(hs, message, req, res, auth);
+    }
+    if (message.kind === 'request' && message.method === 'initialize' && !declaresVersion(message.params)) {
+      if (this.sessions.size >= this.maxSessions) {
+        this.sweep();
+        if (this.sessions.size >= this.maxSessions) {
+          return httpError(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', { 'Retry-After': '5' });
+        }
+      }
+      const hs = this.openSession();
+      return this.legacyPost(hs, message, req, res, auth, { 'Mcp-Session-Id': hs.session.id });
+    }
+    return this.statelessPost(message, req, res, auth);
+  }
+
+  private openSession(): HttpSession {
+    const session = new Session({ requestTimeoutMs: this.server.clientRequestTimeoutMs });
+    const hs: HttpSession = {
+      session,
+      log: new EventLog(this.logLimits.maxEvents, this.logLimits.maxBytes),
+      streams: new Map(),
+      get: null,
+      busy: 0,
+      unlisten: () => {},
+    };
+    hs.unlisten = this.server.addListener({
+      listChanged: (kind) => {
+        if (session.initialized && hs.get !== null) hs.get.send(`{"jsonrpc":"2.0","method":"notifications/${kind}/list_changed"}`);
+      },
+      resourceUpdated: (uri) => {
+        if (session.subscriptions.has(uri) && hs.get !== null) {
+          hs.get.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } }));
+        }
+      },
+    });
+    this.sessions.set(session.id, hs);
+    return hs;
+  }
+
+  private closeSession(id: string): void {
+    const hs = this.sessions.get(id);
+    if (hs === undefined) return;
+    this.sessions.delete(id);
+    hs.unlisten();
+    hs.session.close('Session ended');
+    for (const stream of hs.streams.values()) stream.end();
+    hs.get?.end();
+  }
+
+  private async legacyPost(
+    hs: HttpSession,
+    message: Message,
+    req: IncomingMessage,
+    res: ServerResponse,
+    auth: AuthPrincipal | undefined,
+    headers: Record<string, string> = {},
+  ): Promise<void> {
+    const session = hs.session;
+    session.lastActive = Date.now();
+    if (message.kind === 'notification') {
+      handleNotification({ session, channel: closedChannel, auth, signal: undefined }, message.method, message.params);
+      res.writeHead(202, headers).end();
+      return;
+    }
+    if (message.kind === 'response') {
+      session.resolveResponse(message.idRaw, message.message);
+      res.writeHead(202, headers).end();
+      return;
+    }
+    const exchange = new Exchange(res, this.sse, hs, headers);
+    const env: RequestEnv = { session, channel: exchange, auth, signal: undefined, disconnect: () => exchange.disconnect() };
+    hs.busy++;
+    try {
+      if (message.kind === 'batch') {
+        const version = session.protocolVersion;
+        if (version === undefined || !BATCH_VERSIONS.has(version)) {
+          return exchange.finish({ json: writeError(null, ErrorCode.InvalidRequest, `JSON-RPC batches are not supported in protocol version ${version ?? '(not initialized)'}`), status: 400 }, 400);
+        }
+        const replies: string[] = [];
+        await Promise.all(
+          message.items.map(async (item) => {
+            if (item.kind === 'request') {
+              const reply = await handleRequest(this.server, env, item.idRaw, item.method, item.params);
+              if (reply.json !== null) replies.push(reply.json);
+            } else if (item.kind === 'notification') {
+              handleNotification(env, item.method, item.params);
+            } else if (item.kind === 'response') {
+              session.resolveResponse(item.idRaw, item.message);
+            } else if (item.kind === 'invalid') {
+              replies.push(item.reply);
+            }
+          }),
+        );
+        const all = replies.length === 0 ? null : '[' + replies.join(',') + ']';
+        return exchange.finish({ json: all, status: 200 }, 200);
+      }
+      if (message.kind !== 'request') return exchange.finish({ json: null, status: 202 }, 202);
+      const reply = await handleRequest(this.server, env, message.idRaw, message.method, message.params);
+      // Legacy errors travel in-band with 200, except a request before initialize on a new session.
+      exchange.finish(reply, reply.status === 400 && session.protocolVersion === undefined ? 400 : 200);
+    } finally {
+      hs.busy--;
+      session.lastActive = Date.now();
+      // An initialize that failed leaves no session behind.
+      if (session.protocolVersion === undefined) this.closeSession(session.id);
+    }
+  }
+
+  private async statelessPost(message: Message, req: IncomingMessage, res: ServerResponse, auth: AuthPrincipal | undefined): Promise<void> {
+    if (message.kind === 'batch') {
+      return httpError(res, 400, ErrorCode.InvalidRequest, 'JSON-RPC batches are not supported in protocol version 2026-07-28');
+    }
+    if (message.kind !== 'request') {
+      // Notifications and responses have no session to go to in this era.
+      res.writeHead(202).end();
+      return;
+    }
+    const abort = new AbortController();
+    const onClose = (): void => abort.abort(new Error('The client closed the request'));
+    res.on('close', onClose);
+    const signal = AbortSignal.any([abort.signal, this.shutdown.signal]);
+    const exchange = new Exchange(res, this.sse, undefined, {});
+    const env: RequestEnv = {
+      session: undefined,
+      channel: exchange,
+      auth,
+      signal,
+      checkHeaders: (method, params) => checkStatelessHeaders(req, this.server, method, params),
+    };
+    // The header must agree with the body's version (checked before the envelope, when both exist).
+    const headerVersion = header(req, 'mcp-protocol-version');
+    const meta = (message.params as JsonObject | undefined)?.['_meta'] as JsonObject | undefined;
+    const bodyVersion = typeof meta === 'object' && meta !== null ? meta[META.protocolVersion] : undefined;
+    if (headerVersion !== undefined && typeof bodyVersion === 'string' && headerVersion.trim() !== bodyVersion) {
+      const e = new McpError(ErrorCode.HeaderMismatch, 'Bad Request: MCP-Protocol-Version header does not match _meta', {
+        mismatch: { header: headerVersion, body: bodyVersion },
+      });
+      return json(res, 400, writeError(message.idRaw, e.code, e.message, JSON.stringify(e.data)));
+    }
+    const reply = await handleRequest(this.server, env, message.idRaw, message.method, message.params);
+    res.off('close', onClose);
+    exchange.finish(reply, reply.status);
+  }
+
+  private get(req: IncomingMessage, res: ServerResponse): void {
+    const sessionId = header(req, 'mcp-session-id');
+    if (sessionId === undefined) {
+      return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: GET needs an Mcp-Session-Id (2026-07-28 has no GET stream)', { Allow: 'POST' });
+    }
+    const hs = this.sessions.get(sessionId);
+    if (hs === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+    if (!accepts(req, 'text/event-stream')) return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream');
+    hs.session.lastActive = Date.now();
+    const lastEventId = header(req, 'last-event-id');
+    if (lastEventId !== undefined) {
+      const parsed = parseEventId(lastEventId);
+      const stream = parsed === null ? undefined : hs.streams.get(parsed.streamId) ?? (hs.get?.id === parsed.streamId ? hs.get : undefined);
+      if (stream !== undefined && parsed !== null && stream.resume(res, parsed.seq)) return;
+      if (stream !== undefined) return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: the events after Last-Event-ID are no longer kept');
+    }
+    if (hs.get !== null && hs.get.attached) {
+      return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: this session already has an open GET stream');
+    }
+    const stream = new SseStream(randomBytes(9).toString('base64url'), this.sse, hs.log);
+    hs.get = stream;
+    hs.streams.set(stream.id, stream);
+    stream.open(res);
+    hs.session.standalone = { send: (m) => stream.send(m), get open() { return !stream.ended; } };
+  }
+
+  private delete(req: IncomingMessage, res: ServerResponse): void {
+    const sessionId = header(req, 'mcp-session-id');
+    if (sessionId === undefined) return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: DELETE needs an Mcp-Session-Id', { Allow: 'POST' });
+    if (!this.sessions.has(sessionId)) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+    this.closeSession(sessionId);
+    res.writeHead(200).end();
+  }
+
+  /** Closes sessions idle for longer than sessionIdleMs. */
+  private sweep(): void {
+    const cutoff = Date.now() - this.sessionIdleMs;
+    for (const [id, hs] of this.sessions) {
+      const streaming = hs.get !== null && hs.get.attached;
+      if (hs.busy === 0 && !streaming && hs.session.lastActive < cutoff) this.closeSession(id);
+    }
+  }
+
+  /**
+   * Stops taking requests (503), waits up to `timeoutMs` for requests in flight to finish, then
+   * ends every stream and session.
+   */
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.closing = true;
+    clearInterval(this.sweeper);
+    // Listen streams and other open-ended exchanges end now; calls in flight get to finish.
+    this.shutdown.abort(new Error('Server is shutting down'));
+    for (const hs of this.sessions.values()) hs.get?.end();
+    this.legacySse?.close();
+    if (this.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        t.unref();
+        this.idle = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    for (const id of [...this.sessions.keys()]) this.closeSession(id);
+  }
+}
+
+const closedChannel: Channel = { send: () => {}, open: false };
+
+function declaresVersion(params: unknown): boolean {
+  const meta = (params as JsonObject | undefined)?.['_meta'];
+  return typeof meta === 'object' && meta !== null && META.protocolVersion in meta;
+}
+
+export interface ServeHttpOptions extends HttpOptions {
+  port?: number;
+  host?: string;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  httpServer: Server;
+  transport: HttpTransport;
+  /** Graceful shutdown: drains requests in flight, then closes the listener. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** Starts a node:http server for `server` (default 127.0.0.1:3000, path /mcp). */
+export async function serveHttp(server: McpServer, options: ServeHttpOptions = {}): Promise<RunningHttpServer> {
+  const host = options.host ?? '127.0.0.1';
+  const transport = new HttpTransport(server, options);
+  const httpServer = createServer((req, res) => transport.handle(req, res));
+  // SSE streams are long-lived; requests themselves are bounded by the body limit.
+  httpServer.requestTimeout = 0;
+  httpServer.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port ?? 3000, host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}${transport.path}`,
+    httpServer,
+    transport,
+    close: async (timeoutMs?: number) => {
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await transport.close(timeoutMs);
+      httpServer.closeIdleConnections();
+      httpServer.closeAllConnections();
+      await closed;
+    },
+  };
+}
