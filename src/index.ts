@@ -75,6 +75,70 @@ export type {
   Router,
 } from './jsonrpc/index.js';
 
+// The MCP server: registration API, protocol constants and errors (src/server/).
+export { McpServer } from './server/server.js';
+export type {
+  CacheHint,
+  Completer,
+  Listener,
+  McpServerOptions,
+  PromptArgument,
+  PromptDefinition,
+  PromptHandler,
+  Registered,
+  ResourceDefinition,
+  ResourceHandler,
+  ResourceResultLike,
+  TemplateDefinition,
+  TemplateHandler,
+  ToolDefinition,
+  ToolHandler,
+  ToolResultLike,
+} from './server/server.js';
+export { RequestContext } from './server/context.js';
+export type { ElicitResult, Era } from './server/context.js';
+export { McpError } from './server/errors.js';
+export {
+  ErrorCode,
+  LEGACY_VERSIONS,
+  LOG_LEVELS,
+  META,
+  STATELESS_VERSION,
+  SUPPORTED_VERSIONS,
+} from './server/protocol.js';
+export type { LogLevel } from './server/protocol.js';
+export { UriTemplate } from './server/uri-template.js';
+export { StateSigner, randomStateKey } from './server/request-state.js';
+export type {
+  AudioContent,
+  AuthPrincipal,
+  BlobResourceContents,
+  CallToolResult,
+  ContentBlock,
+  EmbeddedResource,
+  GetPromptResult,
+  Icon,
+  ImageContent,
+  Implementation,
+  InputRequest,
+  PromptMessage,
+  ReadResourceResult,
+  ResourceContents,
+  ResourceLink,
+  TextContent,
+  TextResourceContents,
+  ToolAnnotations,
+} from './server/types.js';
+
+// Transports: stdio and Streamable HTTP (mountable in an existing node:http server).
+export { StdioTransport, serveStdio } from './transport/stdio.js';
+export type { StdioOptions } from './transport/stdio.js';
+export { HttpTransport, serveHttp } from './transport/http.js';
+export type { HttpOptions, RunningHttpServer, ServeHttpOptions } from './transport/http.js';
+
+// The built-in demo set (`fastermcp serve` without a module).
+export { registerDemo } from './demo/everything.js';
+
 // Which implementation is running, and why.
 export { runtimeInfo } from './runtime.js';
 export type { RuntimeInfo } from './runtime.js';
