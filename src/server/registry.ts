@@ -3,8 +3,11 @@
 // tells its owner when the visible list changed (for list_changed notifications).
 //
 // Lists are in registration order, so the same set of entries always lists the same way (2026-07-28
-// asks for a deterministic order). A cursor names the last entry of its page and that entry's
-// position: a page boundary survives inserts and removals elsewhere in the list.
+// asks for a deterministic order). Every add takes the next number of a per-registry sequence, so the
+// list is always sorted by that number; a cursor holds the number of the last entry it covered and
+// the next page starts at the first entry with a larger number. A page boundary therefore survives
+// any mix of inserts, removals (the boundary entry's included) and re-registrations: nothing is
+// skipped and nothing repeats.
 import { invalidParams } from './errors.js';
 import type { StateSigner } from './request-state.js';
 
@@ -14,15 +17,16 @@ export interface Entry {
 }
 
 interface CursorPayload {
-  /** Position after which the next page starts. */
-  i: number;
-  /** Key of the last entry of the previous page. */
-  k: string;
+  /** Sequence number of the last entry the previous page covered; the next page starts after it. */
+  n: number;
 }
 
 export class Registry<T extends Entry> {
   private readonly entries: T[] = [];
+  /** Sequence number of each entry of `entries`, at the same index; strictly increasing. */
+  private readonly seqs: number[] = [];
   private readonly byKey = new Map<string, T>();
+  private nextSeq = 0;
   /** Bumped on every visible change; lets callers cache list results. */
   version = 0;
 
@@ -47,6 +51,7 @@ export class Registry<T extends Entry> {
   add(entry: T): void {
     if (this.byKey.has(entry.key)) throw new Error(`${this.kind} ${JSON.stringify(entry.key)} is already registered`);
     this.entries.push(entry);
+    this.seqs.push(this.nextSeq++);
     this.byKey.set(entry.key, entry);
     if (entry.enabled) this.changed();
   }
@@ -55,7 +60,9 @@ export class Registry<T extends Entry> {
     const entry = this.byKey.get(key);
     if (entry === undefined) return false;
     this.byKey.delete(key);
-    this.entries.splice(this.entries.indexOf(entry), 1);
+    const index = this.entries.indexOf(entry);
+    this.entries.splice(index, 1);
+    this.seqs.splice(index, 1);
     if (entry.enabled) this.changed();
     return true;
   }
@@ -92,8 +99,8 @@ export class Registry<T extends Entry> {
     if (cursor !== undefined) {
       const checked = typeof cursor === 'string' ? signer.verify(cursor, { purpose: `cursor:${this.kind}` }) : null;
       if (checked === null || !checked.ok) throw invalidParams('Invalid cursor');
-      const { i, k } = checked.payload as CursorPayload;
-      start = this.entries[i - 1]?.key === k ? i : this.resume(k, i);
+      start = this.resume(checked.payload);
+      if (start < 0) throw invalidParams('Invalid cursor');
     }
     const items: T[] = [];
     let i = start;
@@ -111,15 +118,26 @@ export class Registry<T extends Entry> {
       }
     }
     if (!more) return { items };
-    const last = this.entries[i - 1]!;
-    return { items, nextCursor: signer.sign({ i, k: last.key } satisfies CursorPayload, { purpose: `cursor:${this.kind}` }) };
+    const payload: CursorPayload = { n: this.seqs[i - 1]! };
+    return { items, nextCursor: signer.sign(payload, { purpose: `cursor:${this.kind}` }) };
   }
 
-  /** Where a page starts when the entries moved since its cursor was made. */
-  private resume(key: string, position: number): number {
-    const entry = this.byKey.get(key);
-    if (entry !== undefined) return this.entries.indexOf(entry) + 1;
-    // The boundary entry was removed: continue from where it stood.
-    return Math.min(Math.max(position - 1, 0), this.entries.length);
+  /** Index where the page after a cursor starts, or -1 for a payload that is not a cursor's. */
+  private resume(payload: unknown): number {
+    if (typeof payload !== 'object' || payload === null) return -1;
+    const { n } = payload as Partial<CursorPayload>;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n)) return -1;
+    // The first entry added after the boundary entry, whether that one is still here, was removed or
+    // was registered again since. `seqs` is sorted, so a binary search finds it. (Instances of one
+    // deployment that register the same entries in the same order number them alike, so a cursor
+    // made by one reads the same on another.)
+    let lo = 0;
+    let hi = this.seqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.seqs[mid]! <= n) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }
