@@ -50,23 +50,32 @@ export class Session {
 
   constructor(private readonly options: SessionOptions) {}
 
-  /** Sends `method` to the client over `channel` and waits for the answer. */
+  /**
+   * Sends `method` to the client over `channel` and waits for the answer. Aborting `signal`, or no
+   * answer within the timeout, stops the wait and tells the client with notifications/cancelled.
+   */
   request(channel: Channel, method: string, params: JsonObject, signal: AbortSignal): Promise<JsonObject> {
     if (this.closed) return Promise.reject(new McpError(ErrorCode.InternalError, 'Session closed'));
     if (!channel.open) return Promise.reject(new McpError(ErrorCode.InternalError, 'No open stream to the client'));
+    // Already cancelled: nothing is sent, so there is nothing to cancel on the client either.
+    if (signal.aborted) return Promise.reject(abortReason(signal));
     const id = this.nextId++;
     const key = String(id);
+    // The spec's cancellation works both ways: the client stops working on a request we gave up on.
+    const cancel = (reason: string): void => {
+      if (channel.open) {
+        channel.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } }));
+      }
+    };
     return new Promise<JsonObject>((resolve, reject) => {
       const onAbort = (): void => {
         pending.cleanup();
-        // Tell the client to stop working on it; the spec's cancellation works both ways.
-        if (channel.open) {
-          channel.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'The request that needed it was cancelled' } }));
-        }
-        reject(signal.reason instanceof Error ? signal.reason : new Error('Cancelled'));
+        cancel('The request that needed it was cancelled');
+        reject(abortReason(signal));
       };
       const timer = setTimeout(() => {
         pending.cleanup();
+        cancel(`No answer within ${this.options.requestTimeoutMs} ms`);
         reject(new McpError(ErrorCode.InternalError, `The client did not answer ${method} within ${this.options.requestTimeoutMs} ms`));
       }, this.options.requestTimeoutMs);
       timer.unref?.();
@@ -79,28 +88,30 @@ export class Session {
           this.pending.delete(key);
         },
       };
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending.set(key, pending);
       channel.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
     });
   }
 
-  /** Delivers a client's response; false when no request of ours has that id. */
+  /**
+   * Delivers a client's response; false when no request of ours has that id. A response with neither
+   * an error object nor a result object fails the request (it never throws here).
+   */
   resolveResponse(idText: string, message: JsonObject): boolean {
     const pending = this.pending.get(idText);
     if (pending === undefined) return false;
     pending.cleanup();
-    const error = message['error'] as JsonObject | undefined;
-    if (error !== undefined) {
+    const error = message['error'];
+    const result = message['result'];
+    if (isObject(error)) {
       const code = typeof error['code'] === 'number' ? error['code'] : ErrorCode.InternalError;
       const text = typeof error['message'] === 'string' ? error['message'] : 'Client error';
       pending.reject(new McpError(code, text, error['data']));
+    } else if (isObject(result)) {
+      pending.resolve(result);
     } else {
-      pending.resolve((message['result'] ?? {}) as JsonObject);
+      pending.reject(new McpError(ErrorCode.InternalError, 'The client answered with neither a result object nor an error object'));
     }
     return true;
   }
@@ -124,4 +135,12 @@ export class Session {
     }
     this.standalone = null;
   }
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('Cancelled');
 }
