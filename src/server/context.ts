@@ -167,8 +167,9 @@ export class RequestContext {
    */
   async input(requests: Record<string, InputRequest>, state?: unknown): Promise<Record<string, JsonObject>> {
     for (const request of Object.values(requests)) {
-      const capability = CAPABILITY_OF[request.method];
-      if (capability === undefined) throw invalidParams(`Unsupported input request method ${request.method}`);
+      // Own keys only: a method named like an Object.prototype member ('toString') is not a capability.
+      const capability = Object.hasOwn(CAPABILITY_OF, request?.method) ? CAPABILITY_OF[request.method] : undefined;
+      if (capability === undefined) throw invalidParams(`Unsupported input request method ${String(request?.method)}`);
       if (!this.hasCapability(capability)) throw missingCapability(capability);
     }
     if (this.era === 'legacy') {
