@@ -5,9 +5,13 @@
 // Era per request: a legacy session that went through initialize stays legacy; a request whose
 // `_meta` names a protocol version (or that arrives without a session over HTTP) is 2026-07-28 and
 // carries its version and client capabilities itself.
+//
+// A tools/call may become a task (tasks.ts): taskMode() decides, startLegacyTask() and
+// startStatelessTask() create it and answer at once, and the handler goes on running in the
+// background, where run*Task() record how it ends. The tasks/* methods are at the end of the list.
 import { writeError, writeResult } from '../jsonrpc/response.js';
 import { InputRequired, RequestContext } from './context.js';
-import type { Era } from './context.js';
+import type { ContextInit, Era } from './context.js';
 import { McpError, invalidParams, methodNotFound } from './errors.js';
 import {
   ErrorCode,
@@ -22,6 +26,17 @@ import {
 } from './protocol.js';
 import type { McpServer, ToolEntry, ToolResultLike, ResourceResultLike } from './server.js';
 import type { Channel, Session } from './session.js';
+import {
+  RELATED_TASK_META,
+  TASKS_LEGACY_VERSION,
+  TaskRoute,
+  createTaskResult,
+  declaresTasks,
+  detailedTask,
+  legacyTask,
+  tasksExtensionRequired,
+} from './tasks.js';
+import type { Task, TaskError, TaskStore } from './tasks.js';
 import type { AuthPrincipal, CallToolResult, JsonObject } from './types.js';
 
 /** What a transport knows about a request beyond its JSON. */
@@ -46,6 +61,9 @@ export interface Reply {
 }
 
 const NO_REPLY: Reply = { json: null, status: 202 };
+
+/** Where messages go once nobody listens (a 2026-07-28 task after its tools/call was answered). */
+const CLOSED: Channel = { send: () => {}, open: false };
 
 /** Which results carry 2026-07-28 caching hints. */
 const CACHEABLE = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
@@ -163,7 +181,7 @@ function initialize(server: McpServer, session: Session, params: JsonObject): Js
   session.clientInfo = params['clientInfo'] as JsonObject | undefined;
   const result: JsonObject = {
     protocolVersion: session.protocolVersion,
-    capabilities: server.capabilities(),
+    capabilities: server.capabilities(session.protocolVersion),
     serverInfo: server.info,
   };
   if (server.instructions !== undefined) result['instructions'] = server.instructions;
@@ -238,7 +256,8 @@ export function unsupportedVersion(requested: string): McpError {
 
 // ---- methods -----------------------------------------------------------------------------------
 
-function context(call: Call, inputResponses?: Record<string, unknown>, state?: unknown): RequestContext {
+/** The context of one handler run; `extra` replaces parts of it (tasks route their messages). */
+function context(call: Call, inputResponses?: Record<string, unknown>, state?: unknown, extra?: Partial<ContextInit>): RequestContext {
   const { env, era, meta } = call;
   const session = env.session;
   let requestId: string | number | null = null;
@@ -275,6 +294,7 @@ function context(call: Call, inputResponses?: Record<string, unknown>, state?: u
     inputResponses,
     state,
     disconnect: () => env.disconnect?.(),
+    ...extra,
   });
 }
 
@@ -344,20 +364,40 @@ const toolsCall: Handler = async (call) => {
   if (typeof name !== 'string') throw invalidParams('tools/call needs params.name (a string)');
   const tool = server.tools.get(name);
   if (tool === undefined) throw invalidParams(`Unknown tool: ${name}`, { name });
+  const asTask = taskMode(call, tool);
   const args = params['arguments'] ?? {};
   const checked = tool.input.check(args);
   if (!checked.ok) return toolError(checked.message);
-  return withInput(call, name, (ctx) => runTool(tool, checked.value, ctx));
+  if (asTask && call.era === 'legacy') return startLegacyTask(call, tool, checked.value);
+  return withInput(call, name, async (ctx) => {
+    const prepared = await prepareTool(tool, checked.value, ctx);
+    if (!prepared.ok) return prepared.result;
+    if (asTask) return startStatelessTask(call, tool, checked.value, prepared.value);
+    return runTool(tool, checked.value, ctx, prepared.value);
+  });
 };
 
 function toolError(text: string): JsonObject {
   return { content: [{ type: 'text', text }], isError: true };
 }
 
-async function runTool(tool: ToolEntry, args: unknown, ctx: RequestContext): Promise<JsonObject> {
+/** Runs the definition's `prepare`; a failure it throws is the tool's, as in runTool. */
+async function prepareTool(tool: ToolEntry, args: unknown, ctx: RequestContext): Promise<{ ok: true; value: unknown } | { ok: false; result: JsonObject }> {
+  const prepare = tool.definition.prepare;
+  if (prepare === undefined) return { ok: true, value: undefined };
+  try {
+    return { ok: true, value: await prepare(args, ctx) };
+  } catch (e) {
+    if (e instanceof McpError || e instanceof InputRequired) throw e;
+    if (ctx.signal.aborted) return { ok: false, result: toolError('Cancelled') };
+    return { ok: false, result: toolError(e instanceof Error ? e.message : String(e)) };
+  }
+}
+
+async function runTool(tool: ToolEntry, args: unknown, ctx: RequestContext, prepared: unknown): Promise<JsonObject> {
   let result: CallToolResult;
   try {
-    result = normalizeToolResult(await tool.handler(args, ctx));
+    result = normalizeToolResult(await tool.handler(args, ctx, prepared));
   } catch (e) {
     // Protocol errors and input requests go up; any other failure is the tool's, reported to the model.
     if (e instanceof McpError || e instanceof InputRequired) throw e;
@@ -385,6 +425,137 @@ function normalizeToolResult(value: ToolResultLike): CallToolResult {
     }
   }
   throw new TypeError('A tool handler must return a string, an array of content blocks or a CallToolResult');
+}
+
+// ---- tasks --------------------------------------------------------------------------------------
+
+/**
+ * Whether this tools/call runs as a task, or why it cannot run at all.
+ *   2026-07-28  a tool supporting tasks, called with the extension declared in `_meta`; a 'required'
+ *               tool called without it is -32021 naming the extension (SEP-2663). The server decides:
+ *               an old-style `params.task` is ignored.
+ *   2025-11-25  the client asked (`params.task`) for a tool supporting tasks. Asking for a tool that
+ *               does not, or not asking for a 'required' one, is -32601 (spec: tool-level negotiation).
+ *   otherwise   never (older revisions know no tasks; `tasks: false` turns them off).
+ */
+function taskMode(call: Call, tool: ToolEntry): boolean {
+  if (call.server.tasks === undefined) return false;
+  const support = tool.definition.execution?.taskSupport ?? 'forbidden';
+  if (call.era === 'stateless') {
+    if (support === 'forbidden') return false;
+    if (declaresTasks(call.clientCapabilities)) return true;
+    if (support === 'required') throw tasksExtensionRequired(`tool ${tool.key} runs only as a task`);
+    return false;
+  }
+  if (call.version !== TASKS_LEGACY_VERSION) return false;
+  const asked = call.params['task'];
+  if (asked !== undefined && !isObject(asked)) throw invalidParams('params.task must be an object ({ ttl? })');
+  if (asked === undefined) {
+    if (support === 'required') throw new McpError(ErrorCode.MethodNotFound, `Tool ${tool.key} must be called as a task (params.task)`);
+    return false;
+  }
+  if (support === 'forbidden') throw new McpError(ErrorCode.MethodNotFound, `Tool ${tool.key} does not support tasks`);
+  return true;
+}
+
+/**
+ * Who may see a task: legacy era, the session (and the principal, if any); 2026-07-28, the auth
+ * principal, or one shared anonymous scope when the transport does not authenticate (tasks.ts).
+ */
+function taskOwner(call: Call): string {
+  const auth = call.env.auth;
+  const principal = auth === undefined ? '-' : JSON.stringify([auth.subject, auth.clientId ?? null]);
+  return call.era === 'legacy' ? `session ${call.env.session?.id ?? '-'} ${principal}` : `principal ${principal}`;
+}
+
+function protocolError(e: unknown): TaskError {
+  return e instanceof McpError ? e.toJSON() : { code: ErrorCode.InternalError, message: 'Internal error' };
+}
+
+function withRelatedTask(params: JsonObject, taskId: string): JsonObject {
+  const meta = isObject(params['_meta']) ? params['_meta'] : {};
+  return { ...params, _meta: { ...meta, [RELATED_TASK_META]: { taskId } } };
+}
+
+/**
+ * 2025-11-25: creates the task, answers `{ task }` and runs `prepare` and the handler in the
+ * background. Messages of the handler carry the related-task `_meta` and go to the task's route
+ * (a waiting tasks/result stream, else the session's stream); while a request to the client is
+ * unanswered the task is input_required. Status changes go out as notifications/tasks/status.
+ */
+function startLegacyTask(call: Call, tool: ToolEntry, args: unknown): JsonObject {
+  const store = call.server.tasks!;
+  const session = call.env.session!;
+  const ttl = (call.params['task'] as JsonObject)['ttl'];
+  const task = store.create(taskOwner(call), { ttlMs: typeof ttl === 'number' ? ttl : undefined, ownerGone: () => session.closed });
+  const route = new TaskRoute(() => session.standalone);
+  task.route = route;
+  task.onStatus = (t) => route.notify(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/tasks/status', params: legacyTask(t) }));
+  const created = { task: legacyTask(task) };
+  void runLegacyTask(call, tool, args, task, store, session, route);
+  return created;
+}
+
+async function runLegacyTask(call: Call, tool: ToolEntry, args: unknown, task: Task, store: TaskStore, session: Session, route: TaskRoute): Promise<void> {
+  const taskCall: Call = { ...call, signal: task.signal };
+  const ctx = context(taskCall, undefined, undefined, {
+    notify: (method, params) => {
+      if (!task.terminal) route.notify(JSON.stringify({ jsonrpc: '2.0', method, params: withRelatedTask(params, task.taskId) }));
+    },
+    request: async (method, params, signal) => {
+      store.clientRequest(task, 1);
+      try {
+        return await session.request(route.requests, method, withRelatedTask(params, task.taskId), signal);
+      } finally {
+        store.clientRequest(task, -1);
+      }
+    },
+  });
+  try {
+    const prepared = await prepareTool(tool, args, ctx);
+    const result = prepared.ok ? await runTool(tool, args, ctx, prepared.value) : prepared.result;
+    // 2025-11-25: a tool result with isError ends the task as failed; tasks/result still returns it.
+    if (result['isError'] === true) store.complete(task, result, 'failed', 'The tool reported an error');
+    else store.complete(task, result);
+  } catch (e) {
+    store.fail(task, protocolError(e));
+  }
+}
+
+/** 2026-07-28: creates the task (`prepare` already ran in the request) and answers CreateTaskResult. */
+function startStatelessTask(call: Call, tool: ToolEntry, args: unknown, prepared: unknown): JsonObject {
+  const store = call.server.tasks!;
+  const task = store.create(taskOwner(call));
+  void runStatelessTask(call, tool, args, prepared, task, store);
+  return createTaskResult(task);
+}
+
+/**
+ * 2026-07-28: runs the handler as the task. The request is over, so the handler gets the task's
+ * signal and no stream. When it asks the client for input the task waits in input_required with the
+ * requests; once tasks/update has answered all of them the handler runs again from the top with
+ * every answer so far (the same contract as multi-round-trip requests).
+ */
+async function runStatelessTask(call: Call, tool: ToolEntry, args: unknown, prepared: unknown, task: Task, store: TaskStore): Promise<void> {
+  const taskCall: Call = { ...call, signal: task.signal, env: { session: call.env.session, channel: CLOSED, auth: call.env.auth, signal: undefined } };
+  let state: unknown;
+  try {
+    for (;;) {
+      try {
+        const answers = Object.keys(task.answers).length === 0 ? undefined : { ...task.answers };
+        store.complete(task, await runTool(tool, args, context(taskCall, answers, state), prepared));
+        return;
+      } catch (e) {
+        if (!(e instanceof InputRequired)) throw e;
+        if (e.state !== undefined) state = e.state;
+        store.requireInput(task, e.requests);
+        while (task.status === 'input_required') await task.changed();
+        if (task.terminal) return;
+      }
+    }
+  } catch (e) {
+    store.fail(task, protocolError(e));
+  }
 }
 
 const resourcesList: Handler = ({ server, params }) =>
@@ -516,11 +687,11 @@ const setLevel: Handler = ({ env, params }) => {
   return {};
 };
 
-const discover: Handler = ({ server, env }) => {
+const discover: Handler = ({ server, env, version }) => {
   // serverInfo travels in _meta (spec PR #3002), not in the body; discover results are cacheable.
   const result: JsonObject = {
     supportedVersions: SUPPORTED_VERSIONS,
-    capabilities: server.capabilities(),
+    capabilities: server.capabilities(version),
     ttlMs: server.listCache.ttlMs,
     cacheScope: env.auth === undefined ? server.listCache.scope : 'private',
     _meta: { [META.serverInfo]: server.info },
@@ -569,6 +740,86 @@ const listen: Handler = async ({ server, env, params, idRaw, signal }) => {
   return { _meta: tag };
 };
 
+/**
+ * The store for a tasks/* request, or the error for a client that cannot use it: legacy era, -32601
+ * unless the session speaks 2025-11-25; 2026-07-28, -32021 unless the request declares the extension.
+ */
+function taskStore(call: Call): TaskStore {
+  const store = call.server.tasks;
+  if (store === undefined || (call.era === 'legacy' && call.version !== TASKS_LEGACY_VERSION)) throw methodNotFound(call.method);
+  if (call.era === 'stateless' && !declaresTasks(call.clientCapabilities)) throw tasksExtensionRequired(call.method);
+  return store;
+}
+
+/** tasks/get: 2025-11-25 the Task; 2026-07-28 the DetailedTask (result, error or inputRequests inline). */
+const tasksGet: Handler = (call) => {
+  const task = taskStore(call).require(call.params['taskId'], taskOwner(call));
+  return call.era === 'legacy' ? legacyTask(task) : detailedTask(task);
+};
+
+/** tasks/cancel: 2025-11-25 the cancelled Task (-32602 for an ended one); 2026-07-28 an empty ack, always. */
+const tasksCancel: Handler = (call) => {
+  const store = taskStore(call);
+  const task = store.require(call.params['taskId'], taskOwner(call));
+  if (call.era === 'stateless') {
+    store.cancel(task);
+    return {};
+  }
+  if (task.terminal) throw invalidParams(`Cannot cancel task ${task.taskId}: it already ended with status '${task.status}'`);
+  store.cancel(task);
+  return legacyTask(task);
+};
+
+/** tasks/update (2026-07-28): answers for an input_required task; keys it did not ask for are ignored. */
+const tasksUpdate: Handler = (call) => {
+  const store = taskStore(call);
+  const task = store.require(call.params['taskId'], taskOwner(call));
+  const responses = call.params['inputResponses'];
+  if (!isObject(responses)) throw invalidParams('tasks/update needs params.inputResponses (an object keyed by input request name)');
+  store.answer(task, responses);
+  return {};
+};
+
+/**
+ * tasks/result (2025-11-25): waits for the task to end, then answers what the tools/call would have
+ * answered, tagged with the related-task `_meta`. While it waits, the task's requests to the client
+ * travel on this request's stream.
+ */
+const tasksResult: Handler = async (call) => {
+  const store = taskStore(call);
+  const task = store.require(call.params['taskId'], taskOwner(call));
+  const detach = task.route?.attach(call.env.channel);
+  try {
+    await store.ended(task, call.signal);
+  } finally {
+    detach?.();
+  }
+  const related = { [RELATED_TASK_META]: { taskId: task.taskId } };
+  if (task.error !== undefined) throw new McpError(task.error.code, task.error.message, task.error.data);
+  if (task.result === undefined) throw new McpError(ErrorCode.InternalError, `Task ${task.taskId} was cancelled`, { [RELATED_TASK_META]: { taskId: task.taskId } });
+  const meta = isObject(task.result['_meta']) ? task.result['_meta'] : {};
+  return { ...task.result, _meta: { ...meta, ...related } };
+};
+
+const TASK_CURSOR = 'cursor:task';
+
+/** tasks/list (2025-11-25): this session's tasks, oldest first, in pages. */
+const tasksList: Handler = (call) => {
+  const { server, params } = call;
+  const store = taskStore(call);
+  let after = -1;
+  if (params['cursor'] !== undefined) {
+    const checked = server.signer.verify(params['cursor'], { purpose: TASK_CURSOR });
+    const n = checked.ok && isObject(checked.payload) ? checked.payload['n'] : undefined;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw invalidParams('Invalid cursor');
+    after = n;
+  }
+  const page = store.list(taskOwner(call), after, server.pageSize);
+  const result: JsonObject = { tasks: page.tasks.map(legacyTask) };
+  if (page.last !== undefined) result['nextCursor'] = server.signer.sign({ n: page.last }, { purpose: TASK_CURSOR });
+  return result;
+};
+
 const SHARED: [string, Handler][] = [
   ['tools/list', toolsList],
   ['tools/call', toolsCall],
@@ -585,9 +836,20 @@ const LEGACY_HANDLERS = new Map<string, Handler>([
   ['resources/subscribe', subscribe],
   ['resources/unsubscribe', unsubscribe],
   ['logging/setLevel', setLevel],
+  ['tasks/get', tasksGet],
+  ['tasks/result', tasksResult],
+  ['tasks/list', tasksList],
+  ['tasks/cancel', tasksCancel],
 ]);
 
-const STATELESS_HANDLERS = new Map<string, Handler>([...SHARED, ['server/discover', discover], ['subscriptions/listen', listen]]);
+const STATELESS_HANDLERS = new Map<string, Handler>([
+  ...SHARED,
+  ['server/discover', discover],
+  ['subscriptions/listen', listen],
+  ['tasks/get', tasksGet],
+  ['tasks/update', tasksUpdate],
+  ['tasks/cancel', tasksCancel],
+]);
 
 for (const method of STATELESS_HANDLERS.keys()) {
   if (!STATELESS_METHODS.has(method)) throw new Error(`internal: ${method} is not a 2026-07-28 method`);

@@ -78,7 +78,11 @@ export const LEGACY_METHODS: ReadonlySet<string> = new Set([
   'tasks/cancel',
 ]);
 
-/** Methods a client may send in the 2026-07-28 era (initialize, ping, logging/setLevel, resources/(un)subscribe are gone). */
+/**
+ * Methods a client may send in the 2026-07-28 era (initialize, ping, logging/setLevel,
+ * resources/(un)subscribe are gone). The tasks extension (SEP-2663) adds tasks/get, tasks/update and
+ * tasks/cancel, and drops the 2025-11-25 tasks/result and tasks/list (-32601 here).
+ */
 export const STATELESS_METHODS: ReadonlySet<string> = new Set([
   'server/discover',
   'tools/list',
@@ -91,8 +95,7 @@ export const STATELESS_METHODS: ReadonlySet<string> = new Set([
   'completion/complete',
   'subscriptions/listen',
   'tasks/get',
-  'tasks/result',
-  'tasks/list',
+  'tasks/update',
   'tasks/cancel',
 ]);
 
@@ -101,5 +104,4 @@ export const INPUT_REQUIRED_METHODS: ReadonlySet<string> = new Set([
   'tools/call',
   'prompts/get',
   'resources/read',
-  'tasks/result',
 ]);

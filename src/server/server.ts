@@ -1,12 +1,15 @@
 // McpServer: where users register tools, resources, resource templates and prompts. Transports
 // (src/transport/*) feed it requests through dispatch.ts; this file holds the registries, the
 // server's identity and capabilities, and the notifications that fan out to connected clients.
+import { STATELESS_VERSION } from './protocol.js';
 import { StateSigner, randomStateKey } from './request-state.js';
 import { Registry } from './registry.js';
 import type { Entry } from './registry.js';
 import { compileToolSchema } from './schema.js';
 import type { CompiledSchema, SchemaInput } from './schema.js';
 import { UriTemplate } from './uri-template.js';
+import { TASKS_EXTENSION, TASKS_LEGACY_VERSION, TaskStore } from './tasks.js';
+import type { TaskStoreOptions } from './tasks.js';
 import type { RequestContext } from './context.js';
 import type {
   CallToolResult,
@@ -43,6 +46,12 @@ export interface McpServerOptions {
   clientRequestTimeoutMs?: number;
   /** 2026-07-28 caching hints on list results: `ttlMs` and `cacheScope` (default 0 ms, 'public'). */
   listCache?: CacheHint;
+  /**
+   * Tasks for tools with `execution.taskSupport` 'optional' or 'required' (2025-11-25 experimental
+   * tasks, 2026-07-28 extension io.modelcontextprotocol/tasks): limits of the in-memory store, or
+   * false to run every call synchronously and declare no task support.
+   */
+  tasks?: TaskStoreOptions | false;
 }
 
 export interface CacheHint {
@@ -51,17 +60,36 @@ export interface CacheHint {
 }
 
 export type ToolResultLike = CallToolResult | string | ContentBlock[];
-export type ToolHandler<A = any> = (args: A, ctx: RequestContext) => ToolResultLike | Promise<ToolResultLike>;
+/** A tool handler; `prepared` is what the definition's `prepare` returned (undefined without one). */
+export type ToolHandler<A = any, P = any> = (args: A, ctx: RequestContext, prepared: P) => ToolResultLike | Promise<ToolResultLike>;
 
-export interface ToolDefinition {
+export type TaskSupport = 'forbidden' | 'optional' | 'required';
+
+export interface ToolDefinition<A = any, P = any> {
   title?: string;
   description?: string;
   inputSchema?: SchemaInput;
   outputSchema?: SchemaInput;
   annotations?: ToolAnnotations;
   icons?: Icon[];
-  /** Task support (2025-11-25 experimental tasks, 2026-07-28 tasks extension). */
-  execution?: { taskSupport?: 'forbidden' | 'optional' | 'required' };
+  /**
+   * Task support (2025-11-25 experimental tasks, 2026-07-28 tasks extension), shown in tools/list.
+   * 'optional': a call runs as a task when the client asks for one (2025-11-25 `params.task`) or
+   * declares the extension (2026-07-28), and synchronously otherwise. 'required': only as a task; a
+   * call that cannot be one is an error (-32601 in 2025-11-25, -32021 in 2026-07-28). Absent or
+   * 'forbidden': never a task. Revisions before 2025-11-25 know no tasks and always run synchronously.
+   */
+  execution?: { taskSupport?: TaskSupport };
+  /**
+   * Runs before the task exists, as part of the tools/call request, and its value becomes the
+   * handler's third argument. In 2026-07-28 this is where a task tool asks the client for input
+   * through multi-round-trip `input_required` results: the task is created only once `prepare`
+   * returns (SEP-2663 MRTR composition). Requests to the client the handler makes later, inside the
+   * task, park the task in `input_required` until tasks/update brings the answers, and the handler
+   * then runs again from the top with them (`prepare` does not). In the legacy era `prepare` runs
+   * inside the task, just before the handler. Without a task it simply runs before the handler.
+   */
+  prepare?: (args: A, ctx: RequestContext) => P | Promise<P>;
   _meta?: JsonObject;
 }
 
@@ -173,6 +201,8 @@ export class McpServer {
   readonly resources: Registry<ResourceEntry>;
   readonly templates: Registry<TemplateEntry>;
   readonly prompts: Registry<PromptEntry>;
+  /** Tasks of this server; undefined when created with `tasks: false`. */
+  readonly tasks: TaskStore | undefined;
   private readonly listeners = new Set<Listener>();
 
   constructor(options: McpServerOptions) {
@@ -193,29 +223,58 @@ export class McpServer {
     this.requestStateTtlMs = options.requestStateTtlMs ?? 600_000;
     this.clientRequestTimeoutMs = options.clientRequestTimeoutMs ?? 60_000;
     this.listCache = options.listCache ?? { ttlMs: 0, scope: 'public' };
+    this.tasks = options.tasks === false ? undefined : new TaskStore(options.tasks ?? {});
     this.tools = new Registry<ToolEntry>('tool', () => this.emitListChanged('tools'));
     this.prompts = new Registry<PromptEntry>('prompt', () => this.emitListChanged('prompts'));
     this.resources = new Registry<ResourceEntry>('resource', () => this.emitListChanged('resources'));
     this.templates = new Registry<TemplateEntry>('resource template', () => this.emitListChanged('resources'));
   }
 
-  /** Capabilities this server declares (initialize and server/discover). */
-  capabilities(): JsonObject {
-    return {
+  /**
+   * Capabilities this server declares (initialize and server/discover). With the protocol version,
+   * they include task support when some enabled tool supports tasks: `tasks` for 2025-11-25,
+   * `extensions["io.modelcontextprotocol/tasks"]` for 2026-07-28 (which has no `tasks` key).
+   */
+  capabilities(protocolVersion?: string): JsonObject {
+    const capabilities: JsonObject = {
       tools: { listChanged: true },
       resources: { subscribe: true, listChanged: true },
       prompts: { listChanged: true },
       completions: {},
       logging: {},
     };
+    if (protocolVersion === undefined || !this.hasTaskTools()) return capabilities;
+    if (protocolVersion === STATELESS_VERSION) capabilities['extensions'] = { [TASKS_EXTENSION]: {} };
+    else if (protocolVersion === TASKS_LEGACY_VERSION) capabilities['tasks'] = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
+    return capabilities;
   }
 
-  /** Registers a tool. `handler` receives the validated arguments and the request context. */
-  tool<A = any>(name: string, definition: ToolDefinition, handler: ToolHandler<A>): Registered {
+  /** True when tasks are on and some enabled tool can run as one. */
+  hasTaskTools(): boolean {
+    if (this.tasks === undefined) return false;
+    for (const tool of this.tools.enabled()) {
+      const support = tool.definition.execution?.taskSupport;
+      if (support === 'optional' || support === 'required') return true;
+    }
+    return false;
+  }
+
+  /**
+   * Registers a tool. `handler` receives the validated arguments, the request context and what the
+   * definition's `prepare` returned.
+   */
+  tool<A = any, P = any>(name: string, definition: ToolDefinition<A, P>, handler: ToolHandler<A, P>): Registered {
     if (typeof name !== 'string' || !TOOL_NAME.test(name)) {
       throw new TypeError(`Tool name ${JSON.stringify(name)} must be 1-128 characters of A-Z a-z 0-9 _ . -`);
     }
     if (typeof handler !== 'function') throw new TypeError(`Tool ${JSON.stringify(name)} needs a handler function`);
+    const support = definition.execution?.taskSupport;
+    if (support !== undefined && support !== 'forbidden' && support !== 'optional' && support !== 'required') {
+      throw new TypeError(`Tool ${JSON.stringify(name)}: execution.taskSupport must be 'forbidden', 'optional' or 'required', got ${JSON.stringify(support)}`);
+    }
+    if (definition.prepare !== undefined && typeof definition.prepare !== 'function') {
+      throw new TypeError(`Tool ${JSON.stringify(name)}: prepare must be a function`);
+    }
     const input = compileToolSchema(definition.inputSchema, `inputSchema of tool ${JSON.stringify(name)}`);
     const output =
       definition.outputSchema === undefined
