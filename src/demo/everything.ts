@@ -379,5 +379,94 @@ export function registerDemo(server: McpServer): void {
     };
   });
 
+  registerTaskFixtures(server);
+
   void McpError;
+}
+
+// ---- tasks (2025-11-25 experimental tasks, 2026-07-28 extension io.modelcontextprotocol/tasks) ----
+// The fixtures of the conformance suite's tasks-* scenarios. A tool becomes a task only when the
+// client takes part (2025-11-25: params.task; 2026-07-28: the extension in _meta); otherwise the
+// 'optional' ones run as ordinary calls and the 'required' ones are refused.
+
+const CONFIRM_SCHEMA: JsonObject = { type: 'object', properties: { confirm: { type: 'boolean' } }, required: ['confirm'] };
+
+function registerTaskFixtures(server: McpServer): void {
+  server.tool(
+    'greet',
+    { description: 'Greets someone (never a task)', inputSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
+    ({ name }: { name: string }) => `Hello, ${name}!`,
+  );
+  server.tool(
+    'slow_compute',
+    {
+      description: 'Sleeps for `seconds`, then reports; runs as a task when the client takes part, and stops when the task is cancelled',
+      inputSchema: {
+        type: 'object',
+        properties: { seconds: { type: 'number', minimum: 0, maximum: 3600 }, label: { type: 'string' } },
+        required: ['seconds'],
+      },
+      execution: { taskSupport: 'optional' },
+    },
+    async ({ seconds, label }: { seconds: number; label?: string }, ctx) => {
+      await sleep(seconds * 1000, ctx.signal);
+      return `Computed ${label ?? 'result'} after ${seconds} s`;
+    },
+  );
+  server.tool(
+    'failing_job',
+    { description: 'A task whose tool fails after about a second (a tool error, not a protocol error)', inputSchema: NO_ARGS, execution: { taskSupport: 'required' } },
+    async (_args, ctx) => {
+      await sleep(1000, ctx.signal);
+      throw new Error('failing_job failed on purpose');
+    },
+  );
+  server.tool(
+    'protocol_error_job',
+    { description: 'A task that ends with a protocol error (-32603)', inputSchema: NO_ARGS, execution: { taskSupport: 'optional' } },
+    async (_args, ctx) => {
+      await sleep(100, ctx.signal);
+      throw new McpError(-32603, 'protocol_error_job failed on purpose');
+    },
+  );
+  server.tool(
+    'confirm_delete',
+    {
+      description: 'Asks the user to confirm, then pretends to delete the file',
+      inputSchema: { type: 'object', properties: { filename: { type: 'string' } }, required: ['filename'] },
+      execution: { taskSupport: 'optional' },
+    },
+    async ({ filename }: { filename: string }, ctx) => {
+      const answer = await ctx.elicit({ message: `Delete ${filename}?`, requestedSchema: CONFIRM_SCHEMA }, 'confirm');
+      return answer.action === 'accept' && answer.content?.['confirm'] === true ? `Deleted ${filename}` : `Kept ${filename}`;
+    },
+  );
+  server.tool(
+    'multi_input',
+    { description: 'Asks the user two things at once', inputSchema: NO_ARGS, execution: { taskSupport: 'optional' } },
+    async (_args, ctx) => {
+      const answers = await ctx.input({
+        name: { method: 'elicitation/create', params: nameSchema('What is your name?', 'name') },
+        confirm: { method: 'elicitation/create', params: { message: 'Go ahead?', requestedSchema: CONFIRM_SCHEMA } },
+      });
+      const content = (key: string): JsonObject => (answers[key]?.['content'] as JsonObject | undefined) ?? {};
+      return `Got name=${String(content('name')['name'])}, confirm=${String(content('confirm')['confirm'])}`;
+    },
+  );
+  server.tool<Record<string, never>, string>(
+    'test_tool_with_task',
+    {
+      description: 'Asks for a name (multi-round-trip, before any task exists), then greets from a task',
+      inputSchema: NO_ARGS,
+      execution: { taskSupport: 'required' },
+      prepare: async (_args, ctx) => {
+        const answer = await ctx.elicit(nameSchema('What is your name?', 'name'), 'user_name');
+        return String(answer.content?.['name'] ?? 'stranger');
+      },
+    },
+    async (_args, ctx, name) => {
+      await sleep(200, ctx.signal);
+      return `Hello, ${name}! (from a task)`;
+    },
+  );
 }
