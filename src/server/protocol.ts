@@ -57,7 +57,7 @@ export function logLevelRank(level: unknown): number {
   return typeof level === 'string' ? (LOG_LEVELS as readonly string[]).indexOf(level) : -1;
 }
 
-/** Methods a client may send in the legacy era. */
+/** Methods a client may send in the legacy era (tasks/* only in a 2025-11-25 session; -32601 before). */
 export const LEGACY_METHODS: ReadonlySet<string> = new Set([
   'initialize',
   'ping',
