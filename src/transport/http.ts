@@ -584,8 +584,10 @@ export async function serveHttp(server: McpServer, options: ServeHttpOptions = {
     httpServer,
     transport,
     close: async (timeoutMs?: number) => {
-      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      // Drain first, listening all along: requests that arrive meanwhile get the transport's 503
+      // (Connection: close) rather than a refused connection. Then the listener goes.
       await transport.close(timeoutMs);
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
       httpServer.closeAllConnections();
       await closed;

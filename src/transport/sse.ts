@@ -108,7 +108,13 @@ export class SseStream {
   resume(res: ServerResponse, afterSeq: number, headers: Record<string, string> = {}): boolean {
     const missed = this.log?.after(this.id, afterSeq) ?? null;
     if (missed === null) return false;
+    // The log may have dropped every event of this stream (then `after` finds none at all): what
+    // was sent after afterSeq must all be there, starting right after it.
+    if (afterSeq < this.seq && missed[0]?.seq !== afterSeq + 1) return false;
+    // The response the stream was on (a connection the client gave up on) ends here.
+    const previous = this.res;
     this.detach();
+    if (previous !== null && !previous.writableEnded) previous.end();
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', ...headers });
     res.flushHeaders();
     this.attach(res);

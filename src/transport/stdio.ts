@@ -4,7 +4,11 @@
 //
 // Backpressure: when the writable's buffer is full the transport stops reading (so a client that
 // stops reading stops being served new work) and waits for one 'drain', however many replies are
-// queued. Nothing but JSON-RPC is ever written to the output; diagnostics go to stderr.
+// queued. A chunk's messages are handled in turns of REQUESTS_PER_TURN requests, so the replies of
+// one turn are written (and can reveal a full buffer) before the next turn starts: one 64 KiB chunk
+// holds hundreds of small requests, and without turns all of them would run, and their possibly
+// large replies be buffered, before the first write could say the client is not reading.
+// Nothing but JSON-RPC is ever written to the output; diagnostics go to stderr.
 import type { Readable, Writable } from 'node:stream';
 import { createEngine } from '../jsonrpc/index.js';
 import { handleNotification, handleRequest } from '../server/dispatch.js';
@@ -16,6 +20,9 @@ import type { Channel } from '../server/session.js';
 import { writeError } from '../jsonrpc/response.js';
 import { methodRouter, readMessages } from './intake.js';
 import type { Message } from './intake.js';
+
+/** Requests started per event-loop turn; see the header. */
+const REQUESTS_PER_TURN = 16;
 
 export interface StdioOptions {
   input?: Readable;
@@ -32,6 +39,10 @@ export class StdioTransport {
   private readonly engine;
   private readonly env: RequestEnv;
   private waitingForDrain = false;
+  /** Messages read but not yet handled, in order (input is paused while any wait). */
+  private queue: Message[] = [];
+  private head = 0;
+  private turnScheduled = false;
   private inflight = 0;
   private ended = false;
   private unlisten: (() => void) | undefined;
@@ -89,13 +100,50 @@ export class StdioTransport {
   close(): void {
     this.ended = true;
     this.input.pause();
+    this.queue = [];
+    this.head = 0;
     this.session.close('Connection closed');
     this.unlisten?.();
     this.maybeDone();
   }
 
   private onChunk(count: number, chunk: Uint8Array): void {
-    for (const message of readMessages(this.engine, count, chunk)) this.onMessage(message);
+    const messages = readMessages(this.engine, count, chunk);
+    if (this.head === this.queue.length) {
+      this.queue = messages;
+      this.head = 0;
+    } else {
+      this.queue.push(...messages);
+    }
+    this.pump();
+  }
+
+  /** Handles queued messages in order until the queue is empty, a turn is full or output is backed up. */
+  private pump(): void {
+    let started = 0;
+    while (this.head < this.queue.length) {
+      // write() paused the input; the drain handler pumps again.
+      if (this.waitingForDrain) return;
+      if (started === REQUESTS_PER_TURN) {
+        // Let this turn's replies be written before starting more.
+        this.input.pause();
+        if (!this.turnScheduled) {
+          this.turnScheduled = true;
+          setImmediate(() => {
+            this.turnScheduled = false;
+            this.pump();
+          });
+        }
+        return;
+      }
+      const message = this.queue[this.head++]!;
+      if (message.kind === 'request' || message.kind === 'batch') started++;
+      this.onMessage(message);
+    }
+    this.queue = [];
+    this.head = 0;
+    if (!this.ended && !this.waitingForDrain) this.input.resume();
+    this.maybeDone();
   }
 
   private onMessage(message: Message): void {
@@ -165,13 +213,13 @@ export class StdioTransport {
       this.input.pause();
       this.output.once('drain', () => {
         this.waitingForDrain = false;
-        if (!this.ended) this.input.resume();
+        if (!this.turnScheduled) this.pump();
       });
     }
   }
 
   private maybeDone(): void {
-    if (this.ended && this.inflight === 0 && this.resolveDone !== undefined) {
+    if (this.ended && this.inflight === 0 && this.head === this.queue.length && this.resolveDone !== undefined) {
       const resolve = this.resolveDone;
       this.resolveDone = undefined;
       this.session.close('Connection closed');
