@@ -1,0 +1,218 @@
+// The stdio transport end to end: a `fastermcp serve test/fixtures/transport/tools.mjs --stdio` child
+// fed raw bytes, once with the native engine and once with the pure-JS twin (FASTERMCP_FORCE_JS=1).
+// Every stdout line any test sees must be a JSON-RPC message (checked after each test).
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { StdioChild, cli, rssOf } from '../fixtures/transport/stdio-child.js';
+import type { Engine, Msg } from '../fixtures/transport/stdio-child.js';
+
+const MiB = 1024 * 1024;
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run npm run build:ts');
+});
+
+const call = (id: unknown, name: string, args: Msg): Msg => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+const textOf = (m: Msg): string => m.result.content[0].text as string;
+
+describe.each<Engine>(['native', 'js'])('stdio transport (%s engine)', (engine) => {
+  const children: StdioChild[] = [];
+  const spawnServer = (args: string[] = [], module?: string | null): StdioChild => {
+    const c = new StdioChild(engine, args, module);
+    children.push(c);
+    return c;
+  };
+
+  afterEach(async () => {
+    const done = children.splice(0);
+    await Promise.all(done.map((c) => c.close()));
+    for (const c of done) expect(c.stray, 'stdout carries nothing but JSON-RPC').toEqual([]);
+  });
+
+  it(`runs the ${engine} engine and writes only JSON-RPC to stdout`, async () => {
+    const c = spawnServer([], null); // the built-in demo set
+    const init = await c.initialize('2025-06-18');
+    expect(init.result.protocolVersion).toBe('2025-06-18');
+    c.send(call(2, 'echo', { text: 'héllo' }));
+    c.send({ jsonrpc: '2.0', id: 3, method: 'no/such/method' });
+    c.send('{"jsonrpc":"2.0","id":4,"method":');
+    c.send(call(5, 'test_error_handling', {}));
+    c.send(call(6, 'test_tool_with_logging', {}));
+    expect(textOf(await c.reply(2))).toBe('héllo');
+    expect((await c.reply(3)).error.code).toBe(-32601);
+    expect((await c.next((m) => m.id === null && m.error?.code === -32700, 'the parse error')).error.message).toBeTypeOf('string');
+    expect((await c.reply(5)).result.isError).toBe(true);
+    expect(textOf(await c.reply(6))).toBe('Tool with logging executed successfully');
+    expect(c.messages.filter((m) => m.method === 'notifications/message')).toHaveLength(3);
+    expect(await c.close()).toBe(0);
+    expect(c.stderr).toContain(`${engine} JSON-RPC engine`);
+    expect(c.stray).toEqual([]);
+  });
+
+  it('serves CRLF lines, a leading BOM, and both split across chunks', async () => {
+    const ping = (id: number): string => `{"jsonrpc":"2.0","id":${id},"method":"ping"}`;
+    const a = spawnServer();
+    a.write('\uFEFF' + ping(1) + '\r\n' + ping(2) + '\r\n');
+    expect((await a.reply(1)).result).toEqual({});
+    expect((await a.reply(2)).result).toEqual({});
+
+    // The BOM's three bytes arrive one at a time, and a CRLF is split between \r and \n.
+    const b = spawnServer();
+    const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 30));
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    b.write(bom.subarray(0, 1));
+    await tick();
+    b.write(bom.subarray(1, 2));
+    await tick();
+    b.write(Buffer.concat([bom.subarray(2), Buffer.from(ping(1) + '\r')]));
+    await tick();
+    b.write('\n' + ping(2).slice(0, 10));
+    await tick();
+    b.write(ping(2).slice(10) + '\r\n');
+    expect((await b.reply(1)).result).toEqual({});
+    expect((await b.reply(2)).result).toEqual({});
+    await b.initialize('2025-06-18');
+    b.write(JSON.stringify(call(3, 'echo', { text: 'crlf' })) + '\r\n');
+    expect(textOf(await b.reply(3))).toBe('crlf');
+  });
+
+  it('refuses a 10 MB line with an error naming the 4 MiB limit, then serves the next line', async () => {
+    const c = spawnServer();
+    await c.initialize();
+    const huge = JSON.stringify(call(1, 'echo', { text: 'x'.repeat(10 * MiB) }));
+    // Written in pieces, as a client would stream it.
+    for (let i = 0; i < huge.length; i += MiB) c.write(huge.slice(i, i + MiB));
+    c.write('\n');
+    c.send(call(2, 'echo', { text: 'after' }));
+    const refused = await c.next((m) => m.error !== undefined, 'the too-large error', 60_000);
+    expect(refused.error.code).toBe(-32600);
+    expect(refused.error.message).toContain(String(4 * MiB));
+    expect(textOf(await c.reply(2, 60_000))).toBe('after');
+    expect(c.messages.some((m) => m.id === 1)).toBe(false);
+  });
+
+  it('--max-message-bytes sets a smaller limit', async () => {
+    const c = spawnServer(['--max-message-bytes', '1000']);
+    await c.initialize();
+    c.send(call(1, 'echo', { text: 'y'.repeat(3000) }));
+    c.send(call(2, 'echo', { text: 'z'.repeat(800) }));
+    const refused = await c.next((m) => m.error !== undefined, 'the too-large error');
+    expect(refused.error.code).toBe(-32600);
+    expect(refused.error.message).toContain('1000');
+    expect(textOf(await c.reply(2))).toBe('z'.repeat(800));
+    expect(c.messages.some((m) => m.id === 1)).toBe(false);
+  });
+
+  it('answers a batch after initialize with 2025-03-26, and refuses one otherwise', async () => {
+    const c = spawnServer();
+    await c.initialize('2025-03-26');
+    c.send([
+      { jsonrpc: '2.0', id: 'a', method: 'ping' },
+      call('b', 'echo', { text: 'in a batch' }),
+      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'zzz' } },
+    ] as unknown as Msg);
+    const batch = await c.next((m) => Array.isArray(m), 'the batch reply');
+    const byId = new Map((batch as unknown as Msg[]).map((m) => [m.id, m]));
+    expect([...byId.keys()].sort()).toEqual(['a', 'b']);
+    expect(byId.get('a')!.result).toEqual({});
+    expect(textOf(byId.get('b')!)).toBe('in a batch');
+
+    const d = spawnServer();
+    await d.initialize('2025-06-18');
+    d.send([{ jsonrpc: '2.0', id: 1, method: 'ping' }] as unknown as Msg);
+    const refused = await d.next((m) => m.error !== undefined, 'the batch refusal');
+    expect(refused.id).toBeNull();
+    expect(refused.error.code).toBe(-32600);
+    expect(d.messages.some((m) => m.id === 1)).toBe(false);
+  });
+
+  it('answers a duplicate in-flight id with an error, not a crossed reply', async () => {
+    const c = spawnServer();
+    await c.initialize();
+    c.send(call(7, 'slow', { tag: 'first', ms: 400 }));
+    c.send(call(7, 'slow', { tag: 'second', ms: 0 }));
+    const early = await c.reply(7);
+    expect(early.error?.code).toBe(-32600);
+    expect(early.error.message).toMatch(/in use/);
+    const late = await c.reply(7);
+    expect(JSON.parse(textOf(late))).toEqual({ tag: 'first', ms: 400 });
+    expect(c.messages.filter((m) => m.id === 7)).toHaveLength(2);
+    // Once the first is done the id is free again.
+    c.send(call(7, 'slow', { tag: 'third', ms: 0 }));
+    expect(JSON.parse(textOf(await c.reply(7))).tag).toBe('third');
+  });
+
+  // The client means to send 200k requests while reading nothing; buffering the replies would take
+  // 2 GB (10 KB echoes) or 200 GB (1 MB replies to ~90-byte requests, hundreds per 64 KiB chunk).
+  it.each([
+    { shape: '10 KB echoes', request: (i: number) => call(i, 'echo', { text: `${i}:${'p'.repeat(10_000)}` }), check: (i: number, text: string) => text === `${i}:${'p'.repeat(10_000)}` },
+    { shape: '1 MB replies to small requests', request: (i: number) => call(i, 'big', { bytes: MiB }), check: (_i: number, text: string) => text.length === MiB && /^b+$/.test(text) },
+  ])(
+    'stops reading input while the client does not read its replies ($shape), with bounded memory, then delivers every reply',
+    async ({ request, check }) => {
+      const TOTAL = 200_000;
+      const c = spawnServer();
+      // Keep a verdict per reply, not the reply.
+      c.keep = (m) => (typeof m.id === 'number' && m.result !== undefined ? { jsonrpc: '2.0', id: m.id, ok: check(m.id, textOf(m)) } : m);
+      await c.initialize();
+      c.proc.stdout.pause();
+      const stdin = c.proc.stdin;
+      let written = 0;
+      let stalled = false;
+      const drainOr = (ms: number): Promise<boolean> =>
+        new Promise((resolve) => {
+          const t = setTimeout(() => {
+            stdin.off('drain', onDrain);
+            resolve(false);
+          }, ms);
+          const onDrain = (): void => {
+            clearTimeout(t);
+            resolve(true);
+          };
+          stdin.once('drain', onDrain);
+        });
+      while (written < TOTAL) {
+        const ok = c.send(request(written));
+        written++;
+        // No drain for a while means the server stopped reading (a slow but reading server only
+        // makes this loop longer; the memory bound below holds either way).
+        if (!ok && !(await drainOr(1500))) {
+          stalled = true;
+          break;
+        }
+      }
+      expect(stalled, 'the server kept reading a client that reads nothing').toBe(true);
+      expect(written).toBeLessThan(TOTAL / 10);
+      let peak = 0;
+      for (let i = 0; i < 5; i++) {
+        peak = Math.max(peak, rssOf(c.pid));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(peak, 'server RSS while its client did not read').toBeLessThan(300 * MiB);
+
+      // The client reads again: every request it managed to write is answered, in full.
+      c.proc.stdout.resume();
+      const replies = (): Msg[] => c.messages.filter((m) => typeof m.id === 'number');
+      await c.until(() => replies().length >= written, `${written} replies`, 120_000);
+      expect(replies()).toHaveLength(written);
+      expect(new Set(replies().map((m) => m.id)).size).toBe(written);
+      expect(replies().every((m) => m.ok === true)).toBe(true);
+      // And it is still healthy: more traffic, read as it comes.
+      for (let i = 0; i < 50; i++) if (!c.send(request(TOTAL + i))) await new Promise((r) => stdin.once('drain', r));
+      c.send({ jsonrpc: '2.0', id: 'ping', method: 'ping' });
+      expect((await c.reply('ping', 60_000)).result).toEqual({});
+      for (let i = 0; i < 50; i++) expect((await c.reply(TOTAL + i, 60_000)).ok).toBe(true);
+    },
+    240_000,
+  );
+
+  it('exits 0 when stdin ends, after answering what is in flight', async () => {
+    const c = spawnServer();
+    await c.initialize();
+    c.send(call(1, 'slow', { tag: 'last', ms: 200 }));
+    c.proc.stdin.end();
+    expect(await c.exited).toBe(0);
+    expect(JSON.parse(textOf(await c.reply(1))).tag).toBe('last');
+  });
+});
+
