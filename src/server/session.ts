@@ -46,7 +46,8 @@ export class Session {
   lastActive = Date.now();
   closed = false;
   private readonly pending = new Map<string, Pending>();
-  private nextId = 0;
+  /** Ids of our requests to the client start at 1: some clients ignore a cancellation of id 0. */
+  private nextId = 1;
 
   constructor(private readonly options: SessionOptions) {}
 

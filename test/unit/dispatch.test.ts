@@ -808,9 +808,9 @@ describe('legacy server->client requests', () => {
     const env = await initialized(s, ALL_CAPS);
     const pending = rpc(s, env, 1, 'tools/call', { name: 'ask' });
     const request = await env.channel.next();
-    expect(request).toEqual({ jsonrpc: '2.0', id: 0, method: 'sampling/createMessage', params: { messages: [], maxTokens: 10 } });
+    expect(request).toEqual({ jsonrpc: '2.0', id: 1, method: 'sampling/createMessage', params: { messages: [], maxTokens: 10 } });
     const answer = { role: 'assistant', content: { type: 'text', text: 'hi' }, model: 'm' };
-    expect(env.session.resolveResponse('0', { jsonrpc: '2.0', id: 0, result: answer })).toBe(true);
+    expect(env.session.resolveResponse('1', { jsonrpc: '2.0', id: 1, result: answer })).toBe(true);
     expect(JSON.parse(text((await pending).body.result))).toEqual(answer);
   });
 
@@ -824,11 +824,11 @@ describe('legacy server->client requests', () => {
     const env = await initialized(s, ALL_CAPS);
     const pending = rpc(s, env, 1, 'tools/call', { name: 'both' });
     const elicit = await env.channel.next();
-    expect(elicit).toMatchObject({ id: 0, method: 'elicitation/create', params: ELICIT });
-    env.session.resolveResponse('0', { id: 0, result: { action: 'accept', content: { ok: true } } });
+    expect(elicit).toMatchObject({ id: 1, method: 'elicitation/create', params: ELICIT });
+    env.session.resolveResponse('1', { id: 1, result: { action: 'accept', content: { ok: true } } });
     const roots = await env.channel.next();
-    expect(roots).toEqual({ jsonrpc: '2.0', id: 1, method: 'roots/list', params: {} });
-    env.session.resolveResponse('1', { id: 1, result: { roots: [{ uri: 'file:///home' }] } });
+    expect(roots).toEqual({ jsonrpc: '2.0', id: 2, method: 'roots/list', params: {} });
+    env.session.resolveResponse('2', { id: 2, result: { roots: [{ uri: 'file:///home' }] } });
     expect(JSON.parse(text((await pending).body.result))).toEqual([
       { action: 'accept', content: { ok: true } },
       { roots: [{ uri: 'file:///home' }] },
@@ -867,7 +867,7 @@ describe('legacy server->client requests', () => {
     const env = await initialized(s, ALL_CAPS);
     const pending = rpc(s, env, 1, 'tools/call', { name: 'ask' });
     await env.channel.next();
-    env.session.resolveResponse('0', { id: 0, error: { code: -1, message: 'User rejected sampling' } });
+    env.session.resolveResponse('1', { id: 1, error: { code: -1, message: 'User rejected sampling' } });
     expect(text((await pending).body.result)).toBe('-1: User rejected sampling');
   });
 
@@ -885,7 +885,7 @@ describe('legacy server->client requests', () => {
     const res = await result(s, env, 'tools/call', { name: 'ask' });
     expect(text(res)).toBe('The client did not answer sampling/createMessage within 5 ms');
     expect(env.channel.sent.map((m) => m.method)).toEqual(['sampling/createMessage', 'notifications/cancelled']);
-    expect(env.session.resolveResponse('0', { id: 0, result: {} })).toBe(false);
+    expect(env.session.resolveResponse('1', { id: 1, result: {} })).toBe(false);
   });
 
   it('an uncaught timeout becomes a JSON-RPC error (it is an McpError)', async () => {
@@ -953,7 +953,7 @@ describe('legacy server->client requests', () => {
     const env = await initialized(s, { elicitation: { url: {} } });
     const pending = rpc(s, env, 1, 'tools/call', { name: 'url' });
     expect((await env.channel.next()).params.mode).toBe('url');
-    env.session.resolveResponse('0', { id: 0, result: { action: 'accept' } });
+    env.session.resolveResponse('1', { id: 1, result: { action: 'accept' } });
     expect(text((await pending).body.result)).toBe('{"action":"accept"}');
   });
 

@@ -65,12 +65,12 @@ describe('Session server->client requests', () => {
     const first = s.request(channel, 'roots/list', {}, never);
     const second = s.request(channel, 'sampling/createMessage', { maxTokens: 5 }, never);
     expect(channel.sent).toEqual([
-      { jsonrpc: '2.0', id: 0, method: 'roots/list', params: {} },
-      { jsonrpc: '2.0', id: 1, method: 'sampling/createMessage', params: { maxTokens: 5 } },
+      { jsonrpc: '2.0', id: 1, method: 'roots/list', params: {} },
+      { jsonrpc: '2.0', id: 2, method: 'sampling/createMessage', params: { maxTokens: 5 } },
     ]);
     // Answers may come in any order.
-    expect(s.resolveResponse('1', { jsonrpc: '2.0', id: 1, result: { model: 'm' } })).toBe(true);
-    expect(s.resolveResponse('0', { jsonrpc: '2.0', id: 0, result: { roots: [] } })).toBe(true);
+    expect(s.resolveResponse('2', { jsonrpc: '2.0', id: 2, result: { model: 'm' } })).toBe(true);
+    expect(s.resolveResponse('1', { jsonrpc: '2.0', id: 1, result: { roots: [] } })).toBe(true);
     await expect(first).resolves.toEqual({ roots: [] });
     await expect(second).resolves.toEqual({ model: 'm' });
   });
@@ -80,16 +80,16 @@ describe('Session server->client requests', () => {
     const channel = new FakeChannel();
     const pending = s.request(channel, 'roots/list', {}, never);
     expect(s.resolveResponse('7', { id: 7, result: {} })).toBe(false);
-    expect(s.resolveResponse('"0"', { id: '0', result: {} })).toBe(false); // a string id is another id
-    expect(s.resolveResponse('0', { id: 0, result: { roots: [] } })).toBe(true);
-    expect(s.resolveResponse('0', { id: 0, result: { roots: [] } })).toBe(false);
+    expect(s.resolveResponse('"1"', { id: '1', result: {} })).toBe(false); // a string id is another id
+    expect(s.resolveResponse('1', { id: 1, result: { roots: [] } })).toBe(true);
+    expect(s.resolveResponse('1', { id: 1, result: { roots: [] } })).toBe(false);
     await expect(pending).resolves.toEqual({ roots: [] });
   });
 
   it('rejects with the client error code, message and data', async () => {
     const s = session();
     const pending = s.request(new FakeChannel(), 'elicitation/create', {}, never);
-    s.resolveResponse('0', { id: 0, error: { code: -1, message: 'User rejected', data: { why: 'no' } } });
+    s.resolveResponse('1', { id: 1, error: { code: -1, message: 'User rejected', data: { why: 'no' } } });
     const error = await pending.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(McpError);
     expect(error).toMatchObject({ code: -1, message: 'User rejected', data: { why: 'no' } });
@@ -98,7 +98,7 @@ describe('Session server->client requests', () => {
   it('fills in a code and message missing from a client error', async () => {
     const s = session();
     const pending = s.request(new FakeChannel(), 'roots/list', {}, never);
-    s.resolveResponse('0', { id: 0, error: {} });
+    s.resolveResponse('1', { id: 1, error: {} });
     await expect(pending).rejects.toMatchObject({ code: ErrorCode.InternalError, message: 'Client error' });
   });
 
@@ -112,7 +112,7 @@ describe('Session server->client requests', () => {
   ])('fails the request, without throwing, on a response with %s', async (_name, body) => {
     const s = session();
     const pending = s.request(new FakeChannel(), 'roots/list', {}, never);
-    expect(s.resolveResponse('0', { jsonrpc: '2.0', id: 0, ...body })).toBe(true);
+    expect(s.resolveResponse('1', { jsonrpc: '2.0', id: 1, ...body })).toBe(true);
     await expect(pending).rejects.toMatchObject({ code: ErrorCode.InternalError });
   });
 
@@ -135,10 +135,10 @@ describe('Session server->client requests', () => {
     expect(error).toMatchObject({ code: ErrorCode.InternalError });
     expect((error as Error).message).toBe('The client did not answer sampling/createMessage within 5 ms');
     expect(channel.sent).toEqual([
-      { jsonrpc: '2.0', id: 0, method: 'sampling/createMessage', params: {} },
-      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 0, reason: 'No answer within 5 ms' } },
+      { jsonrpc: '2.0', id: 1, method: 'sampling/createMessage', params: {} },
+      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1, reason: 'No answer within 5 ms' } },
     ]);
-    expect(s.resolveResponse('0', { id: 0, result: {} })).toBe(false);
+    expect(s.resolveResponse('1', { id: 1, result: {} })).toBe(false);
   });
 
   it('stops waiting when its signal aborts, with the abort reason, and cancels on the client', async () => {
@@ -152,9 +152,9 @@ describe('Session server->client requests', () => {
     expect(channel.sent[1]).toEqual({
       jsonrpc: '2.0',
       method: 'notifications/cancelled',
-      params: { requestId: 0, reason: 'The request that needed it was cancelled' },
+      params: { requestId: 1, reason: 'The request that needed it was cancelled' },
     });
-    expect(s.resolveResponse('0', { id: 0, result: {} })).toBe(false);
+    expect(s.resolveResponse('1', { id: 1, result: {} })).toBe(false);
   });
 
   it('uses a generic error when the abort reason is not an Error', async () => {
@@ -175,7 +175,7 @@ describe('Session server->client requests', () => {
     expect(channel.sent).toEqual([]);
     // The next request still gets id 0: none was used.
     void s.request(channel, 'roots/list', {}, never).catch(() => {});
-    expect(channel.sent[0]).toMatchObject({ id: 0 });
+    expect(channel.sent[0]).toMatchObject({ id: 1 });
     s.close();
   });
 
@@ -204,7 +204,7 @@ describe('Session.close', () => {
     expect(s.inflight.size).toBe(0);
     for (const p of waiting) await expect(p).rejects.toMatchObject({ code: ErrorCode.InternalError, message: 'Connection closed' });
     expect(s.closed).toBe(true);
-    expect(s.resolveResponse('0', { id: 0, result: {} })).toBe(false);
+    expect(s.resolveResponse('1', { id: 1, result: {} })).toBe(false);
   });
 
   it('refuses new requests afterwards and is idempotent', async () => {
