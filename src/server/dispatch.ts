@@ -147,8 +147,9 @@ async function legacy(
   const controller = new AbortController();
   const signal = env.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, env.signal]);
   session.inflight.set(idRaw, controller);
+  let result: JsonObject;
   try {
-    const result = await handler({
+    result = await handler({
       server,
       env,
       era: 'legacy',
@@ -161,12 +162,15 @@ async function legacy(
       idRaw,
       signal,
     });
-    // A cancelled request gets no response (the client has forgotten it).
+  } catch (e) {
+    // A cancelled request gets no response, not even an error: the client has forgotten it.
     if (controller.signal.aborted) return NO_REPLY;
-    return { json: writeResult(idRaw, JSON.stringify(result)), status: 200 };
+    throw e;
   } finally {
     session.inflight.delete(idRaw);
   }
+  if (controller.signal.aborted) return NO_REPLY;
+  return { json: writeResult(idRaw, JSON.stringify(result)), status: 200 };
 }
 
 function initialize(server: McpServer, session: Session, params: JsonObject): JsonObject {
@@ -203,11 +207,14 @@ async function stateless(
   }
   const version = meta[META.protocolVersion];
   if (typeof version !== 'string') throw invalidParams(`Missing _meta ${META.protocolVersion}`);
+  // The version decides how the rest of the envelope reads, so an unknown one is reported first.
+  if (version !== STATELESS_VERSION) throw unsupportedVersion(version);
   const capabilities = meta[META.clientCapabilities];
   if (!isObject(capabilities)) throw invalidParams(`Missing _meta ${META.clientCapabilities} (an object)`);
   const clientInfo = meta[META.clientInfo];
   if (clientInfo !== undefined && !isObject(clientInfo)) throw invalidParams(`_meta ${META.clientInfo} must be an object`);
-  if (version !== STATELESS_VERSION) throw unsupportedVersion(version);
+  const logLevel = meta[META.logLevel];
+  if (logLevel !== undefined && logLevelRank(logLevel) < 0) throw invalidParams(`Unknown _meta ${META.logLevel} ${JSON.stringify(logLevel)}`);
   const handler = STATELESS_HANDLERS.get(method);
   if (handler === undefined) throw methodNotFound(method);
   env.checkHeaders?.(method, params);
@@ -219,24 +226,32 @@ async function stateless(
     if (inflight.has(idRaw)) throw new McpError(ErrorCode.InvalidRequest, `Request id ${idRaw} is already in use by a request in flight`);
     inflight.set(idRaw, controller);
   }
-  let result: JsonObject;
+  let returned: JsonObject;
   try {
-    result = await handler({
-    server,
-    env,
-    era: 'stateless',
-    version,
-    method,
-    params,
-    meta,
-    clientCapabilities: capabilities,
-    clientInfo,
-    idRaw,
-    signal,
-  });
+    returned = await handler({
+      server,
+      env,
+      era: 'stateless',
+      version,
+      method,
+      params,
+      meta,
+      clientCapabilities: capabilities,
+      clientInfo,
+      idRaw,
+      signal,
+    });
+  } catch (e) {
+    if (controller.signal.aborted) return NO_REPLY;
+    throw e;
   } finally {
     inflight?.delete(idRaw);
   }
+  // Cancelled by notifications/cancelled (stdio): no response. An HTTP client that went away gets
+  // none either; subscriptions/listen ends with its result on shutdown (env.signal).
+  if (controller.signal.aborted) return NO_REPLY;
+  // The handler's object may be shared (a constant): the era's fields go on a copy.
+  const result: JsonObject = { ...returned };
   if (CACHEABLE.has(method) && result['resultType'] === undefined) {
     if (result['ttlMs'] === undefined) result['ttlMs'] = server.listCache.ttlMs;
     if (result['cacheScope'] === undefined) result['cacheScope'] = env.auth === undefined ? server.listCache.scope : 'private';
@@ -306,6 +321,8 @@ interface RoundState {
   r: Record<string, unknown>;
   /** The handler's own state. */
   s?: unknown;
+  /** Subject of the caller it was issued to, when authenticated: another caller cannot replay it. */
+  u?: string;
 }
 
 /**
@@ -326,6 +343,7 @@ async function withInput(call: Call, target: string, body: (ctx: RequestContext)
     if (!checked.ok) throw invalidParams(`Invalid requestState (${checked.reason})`, { reason: checked.reason });
     const round = checked.payload as RoundState;
     if (round.m !== call.method || round.t !== target) throw invalidParams('requestState belongs to a different request');
+    if (round.u !== call.env.auth?.subject) throw invalidParams('requestState belongs to a different caller');
     answers = { ...round.r };
     state = round.s;
   }
@@ -338,6 +356,7 @@ async function withInput(call: Call, target: string, body: (ctx: RequestContext)
     if (!(e instanceof InputRequired)) throw e;
     const round: RoundState = { m: call.method, t: target, r: answers };
     if (e.state !== undefined) round.s = e.state;
+    if (call.env.auth !== undefined) round.u = call.env.auth.subject;
     return {
       resultType: 'input_required',
       inputRequests: e.requests,
@@ -366,7 +385,13 @@ const toolsCall: Handler = async (call) => {
   if (tool === undefined) throw invalidParams(`Unknown tool: ${name}`, { name });
   const asTask = taskMode(call, tool);
   const args = params['arguments'] ?? {};
-  const checked = tool.input.check(args);
+  let checked;
+  try {
+    checked = tool.input.check(args);
+  } catch (e) {
+    // A zod schema's own refinements may throw (e.g. an async refine); that is still bad input.
+    return toolError(`Invalid arguments for tool ${JSON.stringify(name)}: ${e instanceof Error ? e.message : String(e)}`);
+  }
   if (!checked.ok) return toolError(checked.message);
   if (asTask && call.era === 'legacy') return startLegacyTask(call, tool, checked.value);
   return withInput(call, name, async (ctx) => {
@@ -408,8 +433,15 @@ async function runTool(tool: ToolEntry, args: unknown, ctx: RequestContext, prep
     if (result.structuredContent === undefined) {
       return toolError(`Tool ${tool.key} has an outputSchema but returned no structuredContent`);
     }
-    const checked = tool.output.check(result.structuredContent);
+    let checked;
+    try {
+      checked = tool.output.check(result.structuredContent);
+    } catch (e) {
+      checked = { ok: false as const, message: e instanceof Error ? e.message : String(e) };
+    }
     if (!checked.ok) return toolError(`Tool ${tool.key} returned structuredContent that does not match its outputSchema: ${checked.message}`);
+    // The client gets the validated value (a zod schema may fill defaults), as outputSchema shows it.
+    return { ...result, structuredContent: checked.value } as unknown as JsonObject;
   }
   return result as unknown as JsonObject;
 }
@@ -588,7 +620,7 @@ const resourcesRead: Handler = async (call) => {
     cache = match.entry.definition.cache ?? cache;
     mimeType = match.entry.definition.mimeType;
   }
-  const result = await withInput(call, uri, async (ctx) => normalizeResource(uri, mimeType, await run(ctx)));
+  const result = { ...(await withInput(call, uri, async (ctx) => normalizeResource(uri, mimeType, await run(ctx)))) };
   if (era === 'stateless' && result['resultType'] === undefined) {
     result['ttlMs'] = cache.ttlMs;
     result['cacheScope'] = call.env.auth === undefined ? cache.scope : 'private';
@@ -652,7 +684,11 @@ const complete: Handler = async ({ server, params }) => {
   if (!isObject(argument) || typeof argument['name'] !== 'string' || typeof argument['value'] !== 'string') {
     throw invalidParams('completion/complete needs params.argument { name, value }');
   }
-  const context = isObject(params['context']) && isObject(params['context']['arguments']) ? (params['context']['arguments'] as Record<string, string>) : {};
+  const given = isObject(params['context']) ? params['context']['arguments'] : undefined;
+  if (given !== undefined && (!isObject(given) || Object.values(given).some((v) => typeof v !== 'string'))) {
+    throw invalidParams('completion/complete params.context.arguments must be an object of strings');
+  }
+  const context = (given ?? {}) as Record<string, string>;
   let completer;
   if (ref['type'] === 'ref/prompt') {
     const prompt = typeof ref['name'] === 'string' ? server.prompts.get(ref['name']) : undefined;
@@ -717,7 +753,8 @@ const listen: Handler = async ({ server, env, params, idRaw, signal }) => {
   const subscriptionId = JSON.parse(idRaw) as unknown;
   const tag = { [META.subscriptionId]: subscriptionId };
   const send = (method: string, extra: JsonObject = {}): void => {
-    if (env.channel.open) env.channel.send(JSON.stringify({ jsonrpc: '2.0', method, params: { ...extra, _meta: tag } }));
+    // A cancelled subscription sends nothing more, even before its listener is removed.
+    if (env.channel.open && !signal.aborted) env.channel.send(JSON.stringify({ jsonrpc: '2.0', method, params: { ...extra, _meta: tag } }));
   };
   send('notifications/subscriptions/acknowledged', { notifications: honoured });
   const watched = new Set(honoured['resourceSubscriptions'] as string[] | undefined);
@@ -870,11 +907,25 @@ export function handleNotification(env: RequestEnv, method: string, params: unkn
       if (!isObject(params)) return;
       const id = params['requestId'];
       if (typeof id !== 'string' && typeof id !== 'number') return;
-      // Ids are compared as their JSON text, as the client wrote them in its request.
-      session.inflight.get(JSON.stringify(id))?.abort(new Error(typeof params['reason'] === 'string' ? params['reason'] : 'Cancelled by the client'));
+      const reason = new Error(typeof params['reason'] === 'string' ? params['reason'] : 'Cancelled by the client');
+      // In-flight requests are keyed by their id as written; the usual spelling is the JSON text.
+      // A request written with escapes or another number spelling is found by value (rare, so a scan).
+      const direct = session.inflight.get(JSON.stringify(id));
+      if (direct !== undefined) return void direct.abort(reason);
+      for (const [raw, controller] of session.inflight) {
+        if (sameId(raw, id)) return void controller.abort(reason);
+      }
       return;
     }
     default:
       return;
+  }
+}
+
+function sameId(raw: string, id: string | number): boolean {
+  try {
+    return JSON.parse(raw) === id;
+  } catch {
+    return false;
   }
 }

@@ -44,6 +44,11 @@ export class Registry<T extends Entry> {
     return entry !== undefined && entry.enabled ? entry : undefined;
   }
 
+  /** Whether `entry` itself (not just an entry of its key) is registered. */
+  owns(entry: T): boolean {
+    return this.byKey.get(entry.key) === entry;
+  }
+
   has(key: string): boolean {
     return this.byKey.has(key);
   }

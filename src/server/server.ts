@@ -279,7 +279,7 @@ export class McpServer {
     const output =
       definition.outputSchema === undefined
         ? undefined
-        : compileToolSchema(definition.outputSchema, `outputSchema of tool ${JSON.stringify(name)}`);
+        : compileToolSchema(definition.outputSchema, `outputSchema of tool ${JSON.stringify(name)}`, { io: 'output' });
     const listed = strip({
       name,
       title: definition.title,
@@ -377,12 +377,13 @@ export class McpServer {
   }
 
   private control<T extends Entry>(registry: Registry<T>, entry: T): Registered {
+    // A handle controls its own registration only: once removed, a later one of the same name is not its.
     return {
-      enable: () => registry.setEnabled(entry.key, true),
-      disable: () => registry.setEnabled(entry.key, false),
-      remove: () => void registry.remove(entry.key),
+      enable: () => void (registry.owns(entry) && registry.setEnabled(entry.key, true)),
+      disable: () => void (registry.owns(entry) && registry.setEnabled(entry.key, false)),
+      remove: () => void (registry.owns(entry) && registry.remove(entry.key)),
       get enabled() {
-        return entry.enabled && registry.has(entry.key);
+        return entry.enabled && registry.owns(entry);
       },
     };
   }
