@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { format, parseArgs } from 'node:util';
 import { registerDemo } from './demo/everything.js';
 import { runtimeInfo } from './runtime.js';
 import { McpServer } from './server/server.js';
@@ -91,6 +91,11 @@ async function main(argv: string[]): Promise<void> {
   if (extra.length > 0) fail(`unexpected arguments: ${extra.join(' ')}`);
   if (values.stdio === true && values.http !== undefined) fail('choose one of --stdio and --http');
 
+  if (values.http === undefined) {
+    // stdout carries the protocol: a module's console.log must not corrupt it.
+    const toStderr = (...args: unknown[]): void => void process.stderr.write(format(...args) + '\n');
+    console.log = console.info = console.debug = toStderr;
+  }
   const server = new McpServer({
     name: values.name ?? 'fastermcp',
     version: info.version,
@@ -111,6 +116,7 @@ async function main(argv: string[]): Promise<void> {
 
   if (values.http === undefined) {
     await serveStdio(server, maxMessageBytes === undefined ? {} : { maxMessageBytes });
+    server.close('The client closed stdin');
     return;
   }
   const port = intOption(values.http, '--http');
@@ -127,7 +133,10 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);
   const stop = (): void => {
     process.stderr.write('fastermcp: shutting down (draining requests in flight)\n');
-    void running.close().then(() => process.exit(0));
+    void running.close().then(() => {
+      server.close();
+      process.exit(0);
+    });
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -108,6 +108,8 @@ export {
 } from './server/protocol.js';
 export type { LogLevel } from './server/protocol.js';
 export { UriTemplate } from './server/uri-template.js';
+export { TASKS_EXTENSION, TaskStore } from './server/tasks.js';
+export type { TaskStatus, TaskStoreOptions } from './server/tasks.js';
 export { StateSigner, randomStateKey } from './server/request-state.js';
 export type {
   AudioContent,

@@ -352,6 +352,14 @@ export class McpServer {
     return this.control(this.prompts, entry);
   }
 
+  /**
+   * Cancels every task still running (their handlers see ctx.signal abort). Transports drain their
+   * own requests on close; tasks outlive requests, so whoever shuts the process down calls this.
+   */
+  close(reason = 'The server is shutting down'): void {
+    this.tasks?.cancelAll(reason);
+  }
+
   /** Tells every client subscribed to `uri` that it changed (notifications/resources/updated). */
   notifyResourceUpdated(uri: string): void {
     for (const listener of this.listeners) listener.resourceUpdated(uri);

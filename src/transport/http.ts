@@ -210,7 +210,7 @@ export class HttpTransport {
     this.engine = createEngine({ router: methodRouter(), maxMessageBytes: this.maxBodyBytes });
     this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(this.sessionIdleMs / 4, 60_000)));
     this.sweeper.unref();
-    this.legacySse = options.legacySse === false ? undefined : new LegacySseEndpoints(server, this.sse, () => this.closing);
+    this.legacySse = options.legacySse === false ? undefined : new LegacySseEndpoints(server, this.sse, this.maxSessions);
   }
 
   /** Number of live legacy sessions. */
@@ -287,6 +287,14 @@ export class HttpTransport {
     const type = header(req, 'content-type');
     if (type === undefined || type.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
       httpError(res, 415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json');
+      return null;
+    }
+    // Mounted behind a body parser (express.json(), fastify): the stream is spent, req.body holds it.
+    const parsed = (req as IncomingMessage & { body?: unknown }).body;
+    if (req.readableEnded && parsed !== undefined) {
+      const body = Buffer.isBuffer(parsed) ? parsed : Buffer.from(typeof parsed === 'string' ? parsed : JSON.stringify(parsed));
+      if (body.length <= this.maxBodyBytes) return body;
+      httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`);
       return null;
     }
     const length = Number(header(req, 'content-length') ?? NaN);

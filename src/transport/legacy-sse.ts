@@ -23,7 +23,8 @@ export class LegacySseEndpoints {
   constructor(
     private readonly server: McpServer,
     private readonly sse: SseOptions,
-    private readonly closing: () => boolean,
+    /** Most streams at once; more get 503 (each is a session held open by its client). */
+    private readonly maxSessions: number,
   ) {}
 
   handles(path: string): boolean {
@@ -31,7 +32,13 @@ export class LegacySseEndpoints {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, path: string, url: string, readBody: () => Promise<Buffer | null>): Promise<void> {
-    if (path === LEGACY_SSE_PATH && req.method === 'GET') return this.open(res);
+    if (path === LEGACY_SSE_PATH && req.method === 'GET') {
+      if (this.sessions.size >= this.maxSessions) {
+        res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '5' }).end(writeError(null, ErrorCode.InternalError, 'Too many sessions; try again later'));
+        return;
+      }
+      return this.open(res);
+    }
     if (path === LEGACY_MESSAGES_PATH && req.method === 'POST') {
       const id = new URL(url, 'http://x').searchParams.get('sessionId');
       const entry = id === null ? undefined : this.sessions.get(id);
@@ -88,6 +95,5 @@ export class LegacySseEndpoints {
 
   close(): void {
     for (const { stream } of this.sessions.values()) stream.end();
-    void this.closing;
   }
 }

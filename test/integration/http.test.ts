@@ -536,6 +536,46 @@ describe('2024-11-05 HTTP+SSE endpoints', () => {
   });
 });
 
+describe('mounting and caps', () => {
+  it('HttpTransport.handle works behind a body parser (req.body already read) and passes other paths to next()', async () => {
+    const { createServer } = await import('node:http');
+    const { HttpTransport } = await import('../../src/index.js');
+    const server = new McpServer({ name: 'mounted', version: '0.0.0' });
+    registerDemo(server);
+    const transport = new HttpTransport(server);
+    // A stand-in for express.json(): reads the stream and sets req.body, then calls the MCP handler.
+    const http = createServer((req, res) => {
+      let text = '';
+      req.setEncoding('utf8').on('data', (d: string) => (text += d));
+      req.on('end', () => {
+        if (text !== '') (req as typeof req & { body?: unknown }).body = JSON.parse(text);
+        transport.handle(req, res, () => res.writeHead(418).end('not mcp'));
+      });
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      await transport.close(1000);
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    });
+    const port = (http.address() as { port: number }).port;
+    const meta = { [META_VERSION]: STATELESS, [META_CAPS]: {} };
+    const reply = await post(`http://127.0.0.1:${port}/mcp`, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'parsed upstream' }, _meta: meta } }, { 'mcp-protocol-version': STATELESS, 'mcp-method': 'tools/call', 'mcp-name': 'echo' });
+    expect(reply.status).toBe(200);
+    expect(textOf(reply.messages[0]!)).toBe('parsed upstream');
+    expect((await request(`http://127.0.0.1:${port}/elsewhere`)).status).toBe(418);
+  });
+
+  it('caps the 2024-11-05 /sse sessions at maxSessions (503 beyond)', async () => {
+    const { base } = await start({ maxSessions: 1 });
+    const first = stream(`${base}/sse`, { headers: { accept: 'text/event-stream' } });
+    await first.until(() => first.events.some((e) => e.event === 'endpoint'), 'the endpoint event');
+    const second = await request(`${base}/sse`, { method: 'GET', headers: { accept: 'text/event-stream' }, timeoutMs: 5000 });
+    expect(second.status).toBe(503);
+    expect(second.headers['retry-after']).toBe('5');
+  });
+});
+
 // ---- clients that stop reading --------------------------------------------------------------------------
 
 /** `fastermcp serve tools.mjs --http 0` in a child; resolves with its URL. */

@@ -3,6 +3,7 @@
 // Every stdout line any test sees must be a JSON-RPC message (checked after each test).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { StdioChild, cli, rssOf } from '../fixtures/transport/stdio-child.js';
 import type { Engine, Msg } from '../fixtures/transport/stdio-child.js';
 
@@ -89,6 +90,17 @@ describe.each<Engine>(['native', 'js'])('stdio transport (%s engine)', (engine) 
     expect(refused.error.message).toContain(String(4 * MiB));
     expect(textOf(await c.reply(2, 60_000))).toBe('after');
     expect(c.messages.some((m) => m.id === 1)).toBe(false);
+  });
+
+  it("sends a module's console.log to stderr, never into the protocol stream", async () => {
+    const c = spawnServer([], fileURLToPath(new URL('../fixtures/transport/chatty.mjs', import.meta.url)));
+    await c.initialize();
+    c.send(call(1, 'chatty', {}));
+    expect(textOf(await c.reply(1))).toBe('said it on stderr');
+    expect(await c.close()).toBe(0);
+    expect(c.stderr).toContain('chatty: loaded');
+    expect(c.stderr).toContain("chatty: called { n: 1 }");
+    expect(c.stderr).toContain('chatty: info');
   });
 
   it('--max-message-bytes sets a smaller limit', async () => {

@@ -1865,3 +1865,70 @@ describe('cancellation and log levels, edge cases', () => {
     expect(env.channel.sent).toEqual([]);
   });
 });
+
+// ---- ids as written, callers, completion context, validated output --------------------------------
+
+describe('request ids, callers and validated values', () => {
+  it('cancels a request whose id was written with escapes, by the id value', async () => {
+    const s = makeServer();
+    const started = deferred();
+    s.tool('block', {}, (_args, ctx) => {
+      started.resolve();
+      return new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve(`aborted: ${(ctx.signal.reason as Error).message}`), { once: true }));
+    });
+    const env = await initialized(s);
+    // The id token as the client wrote it: "a\u0062" is the string "ab".
+    const reply = handleRequest(s, env, '"a\\u0062"', 'tools/call', { name: 'block' });
+    await started.promise;
+    handleNotification(env, 'notifications/cancelled', { requestId: 'ab', reason: 'stop' });
+    expect((await reply).json).toBeNull();
+  });
+
+  it('refuses a requestState issued to another authenticated caller', async () => {
+    const s = makeServer();
+    s.tool('ask', {}, async (_args, ctx) => {
+      const answer = await ctx.elicit(ELICIT, 'q');
+      return `got ${answer.action}`;
+    });
+    const alice = statelessEnv({ auth: { subject: 'alice', scopes: [] } });
+    const first = await result(s, alice, 'tools/call', p26({ name: 'ask' }, ALL_CAPS));
+    expect(first.resultType).toBe('input_required');
+    const retry = p26({ name: 'ask', requestState: first.requestState, inputResponses: { q: { action: 'accept', content: {} } } }, ALL_CAPS);
+    const mallory = statelessEnv({ auth: { subject: 'mallory', scopes: [] } });
+    expect(await failure(s, mallory, 'tools/call', retry)).toMatchObject({ code: ErrorCode.InvalidParams, status: 400, message: 'requestState belongs to a different caller' });
+    expect(await failure(s, statelessEnv(), 'tools/call', retry)).toMatchObject({ code: ErrorCode.InvalidParams });
+    expect(text(await result(s, alice, 'tools/call', retry))).toBe('got accept');
+  });
+
+  it('refuses completion context arguments that are not strings', async () => {
+    const s = makeServer();
+    s.prompt('p', { arguments: [{ name: 'a' }], complete: { a: () => ['x'] } }, () => ({ messages: [] }));
+    const env = await initialized(s);
+    const params = { ref: { type: 'ref/prompt', name: 'p' }, argument: { name: 'a', value: '' } };
+    expect((await result(s, env, 'completion/complete', { ...params, context: { arguments: { b: 'ok' } } })).completion.values).toEqual(['x']);
+    for (const args of [{ b: 1 }, ['b'], 'b']) {
+      expect(await failure(s, env, 'completion/complete', { ...params, context: { arguments: args } })).toMatchObject({ code: ErrorCode.InvalidParams });
+    }
+  });
+
+  it('sends the structuredContent its outputSchema produced (zod defaults filled in)', async () => {
+    const s = makeServer();
+    s.tool('stats', { outputSchema: z.object({ n: z.number(), unit: z.string().default('ms') }) }, () => ({ content: [], structuredContent: { n: 3 } }));
+    const env = await initialized(s);
+    expect((await result(s, env, 'tools/call', { name: 'stats' })).structuredContent).toEqual({ n: 3, unit: 'ms' });
+    const listed = (await result(s, env, 'tools/list')).tools[0].outputSchema;
+    expect(listed.required).toEqual(['n', 'unit']);
+  });
+
+  it('turns an input schema that throws while checking into an isError result', async () => {
+    const s = makeServer();
+    const throwing = z.object({ a: z.string() }).superRefine(() => {
+      throw new Error('refinement blew up');
+    });
+    s.tool('t', { inputSchema: throwing }, () => 'never');
+    const env = await initialized(s);
+    const res = await result(s, env, 'tools/call', { name: 't', arguments: { a: 'x' } });
+    expect(res.isError).toBe(true);
+    expect(text(res)).toContain('refinement blew up');
+  });
+});
