@@ -97,7 +97,7 @@ export type {
 } from './server/server.js';
 export { RequestContext } from './server/context.js';
 export type { ElicitResult, Era } from './server/context.js';
-export { McpError } from './server/errors.js';
+export { McpError, urlElicitationRequired } from './server/errors.js';
 export {
   ErrorCode,
   LEGACY_VERSIONS,

@@ -155,6 +155,14 @@ export class RequestContext {
     return Object.values(answers)[0] as unknown as ElicitResult;
   }
 
+  /**
+   * URL mode: tells the client that the out-of-band interaction of `elicitationId` is complete
+   * (notifications/elicitation/complete), while this request is still open.
+   */
+  elicitationComplete(elicitationId: string): void {
+    this.init.notify('notifications/elicitation/complete', { elicitationId });
+  }
+
   /** Asks the client for its roots. */
   async listRoots(key?: string): Promise<{ roots: { uri: string; name?: string }[] }> {
     const answers = await this.input({ [key ?? this.nextKey('roots')]: { method: 'roots/list', params: {} } });

@@ -44,3 +44,15 @@ export function missingCapability(capability: string): McpError {
     400,
   );
 }
+
+/**
+ * The request cannot go on until the user completes these URL-mode elicitations (2025-11-25,
+ * -32042); each is `{ mode: 'url', elicitationId, url, message }`.
+ */
+export function urlElicitationRequired(elicitations: readonly Record<string, unknown>[]): McpError {
+  return new McpError(
+    ErrorCode.UrlElicitationRequired,
+    'This request requires the user to complete an action in their browser first',
+    { elicitations },
+  );
+}

@@ -35,6 +35,8 @@ export const ErrorCode = {
   MissingRequiredClientCapability: -32021,
   /** 2026-07-28: the requested protocol version is not one this server speaks. */
   UnsupportedProtocolVersion: -32022,
+  /** 2025-11-25: the request needs the user to complete a URL-mode elicitation first (data.elicitations). */
+  UrlElicitationRequired: -32042,
   /** Legacy HTTP: the request names a session this server does not have. */
   SessionNotFound: -32001,
 } as const;

@@ -1932,3 +1932,27 @@ describe('request ids, callers and validated values', () => {
     expect(text(res)).toContain('refinement blew up');
   });
 });
+
+describe('URL-mode elicitation', () => {
+  it('sends notifications/elicitation/complete, and -32042 carries the elicitations to complete', async () => {
+    const { urlElicitationRequired } = await import('../../src/server/errors.js');
+    const s = makeServer();
+    const url = { mode: 'url', elicitationId: 'e1', url: 'https://example.com/connect', message: 'Connect your account' };
+    s.tool('connect', {}, async (_args, ctx) => {
+      const answer = await ctx.elicit(url);
+      ctx.elicitationComplete('e1');
+      return `user ${answer.action}`;
+    });
+    s.tool('needs_login', {}, () => {
+      throw urlElicitationRequired([url]);
+    });
+    const env = await initialized(s, { elicitation: { url: {} } });
+    const reply = rpc(s, env, 5, 'tools/call', { name: 'connect' });
+    const sent = await env.channel.next();
+    expect(sent).toMatchObject({ method: 'elicitation/create', params: url });
+    env.session.resolveResponse(String(sent.id), { id: sent.id, result: { action: 'accept' } });
+    expect(text((await reply).body.result)).toBe('user accept');
+    expect(await env.channel.next()).toEqual({ jsonrpc: '2.0', method: 'notifications/elicitation/complete', params: { elicitationId: 'e1' } });
+    expect(await failure(s, env, 'tools/call', { name: 'needs_login' })).toMatchObject({ code: -32042, data: { elicitations: [url] } });
+  });
+});
