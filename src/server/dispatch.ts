@@ -25,6 +25,7 @@ import {
   logLevelRank,
 } from './protocol.js';
 import type { McpServer, ToolEntry, ToolResultLike, ResourceResultLike } from './server.js';
+import type { Entry, Registry } from './registry.js';
 import type { Channel, Session } from './session.js';
 import {
   RELATED_TASK_META,
@@ -377,12 +378,18 @@ function listResult<T extends { listed: JsonObject }>(
 const toolsList: Handler = ({ server, params }) =>
   listResult('tools', server.tools.page(params['cursor'], server.pageSize, server.signer));
 
+/** The enabled entry `params.name` names; -32602 when the name is missing or unknown. */
+function named<T extends Entry>(registry: Registry<T>, params: JsonObject, method: string, kind: string): { name: string; entry: T } {
+  const name = params['name'];
+  if (typeof name !== 'string') throw invalidParams(`${method} needs params.name (a string)`);
+  const entry = registry.get(name);
+  if (entry === undefined) throw invalidParams(`Unknown ${kind}: ${name}`, { name });
+  return { name, entry };
+}
+
 const toolsCall: Handler = async (call) => {
   const { server, params } = call;
-  const name = params['name'];
-  if (typeof name !== 'string') throw invalidParams('tools/call needs params.name (a string)');
-  const tool = server.tools.get(name);
-  if (tool === undefined) throw invalidParams(`Unknown tool: ${name}`, { name });
+  const { name, entry: tool } = named(server.tools, params, 'tools/call', 'tool');
   const asTask = taskMode(call, tool);
   const args = params['arguments'] ?? {};
   let checked;
@@ -654,10 +661,7 @@ const promptsList: Handler = ({ server, params }) =>
 
 const promptsGet: Handler = async (call) => {
   const { server, params } = call;
-  const name = params['name'];
-  if (typeof name !== 'string') throw invalidParams('prompts/get needs params.name (a string)');
-  const prompt = server.prompts.get(name);
-  if (prompt === undefined) throw invalidParams(`Unknown prompt: ${name}`, { name });
+  const { name, entry: prompt } = named(server.prompts, params, 'prompts/get', 'prompt');
   const args = params['arguments'] ?? {};
   if (!isObject(args)) throw invalidParams('prompts/get params.arguments must be an object of strings');
   for (const [k, v] of Object.entries(args)) {

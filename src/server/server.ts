@@ -189,6 +189,19 @@ function strip<T extends JsonObject>(o: T): T {
   return o;
 }
 
+/** The resources/list and resources/templates/list fields both kinds share. */
+function listedResource(definition: ResourceDefinition): JsonObject {
+  return {
+    name: definition.name,
+    title: definition.title,
+    description: definition.description,
+    mimeType: definition.mimeType,
+    annotations: definition.annotations,
+    icons: definition.icons,
+    _meta: definition._meta,
+  };
+}
+
 export class McpServer {
   readonly info: Implementation;
   readonly instructions: string | undefined;
@@ -300,17 +313,7 @@ export class McpServer {
   resource(uri: string, definition: ResourceDefinition, handler: ResourceHandler): Registered {
     if (typeof uri !== 'string' || uri === '') throw new TypeError('A resource needs a non-empty uri');
     if (typeof definition?.name !== 'string') throw new TypeError(`Resource ${JSON.stringify(uri)} needs a name`);
-    const listed = strip({
-      uri,
-      name: definition.name,
-      title: definition.title,
-      description: definition.description,
-      mimeType: definition.mimeType,
-      size: definition.size,
-      annotations: definition.annotations,
-      icons: definition.icons,
-      _meta: definition._meta,
-    } as JsonObject);
+    const listed = strip({ uri, ...listedResource(definition), size: definition.size });
     const entry: ResourceEntry = { key: uri, enabled: true, definition, handler, listed };
     this.resources.add(entry);
     return this.control(this.resources, entry);
@@ -320,16 +323,7 @@ export class McpServer {
   resourceTemplate(uriTemplate: string, definition: TemplateDefinition, handler: TemplateHandler): Registered {
     const template = new UriTemplate(uriTemplate);
     if (typeof definition?.name !== 'string') throw new TypeError(`Resource template ${JSON.stringify(uriTemplate)} needs a name`);
-    const listed = strip({
-      uriTemplate,
-      name: definition.name,
-      title: definition.title,
-      description: definition.description,
-      mimeType: definition.mimeType,
-      annotations: definition.annotations,
-      icons: definition.icons,
-      _meta: definition._meta,
-    } as JsonObject);
+    const listed = strip({ uriTemplate, ...listedResource(definition) });
     const entry: TemplateEntry = { key: uriTemplate, enabled: true, template, definition, handler, listed };
     this.templates.add(entry);
     return this.control(this.templates, entry);

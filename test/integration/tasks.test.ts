@@ -22,21 +22,11 @@ const cli = join(root, 'dist', 'cli.js');
 const suite = join(root, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
 const node24 = join(root, 'node_modules', 'node24', 'bin', 'node');
 
-const SCENARIOS = [
-  'tasks-lifecycle',
-  'tasks-capability-negotiation',
-  'tasks-wire-fields',
-  'tasks-request-state-removal',
-  'tasks-mrtr-input',
-  'tasks-request-headers',
-  'tasks-dispatch-and-envelope',
-  'tasks-status-notifications',
-  'tasks-required-task-error',
-  'tasks-mrtr-composition',
-] as const;
+/** The extension scenarios scripts/conformance.mjs runs too (one list for both). */
+const SCENARIOS = (JSON.parse(readFileSync(join(root, 'conformance', 'extension-scenarios.json'), 'utf8')) as { server: string[] }).server;
 
 /** Check ids each scenario must report, all SUCCESS (alpha.12 of the suite). */
-const EXPECTED_CHECKS: Record<(typeof SCENARIOS)[number], string[]> = {
+const EXPECTED_CHECKS: Record<string, string[]> = {
   'tasks-lifecycle': [
     'tasks-sync-tool-call',
     'sep-2663-result-type-task-on-create',
@@ -143,6 +133,10 @@ afterAll(() => {
 });
 
 describe('conformance tasks-* scenarios (2026-07-28 extension io.modelcontextprotocol/tasks)', () => {
+  it('expects checks for exactly the scenarios conformance/extension-scenarios.json lists', () => {
+    expect(Object.keys(EXPECTED_CHECKS).sort()).toEqual([...SCENARIOS].sort());
+  });
+
   it.each(SCENARIOS)('%s passes', async (scenario) => {
     const { code, output, checks } = await runScenario(scenario);
     expect(output, output).not.toMatch(/FAILURE/);

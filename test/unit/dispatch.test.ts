@@ -15,37 +15,13 @@ import type { LogLevel } from '../../src/server/protocol.js';
 import { McpServer } from '../../src/server/server.js';
 import type { McpServerOptions } from '../../src/server/server.js';
 import { Session } from '../../src/server/session.js';
-import type { Channel } from '../../src/server/session.js';
 import type { JsonObject } from '../../src/server/types.js';
+import { FakeChannel } from './helpers/fake-channel.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 // ---- fakes and helpers ---------------------------------------------------------------------------
 
-/** Keeps what the server sends, parsed; next() waits for the next message. */
-class FakeChannel implements Channel {
-  readonly sent: any[] = [];
-  open = true;
-  private waiting: ((message: any) => void)[] = [];
-  private read = 0;
-
-  send(message: string): void {
-    this.sent.push(JSON.parse(message));
-    this.flush();
-  }
-
-  /** The next message not yet taken by next(), waiting for it if need be. */
-  next(): Promise<any> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    while (this.waiting.length > 0 && this.read < this.sent.length) this.waiting.shift()!(this.sent[this.read++]);
-  }
-}
 
 interface Deferred<T> {
   promise: Promise<T>;

@@ -12,7 +12,6 @@ import { ErrorCode, META, STATELESS_VERSION } from '../../src/server/protocol.js
 import { McpServer } from '../../src/server/server.js';
 import type { McpServerOptions } from '../../src/server/server.js';
 import { Session } from '../../src/server/session.js';
-import type { Channel } from '../../src/server/session.js';
 import {
   RELATED_TASK_META,
   TASKS_EXTENSION,
@@ -25,34 +24,12 @@ import {
   statelessTask,
 } from '../../src/server/tasks.js';
 import type { AuthPrincipal, JsonObject } from '../../src/server/types.js';
+import { FakeChannel } from './helpers/fake-channel.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 // ---- fakes and helpers ---------------------------------------------------------------------------
 
-/** Keeps what the server sends, parsed; next() waits for the next message. */
-class FakeChannel implements Channel {
-  readonly sent: any[] = [];
-  open = true;
-  private waiting: ((message: any) => void)[] = [];
-  private read = 0;
-
-  send(message: string): void {
-    this.sent.push(JSON.parse(message));
-    this.flush();
-  }
-
-  next(): Promise<any> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    while (this.waiting.length > 0 && this.read < this.sent.length) this.waiting.shift()!(this.sent[this.read++]);
-  }
-}
 
 /** A clock the test moves by hand. */
 function clock(start = Date.UTC(2026, 0, 1)): { now: () => number; advance(ms: number): void } {
