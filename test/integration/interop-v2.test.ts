@@ -9,10 +9,7 @@
 // or observe on the server side as tools (test/fixtures/interop/server.mjs).
 //
 // Needs the built package: `npm run build:ts` (dist/).
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import {
   Client,
   LOG_LEVEL_META_KEY,
@@ -27,12 +24,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { McpServer, serveHttp } from '../../dist/index.js';
 import type { RunningHttpServer } from '../../dist/index.js';
 import { register, registerPaged } from '../fixtures/interop/server.mjs';
+import { ENGINES, ENGINE_LINE, ROOTS, WAIT, cli, engineEnv, engineRuns, fixture, nativeLoads, pagedFixture, pkg, root } from '../fixtures/interop/engines.js';
+import type { Engine } from '../fixtures/interop/engines.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const fixture = fileURLToPath(new URL('../fixtures/interop/server.mjs', import.meta.url));
-const pagedFixture = fileURLToPath(new URL('../fixtures/interop/paged.mjs', import.meta.url));
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const VERSION = '2026-07-28';
 const SERVER_INFO = { name: 'interop-fixture', version: pkg.version, title: 'fastermcp' };
@@ -63,40 +57,8 @@ const TOOL_NAMES = [
 ];
 /** list and read results of this era carry caching hints; the fixture server keeps the defaults. */
 const CACHE = { ttlMs: 0, cacheScope: 'public' };
-const ROOTS = [
-  { uri: 'file:///work/a', name: 'a' },
-  { uri: 'file:///work/b', name: 'b' },
-];
-/** Hang protection only; nothing here measures time. */
-const WAIT = { timeout: 15_000, interval: 5 };
-
-// ---- engines for child processes ---------------------------------------------------------------
-
-type Engine = 'native' | 'js';
-const flag = (name: string): boolean => {
-  const v = process.env[name];
-  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
-};
-/** Whether a child without FASTERMCP_FORCE_JS loads the addon (this process may run forced to js). */
-const nativeLoads = ((): boolean => {
-  const env = { ...process.env };
-  delete env.FASTERMCP_FORCE_JS;
-  delete env.FASTERMCP_REQUIRE_NATIVE;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import(process.argv[1]); process.stdout.write(m.runtimeInfo().implementation)", new URL('../../dist/index.js', import.meta.url).href], { env, encoding: 'utf8', cwd: root });
-  return r.stdout === 'native';
-})();
-const ENGINES: Engine[] = ['native', 'js'];
-/** Native runs when the addon loads, and must when FASTERMCP_REQUIRE_NATIVE=1 (then the child fails loudly). */
-const engineRuns = (engine: Engine): boolean => engine === 'js' || nativeLoads || flag('FASTERMCP_REQUIRE_NATIVE');
-const ENGINE_LINE: Record<Engine, string> = {
-  native: `fastermcp ${pkg.version}: native JSON-RPC engine\n`,
-  js: `fastermcp ${pkg.version}: js JSON-RPC engine (pure-JS fallback)\n`,
-};
-
 function childEnv(engine: Engine): Record<string, string> {
-  return engine === 'js'
-    ? { ...getDefaultEnvironment(), FASTERMCP_FORCE_JS: '1' }
-    : { ...getDefaultEnvironment(), FASTERMCP_REQUIRE_NATIVE: '1' };
+  return { ...getDefaultEnvironment(), ...engineEnv(engine) };
 }
 
 // ---- the client side -----------------------------------------------------------------------------
