@@ -1,6 +1,6 @@
 // Run inside a scratch project where the packed tarball was installed with --ignore-scripts
 // (.ci/run step 7): the package must load its shipped prebuild, scan with the native engine, and
-// also be require()-able from CommonJS (require(esm), Node >= 20.19).
+// also be require()-able from CommonJS (require(esm), Node >= 20.19); its `fastermcp` bin serves MCP.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,4 +35,28 @@ assert.equal(reply, '{"jsonrpc":"2.0","id":7,"error":{"code":-32600,"message":"I
 const cjs = createRequire(import.meta.url)('fastermcp');
 assert.equal(cjs.runtimeInfo().implementation, 'native');
 
-console.log(`smoke-package: ok: fastermcp ${info.version} from the tarball, native engine on node ${process.version} (${info.opensslVersion})`);
+// The installed bin serves MCP over stdio: initialize, then the demo's echo tool.
+const { spawnSync } = await import('node:child_process');
+const lines = [
+  { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'smoke', version: '1' } } },
+  { jsonrpc: '2.0', method: 'notifications/initialized' },
+  { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { text: 'from the tarball' } } },
+];
+const served = spawnSync('node_modules/.bin/fastermcp', ['serve', '--stdio'], {
+  input: lines.map((l) => JSON.stringify(l)).join('\n') + '\n',
+  encoding: 'utf8',
+  env: { ...process.env, FASTERMCP_REQUIRE_NATIVE: '1' },
+  timeout: 30_000,
+});
+assert.equal(served.status, 0, served.stderr);
+const replies = served.stdout.trim().split('\n').map((l) => JSON.parse(l));
+assert.equal(replies.find((m) => m.id === 1).result.protocolVersion, '2025-11-25');
+assert.deepEqual(replies.find((m) => m.id === 2).result, { content: [{ type: 'text', text: 'from the tarball' }] });
+assert.match(served.stderr, /native JSON-RPC engine/);
+
+// The server API works from the package.
+const { McpServer } = await import('fastermcp');
+const server = new McpServer({ name: 'smoke', version: '1.0.0' });
+server.tool('t', { inputSchema: { type: 'object', properties: { n: { type: 'number' } } } }, ({ n }) => String(n));
+
+console.log(`smoke-package: ok: fastermcp ${info.version} from the tarball, native engine on node ${process.version} (${info.opensslVersion}); the fastermcp bin served MCP over stdio`);
