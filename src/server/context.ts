@@ -67,7 +67,10 @@ export class RequestContext {
   readonly era: Era;
   readonly protocolVersion: string;
   readonly requestId: string | number | null;
-  readonly signal: AbortSignal;
+  /** Aborted when the client cancels the request (or goes away); made on first use. */
+  get signal(): AbortSignal {
+    return this.init.signal;
+  }
   /** The request's `_meta`, as sent. */
   readonly meta: JsonObject;
   readonly clientCapabilities: JsonObject;
@@ -86,7 +89,6 @@ export class RequestContext {
     this.era = init.era;
     this.protocolVersion = init.protocolVersion;
     this.requestId = init.requestId;
-    this.signal = init.signal;
     this.meta = init.meta;
     this.clientCapabilities = init.clientCapabilities;
     this.clientInfo = init.clientInfo;

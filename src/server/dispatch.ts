@@ -10,6 +10,7 @@
 // startStatelessTask() create it and answer at once, and the handler goes on running in the
 // background, where run*Task() record how it ends. The tasks/* methods are at the end of the list.
 import { writeError, writeResult } from '../jsonrpc/response.js';
+import { LazyAbort } from './abort.js';
 import { InputRequired, RequestContext } from './context.js';
 import type { ContextInit, Era } from './context.js';
 import { McpError, invalidParams, methodNotFound } from './errors.js';
@@ -145,9 +146,8 @@ async function legacy(
   }
   const handler = LEGACY_HANDLERS.get(method);
   if (handler === undefined) throw methodNotFound(method);
-  const controller = new AbortController();
-  const signal = env.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, env.signal]);
-  session.inflight.set(idRaw, controller);
+  const abort = new LazyAbort(env.signal);
+  session.inflight.set(idRaw, abort);
   let result: JsonObject;
   try {
     result = await handler({
@@ -161,16 +161,18 @@ async function legacy(
       clientCapabilities: session.clientCapabilities,
       clientInfo: session.clientInfo,
       idRaw,
-      signal,
+      get signal() {
+        return abort.signal;
+      },
     });
   } catch (e) {
     // A cancelled request gets no response, not even an error: the client has forgotten it.
-    if (controller.signal.aborted) return NO_REPLY;
+    if (abort.aborted) return NO_REPLY;
     throw e;
   } finally {
     session.inflight.delete(idRaw);
   }
-  if (controller.signal.aborted) return NO_REPLY;
+  if (abort.aborted) return NO_REPLY;
   return { json: writeResult(idRaw, JSON.stringify(result)), status: 200 };
 }
 
@@ -219,17 +221,16 @@ async function stateless(
   const handler = STATELESS_HANDLERS.get(method);
   if (handler === undefined) throw methodNotFound(method);
   env.checkHeaders?.(method, params);
-  const controller = new AbortController();
-  const signal = env.signal === undefined ? controller.signal : AbortSignal.any([controller.signal, env.signal]);
+  const abort = new LazyAbort(env.signal);
   // Over stdio the connection still scopes ids, so notifications/cancelled can reach the request.
   const inflight = env.session?.inflight;
   if (inflight !== undefined) {
     if (inflight.has(idRaw)) throw new McpError(ErrorCode.InvalidRequest, `Request id ${idRaw} is already in use by a request in flight`);
-    inflight.set(idRaw, controller);
+    inflight.set(idRaw, abort);
   }
-  let returned: JsonObject;
+  let result: JsonObject;
   try {
-    returned = await handler({
+    result = await handler({
       server,
       env,
       era: 'stateless',
@@ -240,25 +241,39 @@ async function stateless(
       clientCapabilities: capabilities,
       clientInfo,
       idRaw,
-      signal,
+      get signal() {
+        return abort.signal;
+      },
     });
   } catch (e) {
-    if (controller.signal.aborted) return NO_REPLY;
+    if (abort.aborted) return NO_REPLY;
     throw e;
   } finally {
     inflight?.delete(idRaw);
   }
   // Cancelled by notifications/cancelled (stdio): no response. An HTTP client that went away gets
   // none either; subscriptions/listen ends with its result on shutdown (env.signal).
-  if (controller.signal.aborted) return NO_REPLY;
-  // The handler's object may be shared (a constant): the era's fields go on a copy.
-  const result: JsonObject = { ...returned };
-  if (CACHEABLE.has(method) && result['resultType'] === undefined) {
-    if (result['ttlMs'] === undefined) result['ttlMs'] = server.listCache.ttlMs;
-    if (result['cacheScope'] === undefined) result['cacheScope'] = env.auth === undefined ? server.listCache.scope : 'private';
+  if (abort.aborted) return NO_REPLY;
+  return { json: writeResult(idRaw, statelessResultJson(server, env, method, result)), status: 200 };
+}
+
+/**
+ * The result's JSON with the 2026-07-28 fields it lacks (caching hints on cacheable results,
+ * `resultType`) appended as text: the handler's object may be shared, so it is neither changed
+ * nor copied.
+ */
+function statelessResultJson(server: McpServer, env: RequestEnv, method: string, result: JsonObject): string {
+  let extra = '';
+  if (result['resultType'] === undefined) {
+    if (CACHEABLE.has(method)) {
+      if (result['ttlMs'] === undefined) extra += ',"ttlMs":' + JSON.stringify(server.listCache.ttlMs);
+      if (result['cacheScope'] === undefined) extra += ',"cacheScope":' + (env.auth === undefined ? JSON.stringify(server.listCache.scope) : '"private"');
+    }
+    extra += ',"resultType":"complete"';
   }
-  if (result['resultType'] === undefined) result['resultType'] = 'complete';
-  return { json: writeResult(idRaw, JSON.stringify(result)), status: 200 };
+  const json = JSON.stringify(result);
+  if (extra === '') return json;
+  return json === '{}' ? '{' + extra.slice(1) + '}' : json.slice(0, -1) + extra + '}';
 }
 
 export function unsupportedVersion(requested: string): McpError {
@@ -292,7 +307,9 @@ function context(call: Call, inputResponses?: Record<string, unknown>, state?: u
     era,
     protocolVersion: call.version,
     requestId,
-    signal: call.signal,
+    get signal() {
+      return call.signal;
+    },
     meta,
     clientCapabilities: call.clientCapabilities,
     clientInfo: call.clientInfo,

@@ -40,7 +40,7 @@ export class Session {
   minLogRank = 0;
   readonly subscriptions = new Set<string>();
   /** Requests from the client being handled, by raw id text. */
-  readonly inflight = new Map<string, AbortController>();
+  readonly inflight = new Map<string, { abort(reason?: unknown): void }>();
   /** The stream for messages unrelated to a request (GET stream, or the stdio connection). */
   standalone: Channel | null = null;
   lastActive = Date.now();

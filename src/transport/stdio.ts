@@ -8,7 +8,8 @@
 // one turn are written (and can reveal a full buffer) before the next turn starts: one 64 KiB chunk
 // holds hundreds of small requests, and without turns all of them would run, and their possibly
 // large replies be buffered, before the first write could say the client is not reading.
-// Nothing but JSON-RPC is ever written to the output; diagnostics go to stderr.
+// Replies of one turn are joined and written once (a write per reply costs a syscall and a write
+// request each). Nothing but JSON-RPC is ever written to the output; diagnostics go to stderr.
 import type { Readable, Writable } from 'node:stream';
 import { createEngine } from '../jsonrpc/index.js';
 import { handleNotification, handleRequest } from '../server/dispatch.js';
@@ -39,6 +40,9 @@ export class StdioTransport {
   private readonly engine;
   private readonly env: RequestEnv;
   private waitingForDrain = false;
+  /** Replies waiting for this turn's single write. */
+  private pending = '';
+  private flushScheduled = false;
   /** Messages read but not yet handled, in order (input is paused while any wait). */
   private queue: Message[] = [];
   private head = 0;
@@ -206,8 +210,18 @@ export class StdioTransport {
   }
 
   private write(message: string): void {
-    if (!this.output.writable) return;
-    if (!this.output.write(message + '\n') && !this.waitingForDrain) {
+    this.pending += message + '\n';
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const out = this.pending;
+    this.pending = '';
+    if (out !== '' && this.output.writable && !this.output.write(out) && !this.waitingForDrain) {
       // The client is not keeping up: stop taking new work until it drains.
       this.waitingForDrain = true;
       this.input.pause();
@@ -216,10 +230,11 @@ export class StdioTransport {
         if (!this.turnScheduled) this.pump();
       });
     }
-  }
+    this.maybeDone();
+  };
 
   private maybeDone(): void {
-    if (this.ended && this.inflight === 0 && this.head === this.queue.length && this.resolveDone !== undefined) {
+    if (this.ended && this.inflight === 0 && this.head === this.queue.length && !this.flushScheduled && this.resolveDone !== undefined) {
       const resolve = this.resolveDone;
       this.resolveDone = undefined;
       this.session.close('Connection closed');
