@@ -66,7 +66,10 @@ const CAPABILITY_OF: Record<InputRequest['method'], string> = {
 export class RequestContext {
   readonly era: Era;
   readonly protocolVersion: string;
-  readonly requestId: string | number | null;
+  /** The request's id (parsed on first use). */
+  get requestId(): string | number | null {
+    return this.init.requestId;
+  }
   /** Aborted when the client cancels the request (or goes away); made on first use. */
   get signal(): AbortSignal {
     return this.init.signal;
@@ -88,7 +91,6 @@ export class RequestContext {
     this.init = init;
     this.era = init.era;
     this.protocolVersion = init.protocolVersion;
-    this.requestId = init.requestId;
     this.meta = init.meta;
     this.clientCapabilities = init.clientCapabilities;
     this.clientInfo = init.clientInfo;

@@ -291,12 +291,6 @@ export function unsupportedVersion(requested: string): McpError {
 function context(call: Call, inputResponses?: Record<string, unknown>, state?: unknown, extra?: Partial<ContextInit>): RequestContext {
   const { env, era, meta } = call;
   const session = env.session;
-  let requestId: string | number | null = null;
-  try {
-    requestId = JSON.parse(call.idRaw) as string | number | null;
-  } catch {
-    requestId = null;
-  }
   const minLogRank =
     era === 'legacy'
       ? (session?.minLogRank ?? 0)
@@ -306,7 +300,9 @@ function context(call: Call, inputResponses?: Record<string, unknown>, state?: u
   return new RequestContext({
     era,
     protocolVersion: call.version,
-    requestId,
+    get requestId() {
+      return parseId(call.idRaw);
+    },
     get signal() {
       return call.signal;
     },
@@ -372,15 +368,20 @@ async function withInput(call: Call, target: string, body: (ctx: RequestContext)
     return await body(context(call, answers, state));
   } catch (e) {
     if (!(e instanceof InputRequired)) throw e;
-    const round: RoundState = { m: call.method, t: target, r: answers };
-    if (e.state !== undefined) round.s = e.state;
-    if (call.env.auth !== undefined) round.u = call.env.auth.subject;
-    return {
-      resultType: 'input_required',
-      inputRequests: e.requests,
-      requestState: server.signer.sign(round, { ttlMs: server.requestStateTtlMs, purpose: 'requestState' }),
-    };
+    return inputRequiredResult(call, target, answers, e);
   }
+}
+
+/** The `input_required` result for what the handler asked, with the signed state of this round. */
+function inputRequiredResult(call: Call, target: string, answers: Record<string, unknown>, e: InputRequired): JsonObject {
+  const round: RoundState = { m: call.method, t: target, r: answers };
+  if (e.state !== undefined) round.s = e.state;
+  if (call.env.auth !== undefined) round.u = call.env.auth.subject;
+  return {
+    resultType: 'input_required',
+    inputRequests: e.requests,
+    requestState: call.server.signer.sign(round, { ttlMs: call.server.requestStateTtlMs, purpose: 'requestState' }),
+  };
 }
 
 function listResult<T extends { listed: JsonObject }>(
@@ -404,7 +405,7 @@ function named<T extends Entry>(registry: Registry<T>, params: JsonObject, metho
   return { name, entry };
 }
 
-const toolsCall: Handler = async (call) => {
+const toolsCall: Handler = (call) => {
   const { server, params } = call;
   const { name, entry: tool } = named(server.tools, params, 'tools/call', 'tool');
   const asTask = taskMode(call, tool);
@@ -418,6 +419,11 @@ const toolsCall: Handler = async (call) => {
   }
   if (!checked.ok) return toolError(checked.message);
   if (asTask && call.era === 'legacy') return startLegacyTask(call, tool, checked.value);
+  if (!asTask && tool.definition.prepare === undefined && (call.era === 'legacy' || (params['inputResponses'] === undefined && params['requestState'] === undefined))) {
+    // The common call: no earlier rounds to merge and nothing to prepare. A handler that answers
+    // synchronously then finishes without a promise; only an input request needs the round machinery.
+    return callTool(call, tool, checked.value, context(call, call.era === 'legacy' ? undefined : {}));
+  }
   return withInput(call, name, async (ctx) => {
     const prepared = await prepareTool(tool, checked.value, ctx);
     if (!prepared.ok) return prepared.result;
@@ -444,14 +450,45 @@ async function prepareTool(tool: ToolEntry, args: unknown, ctx: RequestContext):
 }
 
 async function runTool(tool: ToolEntry, args: unknown, ctx: RequestContext, prepared: unknown): Promise<JsonObject> {
+  let value: ToolResultLike;
+  try {
+    value = await tool.handler(args, ctx, prepared);
+  } catch (e) {
+    return toolFailure(tool, e, ctx);
+  }
+  return finishTool(tool, value, ctx);
+}
+
+/** runTool without a promise when the handler answers synchronously; input requests become a round. */
+function callTool(call: Call, tool: ToolEntry, args: unknown, ctx: RequestContext): JsonObject | Promise<JsonObject> {
+  const onError = (e: unknown): JsonObject => {
+    if (e instanceof InputRequired && call.era === 'stateless') return inputRequiredResult(call, tool.key, {}, e);
+    return toolFailure(tool, e, ctx);
+  };
+  let value: ToolResultLike | Promise<ToolResultLike>;
+  try {
+    value = tool.handler(args, ctx, undefined);
+  } catch (e) {
+    return onError(e);
+  }
+  if (isThenable(value)) return Promise.resolve(value).then((v) => finishTool(tool, v, ctx), onError);
+  return finishTool(tool, value, ctx);
+}
+
+/** What a handler's failure becomes: protocol errors and input requests go up, the rest is isError. */
+function toolFailure(tool: ToolEntry, e: unknown, ctx: RequestContext): JsonObject {
+  if (e instanceof McpError || e instanceof InputRequired) throw e;
+  if (ctx.signal.aborted) return toolError('Cancelled');
+  return toolError(e instanceof Error ? e.message : String(e));
+}
+
+/** The handler's value as a CallToolResult, its structuredContent checked against outputSchema. */
+function finishTool(tool: ToolEntry, value: ToolResultLike, ctx: RequestContext): JsonObject {
   let result: CallToolResult;
   try {
-    result = normalizeToolResult(await tool.handler(args, ctx, prepared));
+    result = normalizeToolResult(value);
   } catch (e) {
-    // Protocol errors and input requests go up; any other failure is the tool's, reported to the model.
-    if (e instanceof McpError || e instanceof InputRequired) throw e;
-    if (ctx.signal.aborted) return toolError('Cancelled');
-    return toolError(e instanceof Error ? e.message : String(e));
+    return toolFailure(tool, e, ctx);
   }
   if (tool.output !== undefined && result.isError !== true) {
     if (result.structuredContent === undefined) {
@@ -949,4 +986,17 @@ function sameId(raw: string, id: string | number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A request id as the handler sees it (the raw token parsed; null if it is not valid JSON). */
+function parseId(raw: string): string | number | null {
+  try {
+    return JSON.parse(raw) as string | number | null;
+  } catch {
+    return null;
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
