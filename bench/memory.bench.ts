@@ -1,0 +1,244 @@
+// Memory of the Streamable HTTP server: (a) RSS and V8 heap per idle legacy session, (b) heap growth
+// per tools/call over many calls in one legacy session and in one stateless stream.
+//
+// Each server runs in its own child (node --expose-gc, bench/http/mem-hook.mjs preloaded: "mem" on
+// stdin -> process.memoryUsage() after full GCs on stdout); the server code is unchanged.
+//   (a) per server: warm-up sessions, measure, create N more sessions (initialize +
+//       notifications/initialized over 4 keep-alive connections; the connections then close, the
+//       sessions stay), measure; per session = difference / N. Servers: fastermcp native and pure-JS
+//       (dist/cli.js serve --http 0 --max-sessions), the official SDK v1 with one McpServer +
+//       StreamableHTTPServerTransport per session (bench/http/sdk.mjs stateful).
+//   (b) per server: C1 tools/call, measure, C2 - C1 more, measure; growth per call = heapUsed
+//       difference / (C2 - C1). Legacy: all calls in one session (each batch of calls on its own
+//       keep-alive connection). Stateless: one connection per batch, no session.
+//
+//   npm run bench -- memory            (a) 10,000 sessions; (b) heap at 10,000 and 100,000 calls (SDK too)
+//   npm run bench -- memory --quick    (a) 2,000 sessions;  (b) heap at 2,000 and 20,000 calls (fastermcp only)
+//   --node node24                      servers on node_modules/node24
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pinningNote } from './lib/pin.js';
+import { ROOT, machineLines, table, writeResults } from './lib/report.js';
+import {
+  FASTERMCP_JS,
+  FASTERMCP_NATIVE,
+  SDK_STATEFUL,
+  SDK_STATELESS,
+  ensureLoadgen,
+  numberOption,
+  openLegacySession,
+  runLoadgen,
+  serverNode,
+  startServer,
+} from './http/harness.js';
+import type { MemSample, ServerSpec } from './http/harness.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const SESSIONS = numberOption(argv, 'sessions', quick ? 2_000 : 10_000);
+const WARM_SESSIONS = 200;
+const CALLS_FIRST = numberOption(argv, 'calls-first', quick ? 2_000 : 10_000);
+const CALLS_TOTAL = numberOption(argv, 'calls', quick ? 20_000 : 100_000);
+const SDK_CALLS = !quick || argv.includes('--sdk-calls');
+const node = serverNode(argv);
+
+if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
+  console.error('memory: dist/cli.js is missing; run `npm run build:ts` first');
+  process.exit(1);
+}
+ensureLoadgen();
+
+const KB = 1024;
+const started = Date.now();
+const fmtKb = (bytes: number): string => (bytes / KB).toFixed(2);
+const fmtB = (bytes: number): string => bytes.toFixed(2);
+const fmtMb = (bytes: number): string => (bytes / KB / KB).toFixed(1);
+
+// The cap must hold the warm-up sessions, the measured ones and (b)'s session.
+const capArgs = ['--max-sessions', String(SESSIONS + WARM_SESSIONS + 10)];
+
+console.log(`memory: ${quick ? 'quick' : 'full'} run; ${SESSIONS} sessions; heap at ${CALLS_FIRST} and ${CALLS_TOTAL} calls; servers on node ${node.version}`);
+
+// ---- (a) memory per idle session --------------------------------------------------------------
+
+interface SessionResult {
+  label: string;
+  sessions: number;
+  seconds: number;
+  before: MemSample;
+  after: MemSample;
+  rssPerSession: number;
+  heapPerSession: number;
+  externalPerSession: number;
+}
+
+async function perSession(spec: ServerSpec, extraArgs: string[]): Promise<SessionResult> {
+  const server = await startServer(spec, node.bin, { memoryHook: true, extraArgs });
+  try {
+    const create = (count: number): number => {
+      const r = runLoadgen(['--port', String(server.port), '--mode', 'sessions', '--count', String(count), '--connections', '4'], `${spec.label}: ${count} sessions`);
+      return r.seconds;
+    };
+    // Warm-up: the session code paths are compiled and lazily built tables exist before "before".
+    create(WARM_SESSIONS);
+    const before = await server.mem();
+    const seconds = create(SESSIONS);
+    const after = await server.mem();
+    const result = {
+      label: spec.label,
+      sessions: SESSIONS,
+      seconds,
+      before,
+      after,
+      rssPerSession: (after.rss - before.rss) / SESSIONS,
+      heapPerSession: (after.heapUsed - before.heapUsed) / SESSIONS,
+      externalPerSession: (after.external - before.external) / SESSIONS,
+    };
+    console.log(
+      `  (a) ${spec.label.padEnd(28)} ${SESSIONS} sessions in ${seconds.toFixed(1)} s: RSS ${fmtKb(result.rssPerSession)} KiB, heap ${fmtKb(result.heapPerSession)} KiB per session`,
+    );
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---- (b) heap growth per call -------------------------------------------------------------------
+
+interface CallsResult {
+  label: string;
+  stream: 'legacy session' | 'stateless';
+  callsFirst: number;
+  callsTotal: number;
+  atFirst: MemSample;
+  atTotal: MemSample;
+  heapGrowthPerCall: number;
+  rssGrowthPerCall: number;
+  rps: number;
+}
+
+async function perCall(spec: ServerSpec, stream: CallsResult['stream'], extraArgs: string[]): Promise<CallsResult> {
+  const server = await startServer(spec, node.bin, { memoryHook: true, extraArgs });
+  try {
+    const session = stream === 'legacy session' ? await openLegacySession(server.url) : undefined;
+    const calls = (count: number, firstId: number): number => {
+      const args = ['--port', String(server.port), '--connections', '1', '--requests', String(count), '--first-id', String(firstId)];
+      if (session !== undefined) args.push('--mode', 'legacy', '--session', session);
+      else if (spec.key === 'sdk') args.push('--mode', 'stateless', '--protocol-version', '2025-11-25');
+      else args.push('--mode', 'stateless', '--expect', '"resultType":"complete"');
+      return runLoadgen(args, `${spec.label}: ${count} calls (${stream})`).rps;
+    };
+    const rps1 = calls(CALLS_FIRST, 2);
+    const atFirst = await server.mem();
+    const rps2 = calls(CALLS_TOTAL - CALLS_FIRST, 2 + CALLS_FIRST);
+    const atTotal = await server.mem();
+    const n = CALLS_TOTAL - CALLS_FIRST;
+    const result: CallsResult = {
+      label: spec.label,
+      stream,
+      callsFirst: CALLS_FIRST,
+      callsTotal: CALLS_TOTAL,
+      atFirst,
+      atTotal,
+      heapGrowthPerCall: (atTotal.heapUsed - atFirst.heapUsed) / n,
+      rssGrowthPerCall: (atTotal.rss - atFirst.rss) / n,
+      rps: (rps1 * CALLS_FIRST + rps2 * n) / CALLS_TOTAL,
+    };
+    console.log(
+      `  (b) ${spec.label.padEnd(28)} ${stream.padEnd(14)} heap ${fmtMb(atFirst.heapUsed)} MiB at ${CALLS_FIRST} -> ${fmtMb(atTotal.heapUsed)} MiB at ${CALLS_TOTAL}: ${fmtB(result.heapGrowthPerCall)} B/call`,
+    );
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---- run ----------------------------------------------------------------------------------------
+
+const sessionResults: SessionResult[] = [];
+sessionResults.push(await perSession(FASTERMCP_NATIVE, capArgs));
+sessionResults.push(await perSession(FASTERMCP_JS, capArgs));
+sessionResults.push(await perSession(SDK_STATEFUL, []));
+
+const callResults: CallsResult[] = [];
+for (const spec of [FASTERMCP_NATIVE, FASTERMCP_JS]) {
+  callResults.push(await perCall(spec, 'legacy session', capArgs));
+  callResults.push(await perCall(spec, 'stateless', capArgs));
+}
+if (SDK_CALLS) {
+  callResults.push(await perCall(SDK_STATEFUL, 'legacy session', []));
+  callResults.push(await perCall(SDK_STATELESS, 'stateless', []));
+}
+
+// ---- report -------------------------------------------------------------------------------------
+
+// Targets (issue 4): at most 2 KB per idle session; zero heap growth per call. "Zero" is read as under
+// 1 byte per call over the measured calls (GC noise of a few tens of KiB spread over them).
+const SESSION_TARGET = 2 * KB;
+const FLAT_BYTES_PER_CALL = 1;
+const targetLines: string[] = [];
+for (const r of sessionResults.filter((s) => s.label.startsWith('fastermcp'))) {
+  for (const [what, v] of [['RSS', r.rssPerSession], ['heap', r.heapPerSession]] as const) {
+    const pass = v <= SESSION_TARGET;
+    targetLines.push(
+      `- ${pass ? 'PASS' : 'MISS'}: ${r.label}, ${what} per idle session ${fmtKb(v)} KiB (target ≤ 2 KiB${pass ? '' : `; ${(v / SESSION_TARGET).toFixed(1)}x over`})`,
+    );
+  }
+}
+for (const r of callResults.filter((c) => c.label.startsWith('fastermcp'))) {
+  const pass = r.heapGrowthPerCall < FLAT_BYTES_PER_CALL;
+  targetLines.push(`- ${pass ? 'PASS' : 'MISS'}: ${r.label}, ${r.stream}: heap growth ${fmtB(r.heapGrowthPerCall)} B/call (flat = under ${FLAT_BYTES_PER_CALL} B/call)`);
+}
+
+const sdk = sessionResults.find((s) => s.label.startsWith('official'))!;
+const md = [
+  '# Memory: idle sessions and heap growth per call (Streamable HTTP)',
+  '',
+  ...machineLines(node.version),
+  `- ${pinningNote()} (memory does not depend on it)`,
+  `- ${quick ? 'quick' : 'full'} run (\`npm run bench -- memory${quick ? ' --quick' : ''}\`): (a) ${SESSIONS} idle legacy sessions after ${WARM_SESSIONS} warm-up sessions; (b) heapUsed after GC at ${CALLS_FIRST} and at ${CALLS_TOTAL} tools/call${SDK_CALLS ? '' : ' (SDK not run in (b) in quick mode)'}`,
+  '- every figure: process.memoryUsage() in the server child after full GCs (node --expose-gc, bench/http/mem-hook.mjs preloaded); differences divided by the count. Every response was checked by the load generator.',
+  '',
+  '## Targets (issue 4)',
+  '',
+  ...targetLines,
+  '',
+  `For comparison the issue quotes the SDK at 73 KB RSS / 35 KB heap per session; here it measured ${fmtKb(sdk.rssPerSession)} KiB RSS / ${fmtKb(sdk.heapPerSession)} KiB heap.`,
+  '',
+  `## (a) Memory per idle legacy session (${SESSIONS} sessions)`,
+  '',
+  'A session: initialize + notifications/initialized on a keep-alive connection (4 connections, closed afterwards), then idle.',
+  '',
+  table(
+    ['server', 'RSS KiB/session', 'heap KiB/session', 'external KiB/session', 'heap before MiB', 'heap after MiB', 'RSS after MiB', 'sessions/s'],
+    sessionResults.map((r) => [
+      r.label,
+      fmtKb(r.rssPerSession),
+      fmtKb(r.heapPerSession),
+      fmtKb(r.externalPerSession),
+      fmtMb(r.before.heapUsed),
+      fmtMb(r.after.heapUsed),
+      fmtMb(r.after.rss),
+      (r.sessions / r.seconds).toFixed(0),
+    ]),
+  ),
+  '',
+  `## (b) Heap growth per tools/call (${CALLS_FIRST} -> ${CALLS_TOTAL} calls, one connection per batch)`,
+  '',
+  table(
+    ['server', 'stream', `heapUsed at ${CALLS_FIRST} MiB`, `heapUsed at ${CALLS_TOTAL} MiB`, 'heap B/call', 'RSS B/call', 'calls/s'],
+    callResults.map((r) => [
+      r.label,
+      r.stream,
+      fmtMb(r.atFirst.heapUsed),
+      fmtMb(r.atTotal.heapUsed),
+      fmtB(r.heapGrowthPerCall),
+      fmtB(r.rssGrowthPerCall),
+      r.rps.toFixed(0),
+    ]),
+  ),
+  '',
+].join('\n');
+const file = writeResults('memory', md, { quick, node: node.version, sessions: SESSIONS, warmSessions: WARM_SESSIONS, callsFirst: CALLS_FIRST, callsTotal: CALLS_TOTAL, sessionResults, callResults });
+console.log(`\n${targetLines.join('\n')}`);
+console.log(`memory: wrote ${file} (+ .json) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
