@@ -17,9 +17,12 @@ function version(pkg: string): string {
   }
 }
 
+/** The commit, marked when src/ or native/ differ from it (dist/ and the addon may then hold uncommitted code). */
 function git(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'native'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty === '' ? head : `${head} + uncommitted changes in src/ or native/`;
   } catch {
     return 'unknown';
   }
