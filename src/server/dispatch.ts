@@ -95,42 +95,77 @@ function errorReply(idRaw: string | null, e: McpError, fallbackStatus = 200): Re
   return { json: writeError(idRaw, e.code, e.message, data), status: e.httpStatus ?? fallbackStatus };
 }
 
-/** Handles one request; never throws (every failure becomes a JSON-RPC error reply). */
-export async function handleRequest(
+/**
+ * Handles one request; never throws (every failure becomes a JSON-RPC error reply). The reply is
+ * returned directly when every step was synchronous (the common tools/call), else as a promise:
+ * transports write a direct reply at once, without a promise per request.
+ */
+export function handleRequest(
   server: McpServer,
   env: RequestEnv,
   idRaw: string,
   method: string,
   rawParams: unknown,
-): Promise<Reply> {
+): Reply | Promise<Reply> {
   if (rawParams !== undefined && !isObject(rawParams)) {
     return errorReply(idRaw, invalidParams('params must be an object'));
   }
   const params = rawParams ?? {};
   const session = env.session;
+  const failed = (e: unknown): Reply =>
+    e instanceof McpError ? errorReply(idRaw, e) : errorReply(idRaw, new McpError(ErrorCode.InternalError, 'Internal error', undefined, 500));
+  let reply: Reply | Promise<Reply>;
   try {
     const meta = isObject(params['_meta']) ? params['_meta'] : undefined;
     const declaresVersion = meta !== undefined && META.protocolVersion in meta;
-    if (session !== undefined) {
-      if (session.protocolVersion !== undefined) return await legacy(server, env, session, idRaw, method, params, meta ?? {});
-      if (!declaresVersion) {
-        if (method === 'initialize' || method === 'ping') return await legacy(server, env, session, idRaw, method, params, meta ?? {});
-        throw new McpError(
-          ErrorCode.InvalidRequest,
-          `Not initialized: send initialize first, or (${STATELESS_VERSION}) put ${META.protocolVersion} and ${META.clientCapabilities} in params._meta`,
-          undefined,
-          400,
-        );
-      }
+    if (session !== undefined && (session.protocolVersion !== undefined || (!declaresVersion && (method === 'initialize' || method === 'ping')))) {
+      reply = legacy(server, env, session, idRaw, method, params, meta ?? {});
+    } else if (session !== undefined && !declaresVersion) {
+      throw new McpError(
+        ErrorCode.InvalidRequest,
+        `Not initialized: send initialize first, or (${STATELESS_VERSION}) put ${META.protocolVersion} and ${META.clientCapabilities} in params._meta`,
+        undefined,
+        400,
+      );
+    } else {
+      reply = stateless(server, env, idRaw, method, params, meta);
     }
-    return await stateless(server, env, idRaw, method, params, meta);
   } catch (e) {
-    if (e instanceof McpError) return errorReply(idRaw, e);
-    return errorReply(idRaw, new McpError(ErrorCode.InternalError, 'Internal error', undefined, 500));
+    return failed(e);
   }
+  return isThenable(reply) ? Promise.resolve(reply).catch(failed) : reply;
 }
 
-async function legacy(
+/**
+ * Runs `handler` and settles its request: the in-flight entry goes, a cancelled request gets no
+ * reply, a result becomes `toReply(result)`. Synchronous when the handler is.
+ */
+function settle(
+  run: () => JsonObject | Promise<JsonObject>,
+  abort: LazyAbort,
+  release: () => void,
+  toReply: (result: JsonObject) => Reply,
+): Reply | Promise<Reply> {
+  const done = (result: JsonObject): Reply => {
+    release();
+    // A cancelled request gets no response, not even an error: the client has forgotten it.
+    return abort.aborted ? NO_REPLY : toReply(result);
+  };
+  const failed = (e: unknown): Reply => {
+    release();
+    if (abort.aborted) return NO_REPLY;
+    throw e;
+  };
+  let out: JsonObject | Promise<JsonObject>;
+  try {
+    out = run();
+  } catch (e) {
+    return failed(e);
+  }
+  return isThenable(out) ? Promise.resolve(out).then(done, failed) : done(out);
+}
+
+function legacy(
   server: McpServer,
   env: RequestEnv,
   session: Session,
@@ -138,7 +173,7 @@ async function legacy(
   method: string,
   params: JsonObject,
   meta: JsonObject,
-): Promise<Reply> {
+): Reply | Promise<Reply> {
   if (method === 'initialize') return { json: writeResult(idRaw, JSON.stringify(initialize(server, session, params))), status: 200 };
   if (method === 'ping') return { json: writeResult(idRaw, '{}'), status: 200 };
   if (session.inflight.has(idRaw)) {
@@ -148,32 +183,27 @@ async function legacy(
   if (handler === undefined) throw methodNotFound(method);
   const abort = new LazyAbort(env.signal);
   session.inflight.set(idRaw, abort);
-  let result: JsonObject;
-  try {
-    result = await handler({
-      server,
-      env,
-      era: 'legacy',
-      version: session.protocolVersion!,
-      method,
-      params,
-      meta,
-      clientCapabilities: session.clientCapabilities,
-      clientInfo: session.clientInfo,
-      idRaw,
-      get signal() {
-        return abort.signal;
-      },
-    });
-  } catch (e) {
-    // A cancelled request gets no response, not even an error: the client has forgotten it.
-    if (abort.aborted) return NO_REPLY;
-    throw e;
-  } finally {
-    session.inflight.delete(idRaw);
-  }
-  if (abort.aborted) return NO_REPLY;
-  return { json: writeResult(idRaw, JSON.stringify(result)), status: 200 };
+  const call: Call = {
+    server,
+    env,
+    era: 'legacy',
+    version: session.protocolVersion!,
+    method,
+    params,
+    meta,
+    clientCapabilities: session.clientCapabilities,
+    clientInfo: session.clientInfo,
+    idRaw,
+    get signal() {
+      return abort.signal;
+    },
+  };
+  return settle(
+    () => handler(call),
+    abort,
+    () => session.inflight.delete(idRaw),
+    (result) => ({ json: writeResult(idRaw, JSON.stringify(result)), status: 200 }),
+  );
 }
 
 function initialize(server: McpServer, session: Session, params: JsonObject): JsonObject {
@@ -195,14 +225,14 @@ function initialize(server: McpServer, session: Session, params: JsonObject): Js
   return result;
 }
 
-async function stateless(
+function stateless(
   server: McpServer,
   env: RequestEnv,
   idRaw: string,
   method: string,
   params: JsonObject,
   meta: JsonObject | undefined,
-): Promise<Reply> {
+): Reply | Promise<Reply> {
   if (meta === undefined) {
     throw invalidParams(
       `Missing params._meta: ${STATELESS_VERSION} requests carry ${META.protocolVersion} and ${META.clientCapabilities} (legacy clients: initialize first)`,
@@ -228,33 +258,29 @@ async function stateless(
     if (inflight.has(idRaw)) throw new McpError(ErrorCode.InvalidRequest, `Request id ${idRaw} is already in use by a request in flight`);
     inflight.set(idRaw, abort);
   }
-  let result: JsonObject;
-  try {
-    result = await handler({
-      server,
-      env,
-      era: 'stateless',
-      version,
-      method,
-      params,
-      meta,
-      clientCapabilities: capabilities,
-      clientInfo,
-      idRaw,
-      get signal() {
-        return abort.signal;
-      },
-    });
-  } catch (e) {
-    if (abort.aborted) return NO_REPLY;
-    throw e;
-  } finally {
-    inflight?.delete(idRaw);
-  }
+  const call: Call = {
+    server,
+    env,
+    era: 'stateless',
+    version,
+    method,
+    params,
+    meta,
+    clientCapabilities: capabilities,
+    clientInfo,
+    idRaw,
+    get signal() {
+      return abort.signal;
+    },
+  };
   // Cancelled by notifications/cancelled (stdio): no response. An HTTP client that went away gets
   // none either; subscriptions/listen ends with its result on shutdown (env.signal).
-  if (abort.aborted) return NO_REPLY;
-  return { json: writeResult(idRaw, statelessResultJson(server, env, method, result)), status: 200 };
+  return settle(
+    () => handler(call),
+    abort,
+    () => inflight?.delete(idRaw),
+    (result) => ({ json: writeResult(idRaw, statelessResultJson(server, env, method, result)), status: 200 }),
+  );
 }
 
 /**

@@ -84,7 +84,7 @@ export class LegacySseEndpoints {
     for (const message of readMessages(this.engine, this.engine.scan(body), body)) {
       if (message.kind === 'invalid') stream.send(message.reply);
       else if (message.kind === 'request') {
-        void handleRequest(this.server, env, message.idRaw, message.method, message.params).then((reply) => {
+        void Promise.resolve(handleRequest(this.server, env, message.idRaw, message.method, message.params)).then((reply) => {
           if (reply.json !== null) stream.send(reply.json);
         });
       } else if (message.kind === 'notification') handleNotification(env, message.method, message.params);

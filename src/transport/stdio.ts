@@ -22,8 +22,11 @@ import { writeError } from '../jsonrpc/response.js';
 import { methodRouter, readMessages } from './intake.js';
 import type { Message } from './intake.js';
 
-/** Requests started per event-loop turn; see the header. */
+/** Requests left in flight per event-loop turn; see the header. */
 const REQUESTS_PER_TURN = 16;
+
+/** Replies ready at once are written when this many characters are waiting (else at turn end). */
+const FLUSH_AT = 64 * 1024;
 
 export interface StdioOptions {
   input?: Readable;
@@ -141,8 +144,10 @@ export class StdioTransport {
         return;
       }
       const message = this.queue[this.head++]!;
-      if (message.kind === 'request' || message.kind === 'batch') started++;
-      this.onMessage(message);
+      // Only work left in flight counts toward the turn: a reply ready at once is already in
+      // `pending`, which is written (and can reveal a full pipe) as soon as it is large.
+      if (this.onMessage(message)) started++;
+      if (this.pending.length >= FLUSH_AT) this.flush();
     }
     this.queue = [];
     this.head = 0;
@@ -150,25 +155,33 @@ export class StdioTransport {
     this.maybeDone();
   }
 
-  private onMessage(message: Message): void {
+  /** Handles one message; true when it left work in flight (a reply that comes later). */
+  private onMessage(message: Message): boolean {
     switch (message.kind) {
       case 'invalid':
         this.write(message.reply);
-        return;
+        return false;
       case 'batch':
         this.onBatch(message.items);
-        return;
-      case 'request':
-        this.track(handleRequest(this.server, this.env, message.idRaw, message.method, message.params).then((reply) => {
-          if (reply.json !== null) this.write(reply.json);
-        }));
-        return;
+        return true;
+      case 'request': {
+        const reply = handleRequest(this.server, this.env, message.idRaw, message.method, message.params);
+        // Most replies are ready at once; only asynchronous handlers leave work in flight.
+        if (reply instanceof Promise) {
+          this.track(reply.then((r) => {
+            if (r.json !== null) this.write(r.json);
+          }));
+          return true;
+        }
+        if (reply.json !== null) this.write(reply.json);
+        return false;
+      }
       case 'notification':
         handleNotification(this.env, message.method, message.params);
-        return;
+        return false;
       case 'response':
         this.session.resolveResponse(message.idRaw, message.message);
-        return;
+        return false;
     }
   }
 
@@ -186,7 +199,7 @@ export class StdioTransport {
           replies.push(Promise.resolve(writeError(item.idRaw, ErrorCode.InvalidRequest, 'initialize must not be part of a batch')));
           continue;
         }
-        replies.push(handleRequest(this.server, this.env, item.idRaw, item.method, item.params).then((r) => r.json));
+        replies.push(Promise.resolve(handleRequest(this.server, this.env, item.idRaw, item.method, item.params)).then((r) => r.json));
       } else if (item.kind === 'invalid') {
         replies.push(Promise.resolve(item.reply));
       } else {
