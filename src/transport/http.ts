@@ -79,7 +79,8 @@ function json(res: ServerResponse, status: number, body: string, headers: Record
     res.end();
     return;
   }
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  // A length, not chunked encoding: one write, and clients need not parse chunks.
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), ...headers });
   res.end(body);
 }
 
@@ -191,8 +192,11 @@ export class HttpTransport {
   private closing = false;
   private inflight = 0;
   private idle: (() => void) | undefined;
-  /** Aborted when the transport closes: ends listen streams and stateless handlers. */
-  private readonly shutdown = new AbortController();
+  /**
+   * Stateless requests in flight, aborted when the transport closes (ends listen streams). A set,
+   * not AbortSignal.any() over one long-lived signal: that ties every request's signal to it.
+   */
+  private readonly active = new Set<AbortController>();
 
   constructor(
     private readonly server: McpServer,
@@ -303,18 +307,28 @@ export class HttpTransport {
       req.resume();
       return null;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > this.maxBodyBytes) {
-        httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`, { Connection: 'close' });
-        req.destroy();
-        return null;
-      }
-      chunks.push(chunk);
-    }
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+    // Plain 'data'/'end' events: an async iterator over the request costs more than the request.
+    return new Promise<Buffer | null>((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const onData = (chunk: Buffer): void => {
+        size += chunk.length;
+        if (size > this.maxBodyBytes) {
+          req.off('data', onData);
+          httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`, { Connection: 'close' });
+          req.destroy();
+          resolve(null);
+          return;
+        }
+        chunks.push(chunk);
+      };
+      req.on('data', onData);
+      req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+      req.once('error', () => resolve(null));
+      req.once('close', () => {
+        if (!req.complete) resolve(null);
+      });
+    });
   }
 
   private async post(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -457,13 +471,13 @@ export class HttpTransport {
     const abort = new AbortController();
     const onClose = (): void => abort.abort(new Error('The client closed the request'));
     res.on('close', onClose);
-    const signal = AbortSignal.any([abort.signal, this.shutdown.signal]);
+    this.active.add(abort);
     const exchange = new Exchange(res, this.sse, undefined, {});
     const env: RequestEnv = {
       session: undefined,
       channel: exchange,
       auth,
-      signal,
+      signal: abort.signal,
       checkHeaders: (method, params) => checkStatelessHeaders(req, this.server, method, params),
     };
     // The header must agree with the body's version (checked before the envelope, when both exist).
@@ -474,10 +488,17 @@ export class HttpTransport {
       const e = new McpError(ErrorCode.HeaderMismatch, 'Bad Request: MCP-Protocol-Version header does not match _meta', {
         mismatch: { header: headerVersion, body: bodyVersion },
       });
+      this.active.delete(abort);
+      res.off('close', onClose);
       return json(res, 400, writeError(message.idRaw, e.code, e.message, JSON.stringify(e.data)));
     }
-    const reply = await handleRequest(this.server, env, message.idRaw, message.method, message.params);
-    res.off('close', onClose);
+    let reply: Reply;
+    try {
+      reply = await handleRequest(this.server, env, message.idRaw, message.method, message.params);
+    } finally {
+      this.active.delete(abort);
+      res.off('close', onClose);
+    }
     exchange.finish(reply, reply.status);
   }
 
@@ -532,7 +553,7 @@ export class HttpTransport {
     this.closing = true;
     clearInterval(this.sweeper);
     // Listen streams and other open-ended exchanges end now; calls in flight get to finish.
-    this.shutdown.abort(new Error('Server is shutting down'));
+    for (const abort of this.active) abort.abort(new Error('Server is shutting down'));
     for (const hs of this.sessions.values()) hs.get?.end();
     this.legacySse?.close();
     if (this.inflight > 0) {
