@@ -120,7 +120,8 @@ bool pin_to(pid_t pid, int core) {
 
 constexpr std::string_view kTextTail = " the quick brown fox jumps over the lazy dog";
 constexpr std::string_view kMeta =
-    R"(,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}})";
+    R"(,"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",)"
+    R"("io.modelcontextprotocol/clientCapabilities":{}})";
 
 void append_int(std::string& out, int64_t value) {
   char digits[24];
@@ -426,9 +427,8 @@ int64_t check_parsed(std::string_view s, Era era) {
     return -1;
   }
   const size_t fields = era == Era::kStateless ? 2 : 1;
-  if (result->members.size() != fields || (era == Era::kStateless && !is_string(result->get("resultType"), "complete"))) {
-    return -1;
-  }
+  if (result->members.size() != fields) return -1;
+  if (era == Era::kStateless && !is_string(result->get("resultType"), "complete")) return -1;
   const Value* content = result->get("content");
   if (content == nullptr || content->kind != Value::Kind::kArray || content->items.size() != 1) return -1;
   const Value& item = content->items[0];
@@ -561,7 +561,8 @@ class Run {
    */
   template <typename OnLine>
   bool pump(int64_t deadline, OnLine&& on_line) {
-    pollfd fds[2] = {{from_server_, POLLIN, 0}, {to_server_, static_cast<short>(out_pos_ < out_.size() ? POLLOUT : 0), 0}};
+    const short want_write = out_pos_ < out_.size() ? POLLOUT : 0;
+    pollfd fds[2] = {{from_server_, POLLIN, 0}, {to_server_, want_write, 0}};
     const int64_t left_ms = (deadline - now_ns(CLOCK_MONOTONIC)) / 1000000;
     if (left_ms <= 0) {
       std::fprintf(stderr, "stdio_loadgen: timed out after %d s\n", o_.timeout_s);
@@ -647,9 +648,11 @@ class Run {
         if (id >= 0) ++slow_checks_;
       }
       if (id < 0) return complain("reply is not the expected echo result", line);
-      if (id < first || id >= next || sent_[static_cast<size_t>(id)] < 0) return complain("unexpected or repeated id", line);
-      if (measured) latency_.push_back(static_cast<uint32_t>(std::min<int64_t>(t - sent_[static_cast<size_t>(id)], UINT32_MAX)));
-      sent_[static_cast<size_t>(id)] = -2;
+      if (id < first || id >= next) return complain("unexpected id", line);
+      int64_t& sent = sent_[static_cast<size_t>(id)];
+      if (sent < 0) return complain("repeated id", line);
+      if (measured) latency_.push_back(static_cast<uint32_t>(std::min<int64_t>(t - sent, UINT32_MAX)));
+      sent = -2;
       ++answered;
     };
     while (answered < total) {
@@ -701,7 +704,7 @@ class Run {
     std::vector<uint32_t> sorted = latency_;
     std::sort(sorted.begin(), sorted.end());
     auto pct = [&](double p) -> double {
-      if (sorted.empty()) return -1;
+      if (sorted.empty()) return 0;  // a failed run: errors says so
       const double rank = std::ceil(p / 100.0 * static_cast<double>(sorted.size())) - 1;
       return sorted[static_cast<size_t>(std::clamp(rank, 0.0, static_cast<double>(sorted.size() - 1)))];
     };
