@@ -30,6 +30,7 @@ import {
   SDK_STATELESS,
   ensureLoadgen,
   numberOption,
+  resultsName,
   runLoadgen,
   serverNode,
   startServer,
@@ -43,6 +44,7 @@ const duration = numberOption(argv, 'duration', quick ? 1.2 : 5);
 const warmup = numberOption(argv, 'warmup', quick ? 0.4 : 1);
 const CONNECTIONS = [1, 50] as const;
 const node = serverNode(argv);
+const NAME = resultsName('e2e-http', node.version);
 
 if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
   console.error('e2e-http: dist/cli.js is missing; run `npm run build:ts` first');
@@ -240,7 +242,7 @@ try {
     value: summary.stateless![50]![c]!.serverCpuUs,
   }));
   writeFileSync(
-    join(RESULTS, 'e2e-http-cpu.svg'),
+    join(RESULTS, `${NAME}-cpu.svg`),
     barChartSvg('Server CPU per tools/call, Streamable HTTP stateless, 50 connections', 'µs', chartBars),
   );
 
@@ -249,7 +251,7 @@ try {
     '',
     ...machineLines(node.version),
     `- ${pinningNote()}`,
-    `- ${quick ? 'quick' : 'full'} run (\`npm run bench -- e2e-http${quick ? ' --quick' : ''}${argv.includes('--node') || argv.some((a) => a.startsWith('--node=')) ? ` --node ${node.bin}` : ''}\`): ${rounds} rounds, each measurement ${warmup} s warm-up + ${duration} s measured; contenders alternate within each round (order reversed and rotated per round); every figure is the median over rounds`,
+    `- ${quick ? 'quick' : 'full'} run (\`npm run bench -- e2e-http${quick ? ' --quick' : ''}${node.flag}\`): ${rounds} rounds, each measurement ${warmup} s warm-up + ${duration} s measured; contenders alternate within each round (order reversed and rotated per round); every figure is the median over rounds`,
     `- load generator: bench/native/http_loadgen.cc (epoll, HTTP/1.1 keep-alive, one request in flight per connection); every response checked (status, framing, Content-Type, the request's own echoed text and id): ${checked} responses, 0 mismatches`,
     '- server CPU: the kernel\'s count for the server process (all threads, /proc/<pid>/task/*/schedstat) over the measured seconds; "(cores)" is that CPU time divided by the wall time',
     '',
@@ -265,7 +267,7 @@ try {
     '',
     `Machine load: 1-minute load average ${loadBefore.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end (2 would be both cores busy). ${contention}`,
     '',
-    '![server CPU per request, stateless, 50 connections](e2e-http-cpu.svg)',
+    `![server CPU per request, stateless, 50 connections](${NAME}-cpu.svg)`,
     '',
     '## Results',
     '',
@@ -275,7 +277,7 @@ try {
     '',
     ...sections,
   ].join('\n');
-  const file = writeResults('e2e-http', md, {
+  const file = writeResults(NAME, md, {
     quick,
     rounds,
     durationSeconds: duration,
@@ -287,7 +289,7 @@ try {
     runs: Object.fromEntries(samples),
   });
   console.log(`\n${targetLines.join('\n')}\nGenerator: ${generatorNote}.\n${contention}`);
-  console.log(`e2e-http: wrote ${file} (+ .json, e2e-http-cpu.svg) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`e2e-http: wrote ${file} (+ .json, ${NAME}-cpu.svg) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 } finally {
   await Promise.all(Object.values(running).map((s) => s.stop()));
 }

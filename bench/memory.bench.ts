@@ -26,6 +26,7 @@ import {
   SDK_STATELESS,
   ensureLoadgen,
   numberOption,
+  resultsName,
   openLegacySession,
   runLoadgen,
   serverNode,
@@ -196,7 +197,7 @@ const md = [
   '',
   ...machineLines(node.version),
   `- ${pinningNote()} (memory does not depend on it)`,
-  `- ${quick ? 'quick' : 'full'} run (\`npm run bench -- memory${quick ? ' --quick' : ''}\`): (a) ${SESSIONS} idle legacy sessions after ${WARM_SESSIONS} warm-up sessions; (b) heapUsed after GC at ${CALLS_FIRST} and at ${CALLS_TOTAL} tools/call${SDK_CALLS ? '' : ' (SDK not run in (b) in quick mode)'}`,
+  `- ${quick ? 'quick' : 'full'} run (\`npm run bench -- memory${quick ? ' --quick' : ''}${node.flag}\`): (a) ${SESSIONS} idle legacy sessions after ${WARM_SESSIONS} warm-up sessions; (b) heapUsed after GC at ${CALLS_FIRST} and at ${CALLS_TOTAL} tools/call${SDK_CALLS ? '' : ' (SDK not run in (b) in quick mode)'}`,
   '- every figure: process.memoryUsage() in the server child after full GCs (node --expose-gc, bench/http/mem-hook.mjs preloaded); differences divided by the count. Every response was checked by the load generator.',
   '',
   '## Targets (issue 4)',
@@ -239,6 +240,6 @@ const md = [
   ),
   '',
 ].join('\n');
-const file = writeResults('memory', md, { quick, node: node.version, sessions: SESSIONS, warmSessions: WARM_SESSIONS, callsFirst: CALLS_FIRST, callsTotal: CALLS_TOTAL, sessionResults, callResults });
+const file = writeResults(resultsName('memory', node.version), md, { quick, node: node.version, sessions: SESSIONS, warmSessions: WARM_SESSIONS, callsFirst: CALLS_FIRST, callsTotal: CALLS_TOTAL, sessionResults, callResults });
 console.log(`\n${targetLines.join('\n')}`);
 console.log(`memory: wrote ${file} (+ .json) in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -28,7 +28,7 @@ export function ensureLoadgen(): string {
 }
 
 /** The node binary that runs the servers: --node node24 (node_modules/node24), --node /path, or this one. */
-export function serverNode(argv: readonly string[]): { bin: string; version: string } {
+export function serverNode(argv: readonly string[]): { bin: string; version: string; flag: string } {
   let choice: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--node') choice = argv[i + 1];
@@ -40,7 +40,13 @@ export function serverNode(argv: readonly string[]): { bin: string; version: str
     if (!existsSync(bin)) throw new Error(`--node ${choice}: ${bin} does not exist`);
   }
   const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  return { bin, version };
+  return { bin, version, flag: choice === undefined ? '' : ` --node ${choice}` };
+}
+
+/** A results name: `base` when the servers run on the harness's node, else `base-node<major>`. */
+export function resultsName(base: string, nodeVersion: string): string {
+  const major = (v: string): string => /^v(\d+)/.exec(v)?.[1] ?? v;
+  return major(nodeVersion) === major(process.version) ? base : `${base}-node${major(nodeVersion)}`;
 }
 
 /** A number option "--name=value" or "--name value". */
