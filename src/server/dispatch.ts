@@ -112,8 +112,6 @@ export function handleRequest(
   }
   const params = rawParams ?? {};
   const session = env.session;
-  const failed = (e: unknown): Reply =>
-    e instanceof McpError ? errorReply(idRaw, e) : errorReply(idRaw, new McpError(ErrorCode.InternalError, 'Internal error', undefined, 500));
   let reply: Reply | Promise<Reply>;
   try {
     const meta = isObject(params['_meta']) ? params['_meta'] : undefined;
@@ -131,38 +129,49 @@ export function handleRequest(
       reply = stateless(server, env, idRaw, method, params, meta);
     }
   } catch (e) {
-    return failed(e);
+    return failedReply(idRaw, e);
   }
-  return isThenable(reply) ? Promise.resolve(reply).catch(failed) : reply;
+  return isThenable(reply) ? Promise.resolve(reply).catch((e: unknown) => failedReply(idRaw, e)) : reply;
+}
+
+/** The error reply for a failure: its own code for an McpError, else an internal error. */
+function failedReply(idRaw: string, e: unknown): Reply {
+  return e instanceof McpError ? errorReply(idRaw, e) : errorReply(idRaw, new McpError(ErrorCode.InternalError, 'Internal error', undefined, 500));
 }
 
 /**
- * Runs `handler` and settles its request: the in-flight entry goes, a cancelled request gets no
- * reply, a result becomes `toReply(result)`. Synchronous when the handler is.
+ * Runs the call's handler and settles the request: the in-flight entry goes, a cancelled request
+ * gets no reply, a result becomes its reply (stateless results get their era's fields). Synchronous
+ * when the handler is; closures are made only for a handler that returns a promise.
  */
-function settle(
-  run: () => JsonObject | Promise<JsonObject>,
-  abort: LazyAbort,
-  release: () => void,
-  toReply: (result: JsonObject) => Reply,
-): Reply | Promise<Reply> {
-  const done = (result: JsonObject): Reply => {
-    release();
-    // A cancelled request gets no response, not even an error: the client has forgotten it.
-    return abort.aborted ? NO_REPLY : toReply(result);
-  };
-  const failed = (e: unknown): Reply => {
-    release();
-    if (abort.aborted) return NO_REPLY;
-    throw e;
-  };
+function settle(handler: Handler, call: Call, abort: LazyAbort): Reply | Promise<Reply> {
   let out: JsonObject | Promise<JsonObject>;
   try {
-    out = run();
+    out = handler(call);
   } catch (e) {
-    return failed(e);
+    return settleError(call, abort, e);
   }
-  return isThenable(out) ? Promise.resolve(out).then(done, failed) : done(out);
+  if (isThenable(out)) {
+    return Promise.resolve(out).then(
+      (result) => settleResult(call, abort, result),
+      (e: unknown) => settleError(call, abort, e),
+    );
+  }
+  return settleResult(call, abort, out);
+}
+
+function settleResult(call: Call, abort: LazyAbort, result: JsonObject): Reply {
+  call.env.session?.inflight.delete(call.idRaw);
+  // A cancelled request gets no response, not even an error: the client has forgotten it.
+  if (abort.aborted) return NO_REPLY;
+  const json = call.era === 'legacy' ? JSON.stringify(result) : statelessResultJson(call.server, call.env, call.method, result);
+  return { json: writeResult(call.idRaw, json), status: 200 };
+}
+
+function settleError(call: Call, abort: LazyAbort, e: unknown): Reply {
+  call.env.session?.inflight.delete(call.idRaw);
+  if (abort.aborted) return NO_REPLY;
+  throw e;
 }
 
 function legacy(
@@ -198,12 +207,7 @@ function legacy(
       return abort.signal;
     },
   };
-  return settle(
-    () => handler(call),
-    abort,
-    () => session.inflight.delete(idRaw),
-    (result) => ({ json: writeResult(idRaw, JSON.stringify(result)), status: 200 }),
-  );
+  return settle(handler, call, abort);
 }
 
 function initialize(server: McpServer, session: Session, params: JsonObject): JsonObject {
@@ -275,12 +279,7 @@ function stateless(
   };
   // Cancelled by notifications/cancelled (stdio): no response. An HTTP client that went away gets
   // none either; subscriptions/listen ends with its result on shutdown (env.signal).
-  return settle(
-    () => handler(call),
-    abort,
-    () => inflight?.delete(idRaw),
-    (result) => ({ json: writeResult(idRaw, statelessResultJson(server, env, method, result)), status: 200 }),
-  );
+  return settle(handler, call, abort);
 }
 
 /**
@@ -313,44 +312,82 @@ export function unsupportedVersion(requested: string): McpError {
 
 // ---- methods -----------------------------------------------------------------------------------
 
+/**
+ * What a RequestContext knows about its call, as one object whose methods live on the prototype:
+ * a context per request then costs two allocations, not an object and a closure per capability.
+ */
+class CallInit implements ContextInit {
+  readonly minLogRank: number;
+
+  constructor(
+    private readonly call: Call,
+    readonly inputResponses: Record<string, unknown> | undefined,
+    readonly state: unknown,
+  ) {
+    const meta = call.meta;
+    this.minLogRank =
+      call.era === 'legacy'
+        ? (call.env.session?.minLogRank ?? 0)
+        : meta[META.logLevel] === undefined
+          ? Infinity
+          : Math.max(0, logLevelRank(meta[META.logLevel]));
+  }
+
+  get era(): Era {
+    return this.call.era;
+  }
+  get protocolVersion(): string {
+    return this.call.version;
+  }
+  get requestId(): string | number | null {
+    return parseId(this.call.idRaw);
+  }
+  get signal(): AbortSignal {
+    return this.call.signal;
+  }
+  get meta(): JsonObject {
+    return this.call.meta;
+  }
+  get clientCapabilities(): JsonObject {
+    return this.call.clientCapabilities;
+  }
+  get clientInfo(): JsonObject | undefined {
+    return this.call.clientInfo;
+  }
+  get sessionId(): string | undefined {
+    return this.call.era === 'legacy' ? this.call.env.session?.id : undefined;
+  }
+  get auth(): AuthPrincipal | undefined {
+    return this.call.env.auth;
+  }
+
+  notify(method: string, params: JsonObject): void {
+    const env = this.call.env;
+    if (!env.channel.open || this.call.signal.aborted) return;
+    env.channel.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
+  }
+
+  request(method: string, params: JsonObject, signal: AbortSignal): Promise<JsonObject> {
+    const { session, channel } = this.call.env;
+    if (session === undefined) return Promise.reject(new McpError(ErrorCode.InternalError, 'No session'));
+    return session.request(channel, method, params, signal);
+  }
+
+  disconnect(): void {
+    this.call.env.disconnect?.();
+  }
+}
+
 /** The context of one handler run; `extra` replaces parts of it (tasks route their messages). */
 function context(call: Call, inputResponses?: Record<string, unknown>, state?: unknown, extra?: Partial<ContextInit>): RequestContext {
-  const { env, era, meta } = call;
-  const session = env.session;
-  const minLogRank =
-    era === 'legacy'
-      ? (session?.minLogRank ?? 0)
-      : meta[META.logLevel] === undefined
-        ? Infinity
-        : Math.max(0, logLevelRank(meta[META.logLevel]));
-  return new RequestContext({
-    era,
-    protocolVersion: call.version,
-    get requestId() {
-      return parseId(call.idRaw);
-    },
-    get signal() {
-      return call.signal;
-    },
-    meta,
-    clientCapabilities: call.clientCapabilities,
-    clientInfo: call.clientInfo,
-    sessionId: era === 'legacy' ? session?.id : undefined,
-    auth: env.auth,
-    minLogRank,
-    notify: (method, params) => {
-      if (!env.channel.open || call.signal.aborted) return;
-      env.channel.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
-    },
-    request: (method, params, signal) => {
-      if (session === undefined) return Promise.reject(new McpError(ErrorCode.InternalError, 'No session'));
-      return session.request(env.channel, method, params, signal);
-    },
-    inputResponses,
-    state,
-    disconnect: () => env.disconnect?.(),
-    ...extra,
-  });
+  const init = new CallInit(call, inputResponses, state);
+  if (extra === undefined) return new RequestContext(init);
+  // Rare (tasks): own properties over the call's (defined, not assigned: the call's are getters).
+  const overridden = Object.create(init) as ContextInit;
+  for (const [key, value] of Object.entries(extra)) {
+    Object.defineProperty(overridden, key, { value, enumerable: true, configurable: true, writable: true });
+  }
+  return new RequestContext(overridden);
 }
 
 interface RoundState {
