@@ -47,10 +47,12 @@ export function methodRouter(): Router {
   return router;
 }
 
-const decoder = new TextDecoder();
+// Buffer's own UTF-8 slice: no view object per field, and a leading U+FEFF inside a value is kept
+// (TextDecoder would drop it). The engine has already checked that the bytes are valid UTF-8.
+const utf8Slice = Buffer.prototype.utf8Slice as (this: Uint8Array, start: number, end: number) => string;
 
 function text(src: Uint8Array, start: number, end: number): string {
-  return decoder.decode(src.subarray(start, end));
+  return utf8Slice.call(src, start, end);
 }
 
 function parseBody(src: Uint8Array, rec: Int32Array, r: number): unknown {
