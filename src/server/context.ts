@@ -64,8 +64,19 @@ const CAPABILITY_OF: Record<InputRequest['method'], string> = {
 };
 
 export class RequestContext {
-  readonly era: Era;
-  readonly protocolVersion: string;
+  private lastProgress = -Infinity;
+  private autoKey = 0;
+
+  // Everything is read from `init` on use: most handlers look at little of it, and a context is
+  // made for every request.
+  constructor(private readonly init: ContextInit) {}
+
+  get era(): Era {
+    return this.init.era;
+  }
+  get protocolVersion(): string {
+    return this.init.protocolVersion;
+  }
   /** The request's id (parsed on first use). */
   get requestId(): string | number | null {
     return this.init.requestId;
@@ -75,28 +86,25 @@ export class RequestContext {
     return this.init.signal;
   }
   /** The request's `_meta`, as sent. */
-  readonly meta: JsonObject;
-  readonly clientCapabilities: JsonObject;
-  readonly clientInfo: JsonObject | undefined;
-  readonly sessionId: string | undefined;
+  get meta(): JsonObject {
+    return this.init.meta;
+  }
+  get clientCapabilities(): JsonObject {
+    return this.init.clientCapabilities;
+  }
+  get clientInfo(): JsonObject | undefined {
+    return this.init.clientInfo;
+  }
+  get sessionId(): string | undefined {
+    return this.init.sessionId;
+  }
   /** The authenticated caller, when the transport has an authenticator. */
-  readonly auth: AuthPrincipal | undefined;
+  get auth(): AuthPrincipal | undefined {
+    return this.init.auth;
+  }
   /** 2026-07-28: state this handler passed to `input()` in the previous round (verified). */
-  readonly state: unknown;
-  private readonly init: ContextInit;
-  private lastProgress = -Infinity;
-  private autoKey = 0;
-
-  constructor(init: ContextInit) {
-    this.init = init;
-    this.era = init.era;
-    this.protocolVersion = init.protocolVersion;
-    this.meta = init.meta;
-    this.clientCapabilities = init.clientCapabilities;
-    this.clientInfo = init.clientInfo;
-    this.sessionId = init.sessionId;
-    this.auth = init.auth;
-    this.state = init.state;
+  get state(): unknown {
+    return this.init.state;
   }
 
   /** 2026-07-28: the raw answers the client sent with this request (undefined in round one). */

@@ -317,20 +317,16 @@ export function unsupportedVersion(requested: string): McpError {
  * a context per request then costs two allocations, not an object and a closure per capability.
  */
 class CallInit implements ContextInit {
-  readonly minLogRank: number;
-
   constructor(
     private readonly call: Call,
     readonly inputResponses: Record<string, unknown> | undefined,
     readonly state: unknown,
-  ) {
-    const meta = call.meta;
-    this.minLogRank =
-      call.era === 'legacy'
-        ? (call.env.session?.minLogRank ?? 0)
-        : meta[META.logLevel] === undefined
-          ? Infinity
-          : Math.max(0, logLevelRank(meta[META.logLevel]));
+  ) {}
+
+  get minLogRank(): number {
+    const { era, env, meta } = this.call;
+    if (era === 'legacy') return env.session?.minLogRank ?? 0;
+    return meta[META.logLevel] === undefined ? Infinity : Math.max(0, logLevelRank(meta[META.logLevel]));
   }
 
   get era(): Era {
