@@ -10,8 +10,11 @@ export class LazyAbort {
   private controller: AbortController | undefined;
   private combined: AbortSignal | undefined;
 
-  /** `outer` (the transport's signal, e.g. the HTTP client went away) aborts the signal too. */
-  constructor(private readonly outer: AbortSignal | undefined) {}
+  /**
+   * `env.signal` (the transport's, e.g. the HTTP client went away) aborts the signal too; it is
+   * read only when the signal is made, so a transport may make its own lazily as well.
+   */
+  constructor(private readonly env: { readonly signal: AbortSignal | undefined }) {}
 
   abort(reason?: unknown): void {
     if (this.aborted) return;
@@ -24,7 +27,8 @@ export class LazyAbort {
     if (this.combined !== undefined) return this.combined;
     this.controller = new AbortController();
     if (this.aborted) this.controller.abort(this.reason);
-    this.combined = this.outer === undefined ? this.controller.signal : AbortSignal.any([this.controller.signal, this.outer]);
+    const outer = this.env.signal;
+    this.combined = outer === undefined ? this.controller.signal : AbortSignal.any([this.controller.signal, outer]);
     return this.combined;
   }
 }

@@ -190,7 +190,7 @@ function legacy(
   }
   const handler = LEGACY_HANDLERS.get(method);
   if (handler === undefined) throw methodNotFound(method);
-  const abort = new LazyAbort(env.signal);
+  const abort = new LazyAbort(env);
   session.inflight.set(idRaw, abort);
   const call: Call = {
     server,
@@ -255,7 +255,7 @@ function stateless(
   const handler = STATELESS_HANDLERS.get(method);
   if (handler === undefined) throw methodNotFound(method);
   env.checkHeaders?.(method, params);
-  const abort = new LazyAbort(env.signal);
+  const abort = new LazyAbort(env);
   // Over stdio the connection still scopes ids, so notifications/cancelled can reach the request.
   const inflight = env.session?.inflight;
   if (inflight !== undefined) {

@@ -103,11 +103,18 @@ function hostname(hostHeader: string): string {
 function accepts(req: IncomingMessage, type: string): boolean {
   const accept = header(req, 'accept');
   if (accept === undefined) return false;
-  return accept.split(',').some((part) => {
+  // Clients send the same Accept on every request: remember the last answer per type.
+  const cached = ACCEPT_CACHE.get(type);
+  if (cached !== undefined && cached[0] === accept) return cached[1];
+  const ok = accept.split(',').some((part) => {
     const t = part.split(';')[0]!.trim().toLowerCase();
     return t === type || t === '*/*' || t === type.split('/')[0] + '/*';
   });
+  ACCEPT_CACHE.set(type, [accept, ok]);
+  return ok;
 }
+
+const ACCEPT_CACHE = new Map<string, [string, boolean]>();
 
 /** A POST exchange as a Channel: JSON until something must be sent before the result, then SSE. */
 class Exchange implements Channel {
@@ -468,16 +475,27 @@ export class HttpTransport {
       res.writeHead(202).end();
       return;
     }
-    const abort = new AbortController();
-    const onClose = (): void => abort.abort(new Error('The client closed the request'));
-    res.on('close', onClose);
-    this.active.add(abort);
+    // The request's signal is made only if its handler reads it (most never do): then it aborts when
+    // the client goes away or the transport closes.
+    let abort: AbortController | undefined;
+    const onClose = (): void => {
+      if (!res.writableFinished) abort?.abort(new Error('The client closed the request'));
+    };
+    const active = this.active;
     const exchange = new Exchange(res, this.sse, undefined, {});
     const env: RequestEnv = {
       session: undefined,
       channel: exchange,
       auth,
-      signal: abort.signal,
+      get signal() {
+        if (abort === undefined) {
+          abort = new AbortController();
+          active.add(abort);
+          if (res.destroyed) onClose();
+          else res.on('close', onClose);
+        }
+        return abort.signal;
+      },
       checkHeaders: (method, params) => checkStatelessHeaders(req, this.server, method, params),
     };
     // The header must agree with the body's version (checked before the envelope, when both exist).
@@ -488,16 +506,16 @@ export class HttpTransport {
       const e = new McpError(ErrorCode.HeaderMismatch, 'Bad Request: MCP-Protocol-Version header does not match _meta', {
         mismatch: { header: headerVersion, body: bodyVersion },
       });
-      this.active.delete(abort);
-      res.off('close', onClose);
       return json(res, 400, writeError(message.idRaw, e.code, e.message, JSON.stringify(e.data)));
     }
     let reply: Reply;
     try {
       reply = await handleRequest(this.server, env, message.idRaw, message.method, message.params);
     } finally {
-      this.active.delete(abort);
-      res.off('close', onClose);
+      if (abort !== undefined) {
+        this.active.delete(abort);
+        res.off('close', onClose);
+      }
     }
     exchange.finish(reply, reply.status);
   }
