@@ -89,6 +89,8 @@ const samples = new Map<string, LoadgenResult[]>();
 
 const started = Date.now();
 const loadBefore = loadavg()[0]!;
+// Taken now: the git line must name the code the servers load at start.
+const machine = machineLines(node.version);
 console.log(`e2e-http: ${quick ? 'quick' : 'full'} run, ${rounds} rounds x ${duration} s (+${warmup} s warm-up) per measurement; servers on node ${node.version}`);
 console.log(`e2e-http: ${pinningNote()}`);
 const running: Record<string, RunningServer> = {};
@@ -249,7 +251,7 @@ try {
   const md = [
     '# Streamable HTTP end to end: tools/call "echo"',
     '',
-    ...machineLines(node.version),
+    ...machine,
     `- ${pinningNote()}`,
     `- ${quick ? 'quick' : 'full'} run (\`npm run bench -- e2e-http${quick ? ' --quick' : ''}${node.flag}\`): ${rounds} rounds, each measurement ${warmup} s warm-up + ${duration} s measured; contenders alternate within each round (order reversed and rotated per round); every figure is the median over rounds`,
     `- load generator: bench/native/http_loadgen.cc (epoll, HTTP/1.1 keep-alive, one request in flight per connection); every response checked (status, framing, Content-Type, the request's own echoed text and id): ${checked} responses, 0 mismatches`,
