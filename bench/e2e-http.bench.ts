@@ -72,7 +72,7 @@ const loads: Load[] = [
   { mode: 'stateless', contender: 'sdk', label: SDK_STATELESS.label, server: 'sdkStateless', args: ['--mode', 'stateless', '--protocol-version', '2025-11-25'] },
   { mode: 'legacy', contender: 'native', label: FASTERMCP_NATIVE.label, server: 'native', args: ['--mode', 'legacy'] },
   { mode: 'legacy', contender: 'js', label: FASTERMCP_JS.label, server: 'js', args: ['--mode', 'legacy'] },
-  { mode: 'legacy', contender: 'sdk', label: SDK_STATEFUL.label, server: 'sdkStateful', args: ['--mode', 'legacy'] },
+  { mode: 'legacy', contender: 'sdk', label: SDK_STATEFUL.label, server: 'sdkStateful', args: ['--mode', 'legacy', ...SDK_STATEFUL.loadgenArgs!] },
 ];
 const specs: Record<string, ServerSpec> = {
   bare: BARE_ECHO,
@@ -256,6 +256,12 @@ try {
     `- ${quick ? 'quick' : 'full'} run (\`npm run bench -- e2e-http${quick ? ' --quick' : ''}${node.flag}\`): ${rounds} rounds, each measurement ${warmup} s warm-up + ${duration} s measured; contenders alternate within each round (order reversed and rotated per round); every figure is the median over rounds`,
     `- load generator: bench/native/http_loadgen.cc (epoll, HTTP/1.1 keep-alive, one request in flight per connection); every response checked (status, framing, Content-Type, the request's own echoed text and id): ${checked} responses, 0 mismatches`,
     '- server CPU: the kernel\'s count for the server process (all threads, /proc/<pid>/task/*/schedstat) over the measured seconds; "(cores)" is that CPU time divided by the wall time',
+    '',
+    '## Contenders',
+    '',
+    '- fastermcp native: `dist/cli.js serve --http 0` (the demo set; its `echo` tool); fastermcp pure-JS: the same with FASTERMCP_FORCE_JS=1. Replies: application/json.',
+    '- official SDK v1: bench/http/sdk.mjs. Stateless: a new McpServer + StreamableHTTPServerTransport per POST (enableJsonResponse), sent as 2025-11-25 since v1 refuses 2026-07-28. Sessions: one server + transport per session, replies as SSE streams (the transport\'s default; its JSON mode keeps an entry per request in SDK 1.32.2, see bench/http/sdk.mjs).',
+    '- floor: bench/http/bare-echo.mjs, node:http reading the body, JSON.parse, JSON.stringify({ text }); the load is a plain POST of `{"text":...}`.',
     '',
     '## Target (issue 4)',
     '',

@@ -82,7 +82,10 @@ async function perSession(spec: ServerSpec, extraArgs: string[]): Promise<Sessio
   const server = await startServer(spec, node.bin, { memoryHook: true, extraArgs });
   try {
     const create = (count: number): number => {
-      const r = runLoadgen(['--port', String(server.port), '--mode', 'sessions', '--count', String(count), '--connections', '4'], `${spec.label}: ${count} sessions`);
+      const r = runLoadgen(
+        ['--port', String(server.port), '--mode', 'sessions', '--count', String(count), '--connections', '4', ...(spec.loadgenArgs ?? [])],
+        `${spec.label}: ${count} sessions`,
+      );
       return r.seconds;
     };
     // Warm-up: the session code paths are compiled and lazily built tables exist before "before".
@@ -148,7 +151,7 @@ async function perCall(spec: ServerSpec, stream: CallsResult['stream'], extraArg
     let made = 0;
     let seconds = 0;
     const calls = async (count: number): Promise<{ calls: number; heapUsed: number; rss: number }> => {
-      const args = ['--port', String(server.port), '--connections', '1', '--requests', String(count), '--first-id', String(2 + made)];
+      const args = ['--port', String(server.port), '--connections', '1', '--requests', String(count), '--first-id', String(2 + made), ...(spec.loadgenArgs ?? [])];
       if (session !== undefined) args.push('--mode', 'legacy', '--session', session);
       else if (spec.key === 'sdk') args.push('--mode', 'stateless', '--protocol-version', '2025-11-25');
       else args.push('--mode', 'stateless', '--expect', '"resultType":"complete"');

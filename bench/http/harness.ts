@@ -71,6 +71,8 @@ export interface ServerSpec {
   env?: Record<string, string | undefined>;
   /** A line the server must write on stderr (fastermcp names its engine), checked at start. */
   stderrMustMatch?: RegExp;
+  /** Load generator arguments this server needs (--sse-ok: it answers POSTs as SSE streams). */
+  loadgenArgs?: string[];
 }
 
 export const FASTERMCP_NATIVE: ServerSpec = {
@@ -88,7 +90,12 @@ export const FASTERMCP_JS: ServerSpec = {
   stderrMustMatch: /: js JSON-RPC engine/,
 };
 export const SDK_STATELESS: ServerSpec = { key: 'sdk', label: 'official SDK v1 (stateless)', args: ['bench/http/sdk.mjs', 'stateless'] };
-export const SDK_STATEFUL: ServerSpec = { key: 'sdk', label: 'official SDK v1 (sessions)', args: ['bench/http/sdk.mjs', 'stateful'] };
+export const SDK_STATEFUL: ServerSpec = {
+  key: 'sdk',
+  label: 'official SDK v1 (sessions)',
+  args: ['bench/http/sdk.mjs', 'stateful'],
+  loadgenArgs: ['--sse-ok'],
+};
 export const BARE_ECHO: ServerSpec = { key: 'bare', label: 'bare node:http echo (floor)', args: ['bench/http/bare-echo.mjs'] };
 
 export interface MemSample {

@@ -2,12 +2,17 @@
 // node:http, written the way its documentation shows (the express examples, minus express):
 //   stateless  a new McpServer and StreamableHTTPServerTransport per POST, sessionIdGenerator undefined
 //   stateful   one McpServer + transport per session (sessionIdGenerator randomUUID), looked up by the
-//              Mcp-Session-Id header; a new one on initialize
-// Both use enableJsonResponse: true (replies as application/json, like fastermcp's when nothing precedes
-// the result). The body is read and JSON.parsed here and passed as parsedBody, as express.json() would.
-// SDK v1 knows no 2026-07-28: the stateless load is sent as MCP-Protocol-Version 2025-11-25.
+//              Mcp-Session-Id header; a new one on initialize. Replies as SSE streams, the transport's
+//              default, as in the documentation's stateful example.
+//   stateful-json  the same with enableJsonResponse: true. In SDK 1.32.2 this mode keeps one
+//              _streamMapping entry per request for the life of the session (about 5 KB a call), which
+//              is why the benchmarks use the default.
+// Stateless uses enableJsonResponse: true (one JSON reply per POST, like fastermcp's). The body is
+// read and JSON.parsed here and passed as parsedBody, as express.json() would. SDK v1 knows no
+// 2026-07-28: the stateless load is sent as MCP-Protocol-Version 2025-11-25.
 //
-//   node bench/http/sdk.mjs stateless|stateful [port]   prints "sdk: serving MCP on http://127.0.0.1:<port>/mcp"
+//   node bench/http/sdk.mjs stateless|stateful|stateful-json [port]
+//   prints "sdk: serving MCP on http://127.0.0.1:<port>/mcp"
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -16,8 +21,8 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 const mode = process.argv[2];
-if (mode !== 'stateless' && mode !== 'stateful') {
-  process.stderr.write('usage: node bench/http/sdk.mjs stateless|stateful [port]\n');
+if (mode !== 'stateless' && mode !== 'stateful' && mode !== 'stateful-json') {
+  process.stderr.write('usage: node bench/http/sdk.mjs stateless|stateful|stateful-json [port]\n');
   process.exit(2);
 }
 
@@ -75,7 +80,7 @@ async function handle(req, res) {
     }
     transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      enableJsonResponse: true,
+      enableJsonResponse: mode === 'stateful-json',
       onsessioninitialized: (id) => transports.set(id, transport),
     });
     transport.onclose = () => {

@@ -13,9 +13,10 @@
 //              then exit (the memory benchmark's idle sessions).
 //
 // Every response is checked: status 200 (202 for the notification), framing by Content-Length or
-// chunked, Content-Type application/json, and the body must hold `"text":"<the text of its request>"`
-// (unique per request) and, for MCP, `"id":<its id>` and no `"error":{` (and --expect STR, if given).
-// Any mismatch is counted and makes the run fail (exit status 1, "ok":false).
+// chunked, Content-Type application/json (or text/event-stream with --sse-ok), and the body must hold
+// `"text":"<the text of its request>"` (unique per request) and, for MCP, `"id":<its id>` and no
+// `"error":{` (and --expect STR, if given). Any mismatch is counted and makes the run fail (exit
+// status 1, "ok":false).
 //
 // Measured phase: after --warmup seconds, for --duration seconds or --requests responses. Reported:
 // requests/s, latency percentiles (requests sent and answered inside the phase), the server's CPU time in
@@ -64,6 +65,7 @@ struct Options {
   uint64_t first_id = 2;     ///< first tools/call id per connection
   int text_bytes = 0;        ///< pad the echoed text to at least this many bytes
   std::string expect;        ///< a string every tools/call reply must also hold
+  bool sse_ok = false;       ///< accept text/event-stream replies (the body is checked the same way)
 };
 
 int64_t now_ns() {
@@ -335,7 +337,8 @@ std::string check(const Run& run, const Connection& c, const Response& r) {
            "): " + r.body.substr(0, 200);
   }
   if (notification) return "";
-  if (r.content_type.compare(0, 16, "application/json") != 0) {
+  const bool sse = run.opt.sse_ok && r.content_type.compare(0, 17, "text/event-stream") == 0;
+  if (!sse && r.content_type.compare(0, 16, "application/json") != 0) {
     return "Content-Type '" + r.content_type + "': " + r.body.substr(0, 200);
   }
   if (c.step == Step::kInitialize) {
@@ -571,6 +574,8 @@ bool parse_args(int argc, char** argv, Options* o) {
       o->text_bytes = atoi(value());
     } else if (a == "--expect") {
       o->expect = value();
+    } else if (a == "--sse-ok") {
+      o->sse_ok = true;
     } else {
       fprintf(stderr, "http_loadgen: unknown option %s\n", a.c_str());
       return false;
