@@ -11,7 +11,8 @@
 //   (b) per server: C1 tools/call (warm-up), measure, then measure again after every further step
 //       of calls up to C2; growth per call = least-squares slope of heapUsed over the checkpoints.
 //       Legacy: all calls in one session (each step on its own keep-alive connection). Stateless:
-//       one connection per step, no session.
+//       one connection per step, no session. The bare node:http echo runs the same steps (plain
+//       POSTs): what the runtime itself drifts.
 //
 //   npm run bench -- memory            (a) 10,000 sessions; (b) heap every 10,000 calls from 10,000 to 100,000 (SDK too)
 //   npm run bench -- memory --quick    (a) 2,000 sessions;  (b) heap every 10,000 calls from 20,000 to 50,000 (fastermcp only)
@@ -22,6 +23,7 @@ import { join } from 'node:path';
 import { pinningNote } from './lib/pin.js';
 import { ROOT, machineLines, table, writeResults } from './lib/report.js';
 import {
+  BARE_ECHO,
   FASTERMCP_JS,
   FASTERMCP_NATIVE,
   SDK_STATEFUL,
@@ -116,7 +118,7 @@ async function perSession(spec: ServerSpec, extraArgs: string[]): Promise<Sessio
 
 interface CallsResult {
   label: string;
-  stream: 'legacy session' | 'stateless';
+  stream: 'legacy session' | 'stateless' | 'plain POST';
   /** heapUsed / rss after GC at each checkpoint (calls made so far). */
   checkpoints: { calls: number; heapUsed: number; rss: number }[];
   /** Least-squares slope of heapUsed over the checkpoints, bytes per call. */
@@ -153,6 +155,7 @@ async function perCall(spec: ServerSpec, stream: CallsResult['stream'], extraArg
     const calls = async (count: number): Promise<{ calls: number; heapUsed: number; rss: number }> => {
       const args = ['--port', String(server.port), '--connections', '1', '--requests', String(count), '--first-id', String(2 + made), ...(spec.loadgenArgs ?? [])];
       if (session !== undefined) args.push('--mode', 'legacy', '--session', session);
+      else if (spec.key === 'bare') args.push('--mode', 'plain');
       else if (spec.key === 'sdk') args.push('--mode', 'stateless', '--protocol-version', '2025-11-25');
       else args.push('--mode', 'stateless', '--expect', '"resultType":"complete"');
       seconds += runLoadgen(args, `${spec.label}: ${count} calls (${stream})`).seconds;
@@ -205,6 +208,8 @@ if (SDK_CALLS) {
   callResults.push(await perCall(SDK_STATEFUL, 'legacy session', []));
   callResults.push(await perCall(SDK_STATELESS, 'stateless', []));
 }
+// The runtime's own drift: the node:http echo floor under the same load.
+callResults.push(await perCall(BARE_ECHO, 'plain POST', []));
 
 // ---- report -------------------------------------------------------------------------------------
 
@@ -265,7 +270,8 @@ const md = [
   '',
   `## (b) Heap growth per tools/call (${CALLS_FIRST} -> ${CALLS_TOTAL} calls, one keep-alive connection per ${CALLS_STEP})`,
   '',
-  '"slope": least-squares fit of heapUsed over the checkpoints; "first -> last": the two-point difference; "noise": the largest distance of a checkpoint from the fitted line.',
+  '"slope": least-squares fit of heapUsed over the checkpoints; "first -> last": the two-point difference; "noise": the largest distance of a checkpoint from the fitted line. ' +
+    'The bare node:http echo row is the runtime alone under the same load (no MCP), for what node itself drifts.',
   '',
   table(
     ['server', 'stream', `heapUsed at ${CALLS_FIRST} MiB`, `heapUsed at ${CALLS_TOTAL} MiB`, 'heap slope B/call', 'heap first -> last B/call', 'noise KiB', 'RSS B/call', 'calls/s'],
