@@ -610,8 +610,9 @@ describe('clients that stop reading (server in a child process)', () => {
 
   async function flood(pid: number, url: string, sid: string, start: () => Promise<unknown>, cut: OpenStream): Promise<number> {
     const before = (JSON.parse(textOf((await inSession(url, sid, call('p0', 'progress'))).msg)) as { finished: number }).finished;
+    const baseline = rssOf(pid);
     const done = start();
-    let peak = rssOf(pid);
+    let peak = baseline;
     // Poll until every message was produced; the stalled stream must have been cut by then.
     await until(async () => {
       peak = Math.max(peak, rssOf(pid));
@@ -620,7 +621,9 @@ describe('clients that stop reading (server in a child process)', () => {
     }, 'the flood to finish', 120_000);
     await done;
     peak = Math.max(peak, rssOf(pid));
-    expect(peak, 'server RSS while its client did not read').toBeLessThan(300 * MiB);
+    // Growth, not an absolute: the runtimes' own footprint differs (Node 24's is larger). Holding
+    // the flood for the stalled client would take 600 MB and more (870 MB measured without the cut).
+    expect(peak - baseline, 'server RSS growth while its client did not read').toBeLessThan(400 * MiB);
     // Reading again gets what was sent before the cut, then the stream ends without its result.
     cut.res?.resume();
     await cut.done;
