@@ -393,26 +393,25 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** 2025-11-25 `Task`: the body of CreateTaskResult.task, tasks/get, tasks/list items, tasks/cancel. */
-export function legacyTask(task: Task): JsonObject {
+/** The fields of a task; the two eras differ only in the names of the ttl and poll interval. */
+function taskFields(task: Task, ttl: string, pollInterval: string): JsonObject {
   const out: JsonObject = { taskId: task.taskId, status: task.status };
   if (task.statusMessage !== undefined) out['statusMessage'] = task.statusMessage;
   out['createdAt'] = iso(task.createdAt);
   out['lastUpdatedAt'] = iso(task.lastUpdatedAt);
-  out['ttl'] = task.ttlMs;
-  out['pollInterval'] = task.pollIntervalMs;
+  out[ttl] = task.ttlMs;
+  out[pollInterval] = task.pollIntervalMs;
   return out;
+}
+
+/** 2025-11-25 `Task`: the body of CreateTaskResult.task, tasks/get, tasks/list items, tasks/cancel. */
+export function legacyTask(task: Task): JsonObject {
+  return taskFields(task, 'ttl', 'pollInterval');
 }
 
 /** 2026-07-28 `Task`: the flat fields of CreateTaskResult and tasks/get. */
 export function statelessTask(task: Task): JsonObject {
-  const out: JsonObject = { taskId: task.taskId, status: task.status };
-  if (task.statusMessage !== undefined) out['statusMessage'] = task.statusMessage;
-  out['createdAt'] = iso(task.createdAt);
-  out['lastUpdatedAt'] = iso(task.lastUpdatedAt);
-  out['ttlMs'] = task.ttlMs;
-  out['pollIntervalMs'] = task.pollIntervalMs;
-  return out;
+  return taskFields(task, 'ttlMs', 'pollIntervalMs');
 }
 
 /** 2026-07-28 CreateTaskResult: flat, nothing but the task's fields. */
