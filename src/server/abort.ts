@@ -14,7 +14,7 @@ export class LazyAbort {
    * `env.signal` (the transport's, e.g. the HTTP client went away) aborts the signal too; it is
    * read only when the signal is made, so a transport may make its own lazily as well.
    */
-  constructor(private readonly env: { readonly signal: AbortSignal | undefined }) {}
+  constructor(readonly env: { readonly signal: AbortSignal | undefined }) {}
 
   abort(reason?: unknown): void {
     if (this.aborted) return;

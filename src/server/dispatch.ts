@@ -84,6 +84,30 @@ interface Call {
   signal: AbortSignal;
 }
 
+/**
+ * A request being handled. It is its own cancellation handle (a LazyAbort): while its handler runs
+ * asynchronously it is what `session.inflight` holds for notifications/cancelled and close(). One
+ * object per request, its fields set once, its signal made only if something reads it.
+ */
+class RequestCall extends LazyAbort implements Call {
+  declare readonly env: RequestEnv;
+
+  constructor(
+    readonly server: McpServer,
+    env: RequestEnv,
+    readonly era: Era,
+    readonly version: string,
+    readonly method: string,
+    readonly params: JsonObject,
+    readonly meta: JsonObject,
+    readonly clientCapabilities: JsonObject,
+    readonly clientInfo: JsonObject | undefined,
+    readonly idRaw: string,
+  ) {
+    super(env);
+  }
+}
+
 type Handler = (call: Call) => Promise<JsonObject> | JsonObject;
 
 function isObject(v: unknown): v is JsonObject {
@@ -140,37 +164,43 @@ function failedReply(idRaw: string, e: unknown): Reply {
 }
 
 /**
- * Runs the call's handler and settles the request: the in-flight entry goes, a cancelled request
- * gets no reply, a result becomes its reply (stateless results get their era's fields). Synchronous
- * when the handler is; closures are made only for a handler that returns a promise.
+ * Runs the call's handler and settles the request: a cancelled request gets no reply, a result
+ * becomes its reply (stateless results get their era's fields). Synchronous when the handler is.
+ * Only a handler that returns a promise leaves the request in flight, so only then is it entered in
+ * the session's in-flight map (nothing can cancel a request whose handler has already returned) and
+ * closures made.
  */
-function settle(handler: Handler, call: Call, abort: LazyAbort): Reply | Promise<Reply> {
+function settle(handler: Handler, call: RequestCall): Reply | Promise<Reply> {
   let out: JsonObject | Promise<JsonObject>;
   try {
     out = handler(call);
   } catch (e) {
-    return settleError(call, abort, e);
+    return settleError(call, e);
   }
-  if (isThenable(out)) {
-    return Promise.resolve(out).then(
-      (result) => settleResult(call, abort, result),
-      (e: unknown) => settleError(call, abort, e),
-    );
-  }
-  return settleResult(call, abort, out);
+  if (!isThenable(out)) return settleResult(call, out);
+  const inflight = call.env.session?.inflight;
+  inflight?.set(call.idRaw, call);
+  return Promise.resolve(out).then(
+    (result) => {
+      inflight?.delete(call.idRaw);
+      return settleResult(call, result);
+    },
+    (e: unknown) => {
+      inflight?.delete(call.idRaw);
+      return settleError(call, e);
+    },
+  );
 }
 
-function settleResult(call: Call, abort: LazyAbort, result: JsonObject): Reply {
-  call.env.session?.inflight.delete(call.idRaw);
+function settleResult(call: RequestCall, result: JsonObject): Reply {
   // A cancelled request gets no response, not even an error: the client has forgotten it.
-  if (abort.aborted) return NO_REPLY;
+  if (call.aborted) return NO_REPLY;
   const json = call.era === 'legacy' ? JSON.stringify(result) : statelessResultJson(call.server, call.env, call.method, result);
   return { json: writeResult(call.idRaw, json), status: 200 };
 }
 
-function settleError(call: Call, abort: LazyAbort, e: unknown): Reply {
-  call.env.session?.inflight.delete(call.idRaw);
-  if (abort.aborted) return NO_REPLY;
+function settleError(call: RequestCall, e: unknown): Reply {
+  if (call.aborted) return NO_REPLY;
   throw e;
 }
 
@@ -190,24 +220,7 @@ function legacy(
   }
   const handler = LEGACY_HANDLERS.get(method);
   if (handler === undefined) throw methodNotFound(method);
-  const abort = new LazyAbort(env);
-  session.inflight.set(idRaw, abort);
-  const call: Call = {
-    server,
-    env,
-    era: 'legacy',
-    version: session.protocolVersion!,
-    method,
-    params,
-    meta,
-    clientCapabilities: session.clientCapabilities,
-    clientInfo: session.clientInfo,
-    idRaw,
-    get signal() {
-      return abort.signal;
-    },
-  };
-  return settle(handler, call, abort);
+  return settle(handler, new RequestCall(server, env, 'legacy', session.protocolVersion!, method, params, meta, session.clientCapabilities, session.clientInfo, idRaw));
 }
 
 function initialize(server: McpServer, session: Session, params: JsonObject): JsonObject {
@@ -255,31 +268,13 @@ function stateless(
   const handler = STATELESS_HANDLERS.get(method);
   if (handler === undefined) throw methodNotFound(method);
   env.checkHeaders?.(method, params);
-  const abort = new LazyAbort(env);
   // Over stdio the connection still scopes ids, so notifications/cancelled can reach the request.
-  const inflight = env.session?.inflight;
-  if (inflight !== undefined) {
-    if (inflight.has(idRaw)) throw new McpError(ErrorCode.InvalidRequest, `Request id ${idRaw} is already in use by a request in flight`);
-    inflight.set(idRaw, abort);
+  if (env.session?.inflight.has(idRaw) === true) {
+    throw new McpError(ErrorCode.InvalidRequest, `Request id ${idRaw} is already in use by a request in flight`);
   }
-  const call: Call = {
-    server,
-    env,
-    era: 'stateless',
-    version,
-    method,
-    params,
-    meta,
-    clientCapabilities: capabilities,
-    clientInfo,
-    idRaw,
-    get signal() {
-      return abort.signal;
-    },
-  };
   // Cancelled by notifications/cancelled (stdio): no response. An HTTP client that went away gets
   // none either; subscriptions/listen ends with its result on shutdown (env.signal).
-  return settle(handler, call, abort);
+  return settle(handler, new RequestCall(server, env, 'stateless', version, method, params, meta, capabilities, clientInfo, idRaw));
 }
 
 /**
