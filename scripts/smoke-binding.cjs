@@ -11,7 +11,7 @@ const b = require(file);
 const { version } = require('../package.json');
 
 assert.equal(b.version, version, 'binding version');
-assert.equal(b.abi, 1, 'binding abi');
+assert.equal(b.abi, 2, 'binding abi');
 assert.equal(typeof b.simdjsonImplementation, 'string');
 assert.match(b.opensslVersion, /^OpenSSL \d+\.\d+\.\d+/);
 assert.ok(Array.isArray(b.reasons) && b.reasons[0] === 'ok', 'reasons table');
@@ -20,7 +20,7 @@ const router = new b.Router();
 router.setMethod('tools/call', 7, 0);
 router.setName(0, 'echo', 3);
 const engine = new b.Engine(router, { maxMessageBytes: 4194304, maxDepth: 128, maxBatch: 1000, allowBatch: true });
-const out = new Int32Array(16 * 4);
+const out = new Int32Array(20 * 4); // RECORD_STRIDE 20 (abi 2)
 const msg = Buffer.from('{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"echo","arguments":{}}}');
 const n = engine.scan(msg, out);
 const text = (s, e) => msg.subarray(s, e).toString();
@@ -31,6 +31,9 @@ assert.equal(text(out[6], out[7]), 'tools/call', 'method span');
 assert.equal(out[10], 7, 'SLOT');
 assert.equal(out[11], 3, 'NAME_SLOT');
 assert.equal(text(out[12], out[13]), 'echo', 'name span');
+assert.equal(text(out[16], out[17]), '{}', 'arguments span');
+assert.equal(out[18], -1, 'no _meta span');
+assert.equal(out[1] & (1 << 7), 1 << 7, 'PARAMS_SPANNED');
 
 const bad = Buffer.from('not json');
 assert.equal(engine.scan(bad, out), 1);

@@ -21,7 +21,7 @@
 namespace mcp::binding {
 namespace {
 
-constexpr uint32_t kAbi = 1;  // revision of the exports contract; src/native.ts refuses a mismatch
+constexpr uint32_t kAbi = 2;  // revision of the exports contract (2: 20-int32 records); src/native.ts refuses a mismatch
 
 Napi::Array reason_table(Napi::Env env, std::string_view (*column)(jsonrpc::Reason)) {
   Napi::Array table = Napi::Array::New(env, jsonrpc::kReasonCount);

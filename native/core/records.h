@@ -9,7 +9,7 @@
 namespace mcp::jsonrpc {
 
 /// int32 slots per record.
-inline constexpr std::size_t kRecordStride = 16;
+inline constexpr std::size_t kRecordStride = 20;
 
 /// Field indexes inside one record.
 namespace field {
@@ -29,6 +29,10 @@ inline constexpr std::size_t kNameStart = 12;    ///< raw routed name content wi
 inline constexpr std::size_t kNameEnd = 13;
 inline constexpr std::size_t kCode = 14;         ///< invalid: -32700 or -32600; else 0
 inline constexpr std::size_t kReason = 15;       ///< Reason (errors.h); 0 for valid records
+inline constexpr std::size_t kArgsStart = 16;    ///< value of params member "arguments" (occurring once), or -1
+inline constexpr std::size_t kArgsEnd = 17;
+inline constexpr std::size_t kMetaStart = 18;    ///< value of params member "_meta" (occurring once), or -1
+inline constexpr std::size_t kMetaEnd = 19;
 }  // namespace field
 
 /// Record kinds (field kKind).
@@ -50,6 +54,7 @@ inline constexpr int32_t kIdKindMask = 3 << kIdKindShift;
 inline constexpr int32_t kMethodEscaped = 1 << 4;  ///< the method content contains a backslash escape
 inline constexpr int32_t kNameEscaped = 1 << 5;    ///< the routed name content contains a backslash escape
 inline constexpr int32_t kBodyIsReply = 1 << 6;    ///< BODY spans replies() (invalid records)
+inline constexpr int32_t kParamsSpanned = 1 << 7;  ///< params is exactly its NAME, ARGS and META spans (section 7)
 }  // namespace flag
 
 /// Id kinds (flag bits 2-3).

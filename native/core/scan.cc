@@ -161,13 +161,19 @@ struct Capture {
   bool method_is_string = false;
   uint8_t params = 0;
   bool params_ok = false;
+  bool params_is_object = false;
   uint8_t result = 0;
   uint8_t error = 0;
   bool error_ok = false;
   std::array<RoutedField, 2> routed;  // params members "name" (tools, prompts) and "uri" (resources)
+  uint8_t arguments = 0;              // params members "arguments" and "_meta"
+  uint8_t meta = 0;
+  bool params_other = false;          // params has a member other than the four above
   Span id_span;
   StringValue method_value;
   Span params_span;
+  Span arguments_span;
+  Span meta_span;
   Span result_span;
   Span error_span;
 };
@@ -679,6 +685,7 @@ class Walker {
             break;
           }
           if (inner > limits_.max_depth) return fail(Reason::kTooDeep);
+          capture->params_is_object = true;
           capture->params_span.start = idx_[0];
           if (!params_object(inner, capture)) return false;
           capture->params_span.end = end_;
@@ -710,12 +717,16 @@ class Walker {
     return true;
   }
 
-  // The top level of params (at its '{'): the routed fields ("name", "uri") are captured, everything is walked.
+  // The top level of params (at its '{'): the routed fields ("name", "uri") are captured, the spans of
+  // "arguments" and "_meta" recorded, any other member noted; everything is walked.
   bool params_object(uint32_t depth, Capture* capture) {
     for (RoutedField& field : capture->routed) {
       field.count = 0;
       field.is_string = false;
     }
+    capture->arguments = 0;
+    capture->meta = 0;
+    capture->params_other = false;
     bool more;
     if (!open_object(&more)) return false;
     while (more) {
@@ -732,6 +743,22 @@ class Walker {
         if (target.count == 1 && type == Type::kString) {
           target.is_string = true;
           if (!scalar(type, &target.value, nullptr)) return false;
+          walked = true;
+        }
+      }
+      if (routed == capture->routed.size()) {
+        Span* span = nullptr;
+        if (is(key, "arguments")) {
+          bump(&capture->arguments);
+          if (capture->arguments == 1) span = &capture->arguments_span;
+        } else if (is(key, "_meta")) {
+          bump(&capture->meta);
+          if (capture->meta == 1) span = &capture->meta_span;
+        } else {
+          capture->params_other = true;
+        }
+        if (span != nullptr) {
+          if (!spanned_value(type, depth + 1, span)) return false;
           walked = true;
         }
       }
@@ -920,6 +947,21 @@ class Emitter {
       set_span(record, field::kNameStart, routed->value.raw);
       record[field::kNameSlot] = router.find_name(route->table, routed->value.text);
     }
+    if (capture.params != 0 && capture.params_is_object) {
+      if (capture.arguments == 1) set_span(record, field::kArgsStart, capture.arguments_span);
+      if (capture.meta == 1) set_span(record, field::kMetaStart, capture.meta_span);
+      if (params_spanned(capture, routed, named)) record[field::kFlags] |= flag::kParamsSpanned;
+    }
+  }
+
+  // Whether an object params is exactly what the record's NAME, ARGS and META spans hold (section 7):
+  // its members are the routed one (captured as NAME), "arguments" and "_meta", none of them twice.
+  static bool params_spanned(const Capture& capture, const RoutedField* routed, bool named) noexcept {
+    if (capture.params_other || capture.arguments > 1 || capture.meta > 1) return false;
+    for (const RoutedField& field : capture.routed) {
+      if (field.count != 0 && !(named && &field == routed)) return false;
+    }
+    return true;
   }
 
   void response(const Capture& capture, int32_t extra_flags) {

@@ -27,6 +27,7 @@ import { Buffer, isUtf8 as bufferIsUtf8 } from 'node:buffer';
 import { Reason, REASON_WIRE_CODES, formatReasonMessage } from './errors.js';
 import {
   FLAG_BODY_IS_REPLY,
+  FLAG_PARAMS_SPANNED,
   FLAG_IN_BATCH,
   FLAG_METHOD_ESCAPED,
   FLAG_NAME_ESCAPED,
@@ -100,6 +101,7 @@ const F_IN_BATCH = FLAG_IN_BATCH;
 const F_METHOD_ESCAPED = FLAG_METHOD_ESCAPED;
 const F_NAME_ESCAPED = FLAG_NAME_ESCAPED;
 const F_BODY_IS_REPLY = FLAG_BODY_IS_REPLY;
+const F_PARAMS_SPANNED = FLAG_PARAMS_SPANNED;
 const ID_SHIFT = ID_KIND_SHIFT;
 const IDK_NONE = ID_NONE;
 const IDK_NULL = ID_NULL;
@@ -524,7 +526,10 @@ const FIELD_NAME = 6; // params "name" (tools, prompts)
 const FIELD_URI = 7; // params "uri" (resources)
 const FIELD_CODE = 8; // error "code"
 const FIELD_MESSAGE = 9; // error "message"
-const FIELD_COUNT = 10;
+const FIELD_ARGUMENTS = 10; // params "arguments"
+const FIELD_META = 11; // params "_meta"
+const FIELD_PARAMS_OTHER = 12; // params members that are none of the above (counted only)
+const FIELD_COUNT = 13;
 
 /** The params field each name table routes by (spec section 6). */
 const TABLE_FIELDS = [FIELD_NAME, FIELD_URI, FIELD_NAME];
@@ -567,14 +572,25 @@ function messageField(b: Uint8Array, start: number, end: number): number {
   }
 }
 
-/** The FIELD_* of a params member name ("name" or "uri"), or -1. */
+/** The FIELD_* of a params member name ("name", "uri", "arguments", "_meta"), else FIELD_PARAMS_OTHER. */
 function paramsField(b: Uint8Array, start: number, end: number): number {
-  const length = end - start;
-  if (length === 4) {
-    return b[start] === 0x6e && b[start + 1] === 0x61 && b[start + 2] === 0x6d && b[start + 3] === 0x65 ? FIELD_NAME : -1;
+  switch (end - start) {
+    case 4:
+      return b[start] === 0x6e && b[start + 1] === 0x61 && b[start + 2] === 0x6d && b[start + 3] === 0x65 ? FIELD_NAME : FIELD_PARAMS_OTHER;
+    case 3:
+      return b[start] === 0x75 && b[start + 1] === 0x72 && b[start + 2] === 0x69 ? FIELD_URI : FIELD_PARAMS_OTHER;
+    case 5:
+      return b[start] === 0x5f && b[start + 1] === 0x6d && b[start + 2] === 0x65 && b[start + 3] === 0x74 && b[start + 4] === 0x61
+        ? FIELD_META
+        : FIELD_PARAMS_OTHER;
+    case 9:
+      return b[start] === 0x61 && b[start + 1] === 0x72 && b[start + 2] === 0x67 && b[start + 3] === 0x75 && b[start + 4] === 0x6d &&
+        b[start + 5] === 0x65 && b[start + 6] === 0x6e && b[start + 7] === 0x74 && b[start + 8] === 0x73
+        ? FIELD_ARGUMENTS
+        : FIELD_PARAMS_OTHER;
+    default:
+      return FIELD_PARAMS_OTHER;
   }
-  if (length === 3) return b[start] === 0x75 && b[start + 1] === 0x72 && b[start + 2] === 0x69 ? FIELD_URI : -1;
-  return -1;
 }
 
 /** The FIELD_* of an error member name ("code" or "message"), or -1. */
@@ -1330,6 +1346,7 @@ export class JsEngine implements Engine {
         0,
         0,
       );
+      if (paramsType === T_OBJECT) this.spanParams(base, table, nameStart >= 0);
       return;
     }
     if (hasMethod || hasResult === hasError) reason = R_BAD_SHAPE;
@@ -1453,6 +1470,32 @@ export class JsEngine implements Engine {
 
   // --- output -----------------------------------------------------------------------------------
 
+  /**
+   * ARGS, META and PARAMS_SPANNED of the request or notification just emitted, whose params is an
+   * object (section 7): params is spanned when its members are the routed one (captured as NAME),
+   * "arguments" and "_meta", none of them twice.
+   */
+  private spanParams(base: number, table: number, named: boolean): void {
+    const caps = this.caps;
+    const out = this.out;
+    const at = (this.count - 1) * STRIDE;
+    const args = base + FIELD_ARGUMENTS * 4;
+    const meta = base + FIELD_META * 4;
+    if (caps[args + F_COUNT] === 1) {
+      out[at + 16] = caps[args + F_START];
+      out[at + 17] = caps[args + F_END];
+    }
+    if (caps[meta + F_COUNT] === 1) {
+      out[at + 18] = caps[meta + F_START];
+      out[at + 19] = caps[meta + F_END];
+    }
+    if (caps[base + FIELD_PARAMS_OTHER * 4 + F_COUNT] !== 0 || caps[args + F_COUNT] > 1 || caps[meta + F_COUNT] > 1) return;
+    const routed = table >= 0 && named ? TABLE_FIELDS[table] : -1;
+    if (caps[base + FIELD_NAME * 4 + F_COUNT] !== 0 && routed !== FIELD_NAME) return;
+    if (caps[base + FIELD_URI * 4 + F_COUNT] !== 0 && routed !== FIELD_URI) return;
+    out[at + 1] |= F_PARAMS_SPANNED;
+  }
+
   private emit(
     kind: number,
     flags: number,
@@ -1490,6 +1533,10 @@ export class JsEngine implements Engine {
     out[at + 13] = nameEnd;
     out[at + 14] = code;
     out[at + 15] = reason;
+    out[at + 16] = -1;
+    out[at + 17] = -1;
+    out[at + 18] = -1;
+    out[at + 19] = -1;
     this.count++;
   }
 

@@ -4,7 +4,7 @@
 // int32 per record, in message order. The native engine and the JS twin write the same numbers.
 
 /** int32 slots per record. */
-export const RECORD_STRIDE = 16;
+export const RECORD_STRIDE = 20;
 
 // Field indexes inside one record.
 export const KIND = 0; ///< RecordKind
@@ -23,6 +23,10 @@ export const NAME_START = 12; ///< raw routed name content without the quotes; -
 export const NAME_END = 13;
 export const CODE = 14; ///< invalid records: -32700 or -32600; else 0
 export const REASON = 15; ///< Reason code (errors.ts); 0 for valid records
+export const ARGS_START = 16; ///< value of params member "arguments" when it occurs once; -1 otherwise
+export const ARGS_END = 17;
+export const META_START = 18; ///< value of params member "_meta" when it occurs once; -1 otherwise
+export const META_END = 19;
 
 // Record kinds (field KIND).
 export const KIND_REQUEST = 0;
@@ -44,6 +48,7 @@ export const ID_KIND_MASK = 3 << ID_KIND_SHIFT;
 export const FLAG_METHOD_ESCAPED = 1 << 4; ///< the method content contains a backslash escape
 export const FLAG_NAME_ESCAPED = 1 << 5; ///< the routed name content contains a backslash escape
 export const FLAG_BODY_IS_REPLY = 1 << 6; ///< BODY spans replies() (invalid records)
+export const FLAG_PARAMS_SPANNED = 1 << 7; ///< params is exactly its NAME, ARGS and META spans (requests, notifications)
 
 // Id kinds (FLAGS bits 2-3).
 export const ID_NONE = 0;
@@ -68,6 +73,7 @@ export interface DescribedRecord {
   inBatch: boolean;
   methodEscaped: boolean;
   nameEscaped: boolean;
+  paramsSpanned: boolean;
   start: number;
   end: number;
   message?: string;
@@ -76,6 +82,8 @@ export interface DescribedRecord {
   body?: string;
   reply?: string;
   name?: string;
+  arguments?: string;
+  meta?: string;
   slot: number;
   count?: number;
   nameSlot: number;
@@ -119,6 +127,7 @@ export function describeRecord(
     inBatch: (flags & FLAG_IN_BATCH) !== 0,
     methodEscaped: (flags & FLAG_METHOD_ESCAPED) !== 0,
     nameEscaped: (flags & FLAG_NAME_ESCAPED) !== 0,
+    paramsSpanned: (flags & FLAG_PARAMS_SPANNED) !== 0,
     start: records[at + START],
     end: records[at + END],
     slot: records[at + SLOT],
@@ -140,6 +149,10 @@ export function describeRecord(
   }
   const name = text(span, records[at + NAME_START], records[at + NAME_END]);
   if (name !== undefined) described.name = name;
+  const args = text(span, records[at + ARGS_START], records[at + ARGS_END]);
+  if (args !== undefined) described.arguments = args;
+  const meta = text(span, records[at + META_START], records[at + META_END]);
+  if (meta !== undefined) described.meta = meta;
   if (kind === KIND_BATCH) described.count = records[at + SLOT];
   return described;
 }

@@ -116,7 +116,7 @@ void check_call(const jr::Engine& engine, std::string_view input, const jr::Limi
     const int32_t kind = r[f::kKind];
     const int32_t flags = r[f::kFlags];
     REQUIRE(kind >= jr::kind::kRequest && kind <= jr::kind::kBatch);
-    REQUIRE((flags & ~0x7F) == 0);
+    REQUIRE((flags & ~0xFF) == 0);
     const bool carry = (flags & jr::flag::kSrcCarry) != 0;
     const bool in_batch = (flags & jr::flag::kInBatch) != 0;
     const int32_t id_kind = (flags & jr::flag::kIdKindMask) >> jr::flag::kIdKindShift;
@@ -172,6 +172,15 @@ void check_call(const jr::Engine& engine, std::string_view input, const jr::Limi
     }
     if (has_span(r, f::kNameStart)) REQUIRE(kind == jr::kind::kRequest || kind == jr::kind::kNotification);
     if (!has_span(r, f::kNameStart)) REQUIRE(r[f::kNameSlot] == -1);
+    // ARGS, META and PARAMS_SPANNED: only requests and notifications with an object params, inside it.
+    const bool call = kind == jr::kind::kRequest || kind == jr::kind::kNotification;
+    const bool object_params = call && has_span(r, f::kBodyStart) && !body.empty() && body.front() == '{';
+    for (const std::size_t field : {f::kArgsStart, f::kMetaStart}) {
+      if (!has_span(r, field)) continue;
+      REQUIRE(object_params);
+      REQUIRE(r[field] > r[f::kBodyStart] && r[field + 1] < r[f::kBodyEnd] && r[field] < r[field + 1]);
+    }
+    if ((flags & jr::flag::kParamsSpanned) != 0) REQUIRE(object_params);
     if (summaries != nullptr) {
       std::string summary = std::to_string(kind) + "|" + std::to_string(flags & ~jr::flag::kSrcCarry) + "|" +
                             std::to_string(r[f::kSlot]) + "|" + std::to_string(r[f::kNameSlot]) + "|" +

@@ -19,7 +19,8 @@ struct RecordText {
   std::array<int32_t, mcp::jsonrpc::kRecordStride> fields{};
   bool spans_ok = true;  // every span lies inside its source (or is -1, -1)
   bool has_message = false, has_id = false, has_method = false, has_body = false, has_reply = false, has_name = false;
-  std::string message, id, method, body, reply, name;
+  bool has_arguments = false, has_meta = false;
+  std::string message, id, method, body, reply, name, arguments, meta;
 
   int32_t at(std::size_t index) const { return fields[index]; }
   int32_t kind() const { return fields[mcp::jsonrpc::field::kKind]; }
@@ -69,6 +70,8 @@ inline std::vector<RecordText> record_texts(const mcp::jsonrpc::Engine& engine, 
     ok = read_span(source, text.at(f::kIdStart), text.at(f::kIdEnd), &text.has_id, &text.id) && ok;
     ok = read_span(source, text.at(f::kMethodStart), text.at(f::kMethodEnd), &text.has_method, &text.method) && ok;
     ok = read_span(source, text.at(f::kNameStart), text.at(f::kNameEnd), &text.has_name, &text.name) && ok;
+    ok = read_span(source, text.at(f::kArgsStart), text.at(f::kArgsEnd), &text.has_arguments, &text.arguments) && ok;
+    ok = read_span(source, text.at(f::kMetaStart), text.at(f::kMetaEnd), &text.has_meta, &text.meta) && ok;
     if ((text.flags() & mcp::jsonrpc::flag::kBodyIsReply) != 0) {
       ok =
           read_span(engine.replies(), text.at(f::kBodyStart), text.at(f::kBodyEnd), &text.has_reply, &text.reply) && ok;

@@ -82,7 +82,10 @@ bool test_routed_tools_call() {
   ASSERT_EQ(r.name_slot(), 0);
   ASSERT_EQ(r.code(), 0);
   ASSERT_EQ(r.reason(), "ok");
-  ASSERT_EQ(r.flags(), mcp::jsonrpc::id_kind::kNumber << flag::kIdKindShift);
+  ASSERT_EQ(r.arguments, "{\"text\":\"hi\"}");
+  ASSERT_FALSE(r.has_meta);
+  // name and arguments are all of params: it is spanned.
+  ASSERT_EQ(r.flags(), (mcp::jsonrpc::id_kind::kNumber << flag::kIdKindShift) | flag::kParamsSpanned);
   return true;
 }
 

@@ -249,6 +249,10 @@ bool compare_record(const RecordText& actual, dom::object expected, std::size_t 
       span_field(key, value, actual.has_body, actual.body);
     } else if (key == "name") {
       span_field(key, value, actual.has_name, actual.name);
+    } else if (key == "arguments") {
+      span_field(key, value, actual.has_arguments, actual.arguments);
+    } else if (key == "meta") {
+      span_field(key, value, actual.has_meta, actual.meta);
     } else if (key == "message") {
       span_field(key, value, actual.has_message, actual.message);
     } else if (key == "reply") {
@@ -275,6 +279,8 @@ bool compare_record(const RecordText& actual, dom::object expected, std::size_t 
       bool_field(key, value, (actual.flags() & mcp::jsonrpc::flag::kMethodEscaped) != 0);
     } else if (key == "nameEscaped") {
       bool_field(key, value, (actual.flags() & mcp::jsonrpc::flag::kNameEscaped) != 0);
+    } else if (key == "paramsSpanned") {
+      bool_field(key, value, (actual.flags() & mcp::jsonrpc::flag::kParamsSpanned) != 0);
     } else {
       ok = failf(where + "unknown expectation field " + std::string(key));
     }

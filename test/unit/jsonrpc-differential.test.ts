@@ -20,10 +20,13 @@ import { describe, expect, it } from 'vitest';
 import { REASON_NAMES } from '../../src/jsonrpc/errors.js';
 import type { Engine, EngineLimits, NameTable, Router } from '../../src/jsonrpc/js.js';
 import {
+  ARGS_END,
+  ARGS_START,
   BODY_END,
   BODY_START,
   FLAGS,
   FLAG_IN_BATCH,
+  FLAG_PARAMS_SPANNED,
   ID_END,
   ID_START,
   KIND,
@@ -32,6 +35,8 @@ import {
   KIND_NOTIFICATION,
   KIND_REQUEST,
   KIND_RESPONSE,
+  META_END,
+  META_START,
   METHOD_END,
   METHOD_START,
   NAME_END,
@@ -141,6 +146,20 @@ function semanticProblems(bytes: Uint8Array, records: Int32Array, parsed: unknow
         }
       } else if (route?.table !== undefined && typeof params === 'object' && params !== null && !Array.isArray(params) && typeof params[field] === 'string') {
         problems.push(`${where}: no routed name span but params.${field} is a string`);
+      }
+      // ARGS / META read back as params.arguments / params._meta; a spanned params is exactly them
+      // and the routed name (with a duplicate member, JSON.parse keeps the last: never spanned then).
+      const isObject = typeof params === 'object' && params !== null && !Array.isArray(params);
+      const rebuilt: Record<string, unknown> = {};
+      for (const [key, start, end] of [['arguments', ARGS_START, ARGS_END], ['_meta', META_START, META_END]] as const) {
+        if (records[at + start]! < 0) continue;
+        const value = JSON.parse(text(records[at + start]!, records[at + end]!)) as unknown;
+        if (!isObject || !isDeepStrictEqual(value, params[key])) problems.push(`${where}: ${key} span differs from JSON.parse's params.${key}`);
+        rebuilt[key] = value;
+      }
+      if ((records[at + FLAGS]! & FLAG_PARAMS_SPANNED) !== 0) {
+        if (records[at + NAME_START]! >= 0) rebuilt[field] = parseString(records[at + NAME_START]!, records[at + NAME_END]!);
+        if (!isObject || !isDeepStrictEqual(rebuilt, params)) problems.push(`${where}: PARAMS_SPANNED but params is more than the name, arguments and _meta spans`);
       }
     } else {
       const body = JSON.parse(text(records[at + BODY_START]!, records[at + BODY_END]!)) as unknown;

@@ -59,13 +59,14 @@ const router = new binding.Router();
 for (const [method, slot, table] of workerData.methods) router.setMethod(method, slot, table);
 for (const [table, name, slot] of workerData.names) router.setName(table, name, slot);
 const engine = new binding.Engine(router, workerData.limits);
-let out = new Int32Array(16 * 4);
+const stride = workerData.stride;
+let out = new Int32Array(stride * 4);
 const call = (n) => {
-  if (n * 16 > out.length) {
-    out = new Int32Array(n * 16);
+  if (n * stride > out.length) {
+    out = new Int32Array(n * stride);
     engine.copyRecords(out);
   }
-  return { records: out.slice(0, n * 16), replies: new Uint8Array(engine.replies()), carried: new Uint8Array(engine.carried()) };
+  return { records: out.slice(0, n * stride), replies: new Uint8Array(engine.replies()), carried: new Uint8Array(engine.carried()) };
 };
 const scans = [];
 for (let round = 0; round < workerData.rounds; round++) {
@@ -83,6 +84,7 @@ function runWorker(path: string, rounds: number): { worker: Worker; result: Prom
     workerData: {
       path,
       rounds,
+      stride: RECORD_STRIDE,
       messages: MESSAGES,
       chunks: CHUNKS,
       limits: { maxMessageBytes: 4194304, maxDepth: 128, maxBatch: 1000, allowBatch: true },

@@ -12,6 +12,7 @@ import {
   FLAG_IN_BATCH,
   FLAG_METHOD_ESCAPED,
   FLAG_NAME_ESCAPED,
+  FLAG_PARAMS_SPANNED,
   ID_KIND_SHIFT,
   ID_NONE,
   ID_NULL,
@@ -230,6 +231,10 @@ class Builder {
       -1,
       code,
       reason,
+      -1,
+      -1,
+      -1,
+      -1,
     ]);
     this.replies.push(reply);
     this.replyLength += reply.length;
@@ -311,7 +316,7 @@ function classifyTop(out: Builder, root: RawNode, text: string, limits: EngineLi
   if (!limits.allowBatch) return out.invalid(Reason.batch_not_allowed, 0, start, end, null);
   if (elements.length === 0) return out.invalid(Reason.empty_batch, 0, start, end, null);
   if (elements.length > limits.maxBatch) return out.invalid(Reason.batch_too_large, 0, start, end, null);
-  out.record([KIND_BATCH, 0, start, end, -1, -1, -1, -1, -1, -1, elements.length, -1, -1, -1, 0, 0]);
+  out.record([KIND_BATCH, 0, start, end, -1, -1, -1, -1, -1, -1, elements.length, -1, -1, -1, 0, 0, -1, -1, -1, -1]);
   for (const element of elements) {
     if (element.type === 'object') classifyMessage(out, element, text, routes, FLAG_IN_BATCH);
     else out.invalid(Reason.not_object, FLAG_IN_BATCH, ...out.span(element), null);
@@ -375,6 +380,23 @@ function classifyMessage(out: Builder, node: RawNode, text: string, routes: Rout
     if (text.slice(method.s, method.e).includes('\\')) recordFlags |= FLAG_METHOD_ESCAPED;
     if (nameNode !== null && text.slice(nameNode.s, nameNode.e).includes('\\')) recordFlags |= FLAG_NAME_ESCAPED;
     const idKind = id === undefined ? ID_NONE : id.type === 'string' ? ID_STRING : ID_NUMBER;
+    // Section 7: "arguments" and "_meta" of an object params, and whether params is exactly the
+    // routed name (as captured), "arguments" and "_meta", each at most once.
+    let argsNode: RawNode | null = null;
+    let metaNode: RawNode | null = null;
+    if (params?.type === 'object') {
+      const members = params.members!;
+      const args = members.filter((m) => m.key === 'arguments');
+      const meta = members.filter((m) => m.key === '_meta');
+      if (args.length === 1) argsNode = args[0]!.value;
+      if (meta.length === 1) metaNode = meta[0]!.value;
+      const routedKey = nameNode === null ? null : route!.table === 1 ? 'uri' : 'name';
+      const spanned =
+        args.length <= 1 &&
+        meta.length <= 1 &&
+        members.every((m) => m.key === 'arguments' || m.key === '_meta' || (m.key === routedKey && m.value === nameNode));
+      if (spanned) recordFlags |= FLAG_PARAMS_SPANNED;
+    }
     out.record([
       id === undefined ? KIND_NOTIFICATION : KIND_REQUEST,
       recordFlags | (idKind << ID_KIND_SHIFT),
@@ -390,6 +412,8 @@ function classifyMessage(out: Builder, node: RawNode, text: string, routes: Rout
       nameEnd,
       0,
       0,
+      ...out.span(argsNode),
+      ...out.span(metaNode),
     ]);
     return;
   }
@@ -413,6 +437,10 @@ function classifyMessage(out: Builder, node: RawNode, text: string, routes: Rout
     -1,
     0,
     0,
+    -1,
+    -1,
+    -1,
+    -1,
   ]);
 }
 

@@ -259,7 +259,7 @@ export class Traffic {
       // (the message is depth 1, params 2, arguments 3).
       const roll = r.int(100);
       members.push([
-        'arguments',
+        this.key('arguments'),
         roll < 15
           ? this.chain(r.range(this.options.maxDepth - 4, this.options.maxDepth))
           : roll < 30
@@ -267,6 +267,9 @@ export class Traffic {
             : this.object(2),
       ]);
     }
+    if (r.chance(0.03)) members.push(['arguments', this.object(1)]); // arguments twice
+    if (r.chance(0.4)) members.push([this.key('_meta'), r.chance(0.9) ? this.object(2) : this.value(1)]);
+    if (r.chance(0.03)) members.push(['_meta', this.object(1)]); // _meta twice
     if (r.chance(0.2)) members.push([this.content(), this.value(2)]);
     return this.members(r.chance(0.3) ? r.shuffle(members) : members);
   }

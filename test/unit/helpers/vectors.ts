@@ -31,6 +31,9 @@ export interface ExpectedRecord {
   carry?: boolean;
   methodEscaped?: boolean;
   nameEscaped?: boolean;
+  arguments?: string | null;
+  meta?: string | null;
+  paramsSpanned?: boolean;
 }
 
 export interface EngineVector {
@@ -73,7 +76,7 @@ const LIMIT_MEMBERS = ['maxMessageBytes', 'maxDepth', 'maxBatch', 'allowBatch'];
 const ROUTES_MEMBERS = ['methods', 'names'];
 const RECORD_MEMBERS = [
   'kind', 'id', 'method', 'body', 'name', 'message', 'slot', 'nameSlot', 'count', 'inBatch', 'idKind', 'code',
-  'reason', 'reply', 'carry', 'methodEscaped', 'nameEscaped',
+  'reason', 'reply', 'carry', 'methodEscaped', 'nameEscaped', 'arguments', 'meta', 'paramsSpanned',
 ];
 const RESPONSE_MEMBERS = ['name', 'id', 'result', 'error', 'expect'];
 const RESPONSE_ERROR_MEMBERS = ['code', 'message', 'data'];
@@ -151,6 +154,8 @@ export function pick(actual: DescribedRecord, expected: ExpectedRecord): Record<
       case 'name':
       case 'message':
       case 'reply':
+      case 'arguments':
+      case 'meta':
         out[key] = (actual as unknown as Record<string, unknown>)[key] ?? null;
         break;
       default:
