@@ -11,6 +11,8 @@ import { NativeEngine, NativeRouter } from './native.js';
 export type { Engine, EngineLimits, NameTable, Router } from './js.js';
 export { NAME_TABLE_PROMPTS, NAME_TABLE_RESOURCES, NAME_TABLE_TOOLS } from './js.js';
 export {
+  ARGS_END,
+  ARGS_START,
   BODY_END,
   BODY_START,
   CODE,
@@ -20,6 +22,7 @@ export {
   FLAG_IN_BATCH,
   FLAG_METHOD_ESCAPED,
   FLAG_NAME_ESCAPED,
+  FLAG_PARAMS_SPANNED,
   FLAG_SRC_CARRY,
   ID_END,
   ID_KIND_MASK,
@@ -38,6 +41,8 @@ export {
   KIND_NOTIFICATION,
   KIND_REQUEST,
   KIND_RESPONSE,
+  META_END,
+  META_START,
   METHOD_END,
   METHOD_START,
   NAME_END,

@@ -1,14 +1,18 @@
 // From engine records to messages: the one place where transports turn the JSON-RPC engine's
 // records (docs/jsonrpc-engine.md section 7) into what dispatch.ts takes. Everything a message
 // needs is copied out here, synchronously, because the engine reuses its buffers on the next call.
+import { isAscii } from 'node:buffer';
 import {
+  ARGS_END,
+  ARGS_START,
   BODY_END,
   BODY_START,
   END,
   FLAGS,
-  FLAG_BODY_IS_REPLY,
   FLAG_IN_BATCH,
   FLAG_METHOD_ESCAPED,
+  FLAG_NAME_ESCAPED,
+  FLAG_PARAMS_SPANNED,
   FLAG_SRC_CARRY,
   ID_END,
   ID_START,
@@ -19,14 +23,21 @@ import {
   KIND_NOTIFICATION,
   KIND_REQUEST,
   KIND_RESPONSE,
+  META_END,
+  META_START,
   METHOD_END,
   METHOD_START,
+  NAME_END,
+  NAME_START,
+  NAME_TABLE_PROMPTS,
+  NAME_TABLE_RESOURCES,
+  NAME_TABLE_TOOLS,
   RECORD_STRIDE,
   SLOT,
   START,
   createRouter,
 } from '../jsonrpc/index.js';
-import type { Engine, Router } from '../jsonrpc/index.js';
+import type { Engine, NameTable, Router } from '../jsonrpc/index.js';
 import { LEGACY_METHODS, STATELESS_METHODS } from '../server/protocol.js';
 
 export type Message =
@@ -40,57 +51,150 @@ export type Message =
 /** Every method the server knows, by router slot: the engine resolves them without a string. */
 const METHODS: readonly string[] = [...new Set([...LEGACY_METHODS, ...STATELESS_METHODS])];
 
-/** A router with every MCP method; one per transport (routers are per thread). */
-export function methodRouter(): Router {
-  const router = createRouter();
-  METHODS.forEach((method, slot) => router.setMethod(method, slot));
+/**
+ * The methods whose params name a tool, prompt or resource, and the name table that routes them: the
+ * engine then captures that member (NAME) and can mark params as spanned (docs/jsonrpc-engine.md
+ * section 7), and refuses a request that names two. ROUTED_KEY is the member, by method slot.
+ */
+const ROUTED: Readonly<Record<string, NameTable>> = {
+  'tools/call': NAME_TABLE_TOOLS,
+  'prompts/get': NAME_TABLE_PROMPTS,
+  'resources/read': NAME_TABLE_RESOURCES,
+  'resources/subscribe': NAME_TABLE_RESOURCES,
+  'resources/unsubscribe': NAME_TABLE_RESOURCES,
+};
+const ROUTED_KEY: readonly string[] = METHODS.map((m) => (ROUTED[m] === NAME_TABLE_RESOURCES ? 'uri' : 'name'));
+
+/** A router with every MCP method (a new one, or `router` filled); one per transport (routers are per thread). */
+export function methodRouter(router: Router = createRouter()): Router {
+  METHODS.forEach((method, slot) => router.setMethod(method, slot, ROUTED[method]));
   return router;
 }
 
 // Buffer's own UTF-8 slice: no view object per field, and a leading U+FEFF inside a value is kept
 // (TextDecoder would drop it). The engine has already checked that the bytes are valid UTF-8.
 const utf8Slice = Buffer.prototype.utf8Slice as (this: Uint8Array, start: number, end: number) => string;
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 
-function text(src: Uint8Array, start: number, end: number): string {
-  return utf8Slice.call(src, start, end);
+/** V8 copies substrings shorter than this; longer ones are views that keep their whole parent alive. */
+const MIN_VIEW_LENGTH = 13;
+
+/**
+ * The text of spans of one source. A Buffer slice call costs about 80 ns, and a small request reads
+ * two or three spans, so an ASCII source (the usual case) is decoded once and its spans are taken as
+ * substrings, which cost almost nothing: byte offsets are then character offsets. Texts that may be
+ * kept (ids, names) are copied when a substring would be a view that keeps the whole chunk alive.
+ */
+class SourceText {
+  private readonly ascii: string | undefined;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.ascii = bytes.length > 0 && isAscii(bytes) ? latin1Slice.call(bytes, 0, bytes.length) : undefined;
+  }
+
+  /** Text that is only read now (parsed, compared). */
+  read(start: number, end: number): string {
+    return this.ascii !== undefined ? this.ascii.slice(start, end) : utf8Slice.call(this.bytes, start, end);
+  }
+
+  /** Text that may outlive the chunk. */
+  keep(start: number, end: number): string {
+    return this.ascii !== undefined && end - start < MIN_VIEW_LENGTH ? this.ascii.slice(start, end) : this.copy(start, end);
+  }
+
+  /** A new string, whatever its length. */
+  copy(start: number, end: number): string {
+    return utf8Slice.call(this.bytes, start, end);
+  }
 }
 
-function parseBody(src: Uint8Array, rec: Int32Array, r: number): unknown {
+/**
+ * Parsed `_meta` values by their JSON text. A 2026-07-28 client sends the same `_meta` (protocol
+ * version, capabilities, client info) with every request, and parsing it was most of a small
+ * request's cost. Requests that sent the same text share one value, so values are deeply frozen.
+ * A `_meta` with a progress token is new on every request and is not kept. Bounded: at most
+ * META_CACHE_ENTRIES texts of at most META_CACHE_TEXT characters; a full cache starts over.
+ */
+const META_CACHE_ENTRIES = 64;
+const META_CACHE_TEXT = 2048;
+const metaCache = new Map<string, unknown>();
+
+function metaOf(text: SourceText, start: number, end: number): unknown {
+  const json = text.read(start, end);
+  const cached = metaCache.get(json);
+  if (cached !== undefined) return cached;
+  const value = JSON.parse(json) as unknown;
+  if (json.length > META_CACHE_TEXT || json.includes('"progressToken"')) return value;
+  if (metaCache.size >= META_CACHE_ENTRIES) metaCache.clear();
+  // The key is copied: a substring of the chunk would keep the whole chunk alive.
+  metaCache.set(text.copy(start, end), deepFreeze(value));
+  return value;
+}
+
+function deepFreeze(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+function parseSpan(text: SourceText, start: number, end: number): unknown {
+  return JSON.parse(text.read(start, end));
+}
+
+function parseBody(text: SourceText, rec: Int32Array, r: number, flags: number, slot: number): unknown {
   const start = rec[r + BODY_START]!;
-  return start < 0 ? undefined : JSON.parse(text(src, start, rec[r + BODY_END]!));
+  if (start < 0) return undefined;
+  if ((flags & FLAG_PARAMS_SPANNED) === 0) return parseSpan(text, start, rec[r + BODY_END]!);
+  // params is just its routed name, arguments and _meta (section 7): rebuilt from those spans, so
+  // only `arguments` is parsed, and a repeated `_meta` is looked up.
+  const params: Record<string, unknown> = {};
+  const nameStart = rec[r + NAME_START]!;
+  if (nameStart >= 0) params[ROUTED_KEY[slot]!] = nameOf(text, rec, r, flags);
+  const argsStart = rec[r + ARGS_START]!;
+  if (argsStart >= 0) params['arguments'] = parseSpan(text, argsStart, rec[r + ARGS_END]!);
+  const metaStart = rec[r + META_START]!;
+  if (metaStart >= 0) params['_meta'] = metaOf(text, metaStart, rec[r + META_END]!);
+  return params;
 }
 
-function methodOf(src: Uint8Array, rec: Int32Array, r: number): string {
+function nameOf(text: SourceText, rec: Int32Array, r: number, flags: number): string {
+  const raw = text.keep(rec[r + NAME_START]!, rec[r + NAME_END]!);
+  return (flags & FLAG_NAME_ESCAPED) !== 0 ? (JSON.parse('"' + raw + '"') as string) : raw;
+}
+
+function methodOf(text: SourceText, rec: Int32Array, r: number, flags: number): string {
   const slot = rec[r + SLOT]!;
   if (slot >= 0 && slot < METHODS.length) return METHODS[slot]!;
-  const raw = text(src, rec[r + METHOD_START]!, rec[r + METHOD_END]!);
-  return (rec[r + FLAGS]! & FLAG_METHOD_ESCAPED) !== 0 ? (JSON.parse('"' + raw + '"') as string) : raw;
+  const raw = text.keep(rec[r + METHOD_START]!, rec[r + METHOD_END]!);
+  return (flags & FLAG_METHOD_ESCAPED) !== 0 ? (JSON.parse('"' + raw + '"') as string) : raw;
 }
 
-function one(engine: Engine, rec: Int32Array, r: number, chunk: Uint8Array): Message | null {
+function one(engine: Engine, rec: Int32Array, r: number, chunk: SourceText, carried: () => SourceText): Message | null {
   const kind = rec[r + KIND]!;
   const flags = rec[r + FLAGS]!;
   if (kind === KIND_INVALID) {
     const replies = engine.replies();
-    return { kind: 'invalid', reply: text(replies, rec[r + BODY_START]!, rec[r + BODY_END]!) };
+    return { kind: 'invalid', reply: utf8Slice.call(replies, rec[r + BODY_START]!, rec[r + BODY_END]!) };
   }
-  const src = (flags & FLAG_BODY_IS_REPLY) === 0 && (flags & FLAG_SRC_CARRY) !== 0 ? engine.carried() : chunk;
+  const text = (flags & FLAG_SRC_CARRY) !== 0 ? carried() : chunk;
   switch (kind) {
     case KIND_REQUEST:
       return {
         kind: 'request',
-        idRaw: text(src, rec[r + ID_START]!, rec[r + ID_END]!),
-        method: methodOf(src, rec, r),
-        params: parseBody(src, rec, r),
+        idRaw: text.keep(rec[r + ID_START]!, rec[r + ID_END]!),
+        method: methodOf(text, rec, r, flags),
+        params: parseBody(text, rec, r, flags, rec[r + SLOT]!),
       };
     case KIND_NOTIFICATION:
-      return { kind: 'notification', method: methodOf(src, rec, r), params: parseBody(src, rec, r) };
+      return { kind: 'notification', method: methodOf(text, rec, r, flags), params: parseBody(text, rec, r, flags, rec[r + SLOT]!) };
     case KIND_RESPONSE:
     case KIND_ERROR_RESPONSE:
       return {
         kind: 'response',
-        idRaw: rec[r + ID_START]! < 0 ? 'null' : text(src, rec[r + ID_START]!, rec[r + ID_END]!),
-        message: JSON.parse(text(src, rec[r + START]!, rec[r + END]!)) as Record<string, unknown>,
+        idRaw: rec[r + ID_START]! < 0 ? 'null' : text.keep(rec[r + ID_START]!, rec[r + ID_END]!),
+        message: parseSpan(text, rec[r + START]!, rec[r + END]!) as Record<string, unknown>,
       };
     default:
       return null;
@@ -99,22 +203,26 @@ function one(engine: Engine, rec: Int32Array, r: number, chunk: Uint8Array): Mes
 
 /** The messages of the last engine call (`count` records over `chunk`). */
 export function readMessages(engine: Engine, count: number, chunk: Uint8Array): Message[] {
-  const rec = engine.records;
   const out: Message[] = [];
+  if (count === 0) return out;
+  const rec = engine.records;
+  const text = new SourceText(chunk);
+  let carriedText: SourceText | undefined;
+  const carried = (): SourceText => (carriedText ??= new SourceText(engine.carried()));
   for (let i = 0; i < count; ) {
     const r = i * RECORD_STRIDE;
     if (rec[r + KIND] === KIND_BATCH) {
       const items: Message[] = [];
       let j = i + 1;
       for (; j < count && (rec[j * RECORD_STRIDE + FLAGS]! & FLAG_IN_BATCH) !== 0; j++) {
-        const m = one(engine, rec, j * RECORD_STRIDE, chunk);
+        const m = one(engine, rec, j * RECORD_STRIDE, text, carried);
         if (m !== null) items.push(m);
       }
       out.push({ kind: 'batch', items });
       i = j;
       continue;
     }
-    const m = one(engine, rec, r, chunk);
+    const m = one(engine, rec, r, text, carried);
     if (m !== null) out.push(m);
     i++;
   }

@@ -1,0 +1,115 @@
+// intake.ts turns engine records into messages. A spanned params is rebuilt from its name, arguments
+// and _meta spans instead of being parsed whole, an ASCII chunk is decoded once, and repeated `_meta`
+// texts share one frozen value: none of that may change what dispatch receives.
+import { describe, expect, it } from 'vitest';
+import { methodRouter, readMessages } from '../../src/transport/intake.js';
+import type { Message } from '../../src/transport/intake.js';
+import { IMPLS } from './helpers/impls.js';
+import { Rng } from './helpers/traffic.js';
+
+const META = '{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}';
+
+for (const impl of IMPLS) {
+  describe.skipIf(!impl.available)(`readMessages (${impl.name} engine)`, () => {
+    const engine = impl.engine(methodRouter(impl.router()));
+    const read = (text: string): Message[] => {
+      const chunk = Buffer.from(text);
+      return readMessages(engine, engine.scan(chunk), chunk);
+    };
+    const stream = (text: string): Message[] => {
+      const chunk = Buffer.from(text + '\n');
+      return readMessages(engine, engine.feed(chunk), chunk);
+    };
+    const request = (text: string): Extract<Message, { kind: 'request' }> => {
+      const [m] = read(text);
+      if (m?.kind !== 'request') throw new Error(`expected a request, got ${JSON.stringify(m)}`);
+      return m;
+    };
+
+    it('gives params equal to JSON.parse of the message, spanned or not', () => {
+      const messages = [
+        `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},"_meta":${META}}}`,
+        '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"arguments":[1,{"a":null}],"name":"n\\u00e4me"}}',
+        '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{},"task":{"ttl":5}}}',
+        '{"jsonrpc":"2.0","id":4,"method":"resources/read","params":{"uri":"file:///ä","_meta":{"progressToken":7}}}',
+        '{"jsonrpc":"2.0","id":5,"method":"prompts/get","params":{"name":"p","arguments":{"x":"y"}}}',
+        '{"jsonrpc":"2.0","id":6,"method":"tools/list","params":{}}',
+        '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"a":1},"arguments":{"a":2}}}',
+        '{"jsonrpc":"2.0","id":8,"method":"ping","params":{"name":"x","_meta":{}}}',
+        '{"jsonrpc":"2.0","id":"a-long-string-id-of-many-chars","method":"tools/call","params":{"name":"a_tool_with_a_long_name"}}',
+      ];
+      for (const text of messages) {
+        const m = request(text);
+        const parsed = JSON.parse(text) as { id: unknown; method: string; params: unknown };
+        expect(m.params, text).toEqual(parsed.params);
+        expect(JSON.parse(m.idRaw), text).toEqual(parsed.id);
+        expect(m.method).toBe(parsed.method);
+      }
+    });
+
+    it('agrees with JSON.parse on random tools/call params in ASCII and non-ASCII chunks', () => {
+      const rng = new Rng(20261122);
+      const words = ['a', 'ä', '"', '\\n', 'name', 'arguments', '_meta', 'uri', '😀', 'x y'];
+      const value = (depth: number): unknown => {
+        const roll = rng.int(6);
+        if (depth > 2 || roll === 0) return rng.pick(words);
+        if (roll === 1) return rng.int(1000) - 500;
+        if (roll === 2) return [value(depth + 1), value(depth + 1)];
+        if (roll === 3) return null;
+        return Object.fromEntries([[rng.pick(words), value(depth + 1)], [rng.pick(words), value(depth + 1)]]);
+      };
+      const lines: string[] = [];
+      const expected: unknown[] = [];
+      for (let i = 0; i < 500; i++) {
+        const params: Record<string, unknown> = {};
+        for (const key of ['name', 'arguments', '_meta', 'task', 'uri']) {
+          if (rng.chance(key === 'name' ? 0.9 : key === 'arguments' ? 0.7 : key === '_meta' ? 0.5 : 0.1)) {
+            params[key] = key === 'name' ? rng.pick(words) : value(0);
+          }
+        }
+        lines.push(JSON.stringify({ jsonrpc: '2.0', id: i, method: rng.chance(0.8) ? 'tools/call' : 'resources/read', params }));
+        expected.push(params);
+      }
+      const half = lines.length / 2;
+      // The first chunk is ASCII only (escaped), the second is not.
+      const ascii = lines.slice(0, half).map((l) => l.replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')));
+      const got = [...stream(ascii.join('\n')), ...stream(lines.slice(half).join('\n'))];
+      expect(got.map((m) => (m.kind === 'request' ? m.params : m))).toEqual(expected);
+    });
+
+    it('shares one deeply frozen _meta value between requests that sent the same text', () => {
+      const a = request(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"e","_meta":${META}}}`);
+      const b = request(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"e","_meta":${META}}}`);
+      const metaA = (a.params as { _meta: Record<string, unknown> })._meta;
+      const metaB = (b.params as { _meta: Record<string, unknown> })._meta;
+      expect(metaB).toBe(metaA);
+      expect(Object.isFrozen(metaA)).toBe(true);
+      expect(Object.isFrozen(metaA['io.modelcontextprotocol/clientCapabilities'])).toBe(true);
+      // params itself is the request's own.
+      expect(b.params).not.toBe(a.params);
+      expect(Object.isFrozen(b.params)).toBe(false);
+    });
+
+    it('does not keep a _meta with a progress token (new on every request)', () => {
+      const text = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"e","_meta":{"progressToken":"t1"}}}';
+      const a = request(text);
+      const b = request(text.replace('"id":1', '"id":2'));
+      const metaA = (a.params as { _meta: object })._meta;
+      expect((b.params as { _meta: object })._meta).not.toBe(metaA);
+      expect(Object.isFrozen(metaA)).toBe(false);
+    });
+
+    it('keeps the cache bounded: distinct _meta texts beyond the bound still parse correctly', () => {
+      for (let i = 0; i < 300; i++) {
+        const m = request(`{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"e","_meta":{"n":${i}}}}`);
+        expect((m.params as { _meta: { n: number } })._meta.n).toBe(i);
+      }
+    });
+
+    it('refuses a tools/call that names two tools (the engine routes by the one name)', () => {
+      const [m] = read('{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"a","name":"b"}}');
+      expect(m?.kind).toBe('invalid');
+      expect(JSON.parse((m as { reply: string }).reply)).toMatchObject({ id: 9, error: { code: -32600 } });
+    });
+  });
+}
