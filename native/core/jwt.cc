@@ -12,6 +12,7 @@
 #include "core/jwt.h"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
@@ -541,6 +542,7 @@ bool looks_like_public_key(std::string_view bytes) noexcept {
     EVP_PKEY_free(pkey);
     return true;
   }
+  ERR_clear_error();  // leave no error behind on the thread's queue: node's crypto reads that queue
   std::size_t i = 0;
   while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == '\t' || bytes[i] == '\n' || bytes[i] == '\r')) ++i;
   return i < bytes.size() && bytes[i] == '{' && bytes.find("\"kty\"") != std::string_view::npos;
@@ -700,6 +702,7 @@ std::unique_ptr<Key> Key::spki(std::string_view kid, bool has_kid, std::string_v
   EVP_PKEY* pkey = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
   if (pkey == nullptr || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
     EVP_PKEY_free(pkey);
+    ERR_clear_error();
     *error = "the key is not a DER SubjectPublicKeyInfo";
     return nullptr;
   }
@@ -825,6 +828,9 @@ bool Key::verify(Alg alg, std::string_view data, std::string_view signature) con
   }
   ok = ok && EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(), d, data.size()) == 1;
   EVP_MD_CTX_free(ctx);
+  // A refused signature leaves errors on the thread's OpenSSL queue; node's own crypto calls on this thread
+  // would report them as theirs.
+  if (!ok) ERR_clear_error();
   return ok;
 }
 
