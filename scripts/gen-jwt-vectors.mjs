@@ -282,4 +282,24 @@ for (const c of cases) {
   names.add(c.name);
   writeFileSync(join(dir, `${c.name}.json`), JSON.stringify(c, null, 2) + '\n');
 }
-console.log(`wrote ${cases.length} cases, keys.json, keys-rejected.json to ${dir}`);
+// Replay inputs for test/fuzz/fuzz_jwt.cc (ctest runs them; scripts/native-ci.sh seeds libFuzzer with them):
+// every vector token, and the same tokens re-signed with the fuzz target's HMAC key ("fuzz-secret"), each
+// behind a policy byte.
+const corpus = fileURLToPath(new URL('../test/fuzz/corpus-jwt/', import.meta.url));
+mkdirSync(corpus, { recursive: true });
+for (const f of readdirSync(corpus)) unlinkSync(join(corpus, f));
+const resign = (t) => {
+  const parts = t.split('.');
+  if (parts.length !== 3) return t;
+  const input = `${parts[0]}.${parts[1]}`;
+  return `${input}.${b64u(createHmac('sha256', 'fuzz-secret').update(input).digest())}`;
+};
+let seeds = 0;
+for (const c of cases) {
+  if (c.token.length > 2048) continue;
+  for (const [mode, t] of [[1, c.token], [9, resign(c.token)], [3, resign(c.token)]]) {
+    writeFileSync(join(corpus, `${c.name}-${mode}`), Buffer.concat([Buffer.from([mode]), Buffer.from(t, 'latin1')]));
+    seeds++;
+  }
+}
+console.log(`wrote ${cases.length} cases, keys.json, keys-rejected.json to ${dir}; ${seeds} fuzz seeds to ${corpus}`);
