@@ -4,6 +4,7 @@
       "native/core/engine.cc",
       "native/core/errors.cc",
       "native/core/framing.cc",
+      "native/core/jwt.cc",
       "native/core/response.cc",
       "native/core/router.cc",
       "native/core/scan.cc"
@@ -11,6 +12,7 @@
     "binding_sources": [
       "native/binding/addon.cc",
       "native/binding/engine_binding.cc",
+      "native/binding/jwt_binding.cc",
       "native/binding/router_binding.cc"
     ]
   }

@@ -146,6 +146,26 @@ export type { HttpOptions, RunningHttpServer, ServeHttpOptions } from './transpo
 // The built-in demo set (`fastermcp serve` without a module).
 export { registerDemo } from './demo/everything.js';
 
+// The JWT verifier (docs/jwt.md): native per-token verify with a pure-JS twin, local keys or a JWKS URL.
+export {
+  JWT_ALGORITHMS,
+  JWT_ERROR_CODES,
+  JWT_REASONS,
+  JWT_REASON_MESSAGES,
+  createJwtVerifier,
+} from './jwt/index.js';
+export type {
+  JwksUrlOptions,
+  JwtAlgorithm,
+  JwtKeyInput,
+  JwtKeyMaterial,
+  JwtPrincipal,
+  JwtReason,
+  JwtResult,
+  JwtVerifier,
+  JwtVerifierOptions,
+} from './jwt/index.js';
+
 // Which implementation is running, and why.
 export { runtimeInfo } from './runtime.js';
 export type { RuntimeInfo } from './runtime.js';

@@ -53,6 +53,29 @@ export interface NativeEngine {
   reset(): void;
 }
 
+/** The policy a native JwtVerifier is built with (src/jwt/js.ts JwtPolicy, validated in TS). */
+export interface NativeJwtPolicy {
+  algorithms: number;
+  issuers: string[];
+  audiences: string[];
+  required: string[];
+  typ: string;
+  clockTolerance: number;
+  maxTokenAge: number;
+  maxTokenBytes: number;
+  requireExp: boolean;
+  cacheSize: number;
+}
+
+/** An instance of the addon's JwtVerifier class (docs/jwt.md section 6). */
+export interface NativeJwtVerifier {
+  setKeys(keys: { kid: string | null; hmac: boolean; data: Uint8Array; algorithms: number }[]): void;
+  verify(token: string, now: number): number | string; // -reason | cache slot | payload JSON (slot in out[0])
+  clearCache(): void;
+  cacheEntries(): number;
+  bareVerify(alg: number, data: Uint8Array, signature: Uint8Array): boolean;
+}
+
 /** Everything mcp_native.node exports (docs/jsonrpc-engine.md section 10). */
 export interface NativeBinding {
   version: string; //                 package.json version baked in at compile time (define FASTERMCP_VERSION)
@@ -63,6 +86,8 @@ export interface NativeBinding {
   reasonMessages: string[]; //        message templates by code, placeholders as written in section 8
   Router: new () => NativeRouter;
   Engine: new (router: NativeRouter, limits: NativeLimits) => NativeEngine;
+  JwtVerifier: new (policy: NativeJwtPolicy, out: Int32Array) => NativeJwtVerifier;
+  jwtReasons: string[]; //            JWT reason names by code (src/jwt/errors.ts JWT_REASONS)
 }
 
 /** The package root: the directory holding package.json, build/ and prebuilds/. */

@@ -1,5 +1,6 @@
 // Module entry of mcp_native.node (docs/jsonrpc-engine.md section 10): version, abi, simdjson's kernel,
-// the OpenSSL version of the running node, the reason tables, and the Router and Engine classes.
+// the OpenSSL version of the running node, the reason tables, the Router and Engine classes and the
+// JwtVerifier class (docs/jwt.md) with its reason table.
 //
 // OpenSSL: compiled against Node 20's OpenSSL 3.0 headers and linked with no libcrypto; the symbols bind
 // to the running node binary at load time (-z now), so a missing one fails require(), not a later call.
@@ -42,6 +43,8 @@ McpNative::McpNative(Napi::Env env, Napi::Object exports) {
   const Napi::Function engine = define_engine(env);
   router_constructor_ = Napi::Persistent(router);
   engine_constructor_ = Napi::Persistent(engine);
+  const Napi::Function jwt_verifier = define_jwt_verifier(env);
+  jwt_constructor_ = Napi::Persistent(jwt_verifier);
   DefineAddon(
       exports,
       {
@@ -54,6 +57,8 @@ McpNative::McpNative(Napi::Env env, Napi::Object exports) {
           InstanceValue("reasonMessages", reason_table(env, reason_template_of), napi_enumerable),
           InstanceValue("Router", router, napi_enumerable),
           InstanceValue("Engine", engine, napi_enumerable),
+          InstanceValue("JwtVerifier", jwt_verifier, napi_enumerable),
+          InstanceValue("jwtReasons", jwt_reason_table(env), napi_enumerable),
       });
 }
 

@@ -20,12 +20,18 @@ class McpNative : public Napi::Addon<McpNative> {
  private:
   Napi::FunctionReference router_constructor_;
   Napi::FunctionReference engine_constructor_;
+  Napi::FunctionReference jwt_constructor_;
 };
 
 /// Defines the Router class (router_binding.cc).
 Napi::Function define_router(Napi::Env env);
 /// Defines the Engine class (engine_binding.cc).
 Napi::Function define_engine(Napi::Env env);
+
+/// Defines the JwtVerifier class (jwt_binding.cc).
+Napi::Function define_jwt_verifier(Napi::Env env);
+/// The JWT reason names by code (jwt_binding.cc), for the pin test.
+Napi::Array jwt_reason_table(Napi::Env env);
 
 }  // namespace mcp::binding
 

@@ -1,15 +1,23 @@
 // Pin the public surface: src/index.ts re-exports every runtime name of src/jsonrpc/index.ts by name
-// (never `export *`), plus runtimeInfo; the built dist/index.js has the same names.
+// (never `export *`), plus runtimeInfo and the JWT verifier's public names; the built dist/index.js has the
+// same names.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import * as jsonrpc from '../../src/jsonrpc/index.js';
+import * as jwt from '../../src/jwt/index.js';
 
 describe('public exports (src/index.ts)', () => {
   it('re-exports every name of src/jsonrpc/index.ts', () => {
     const missing = Object.keys(jsonrpc).filter((k) => !(k in api));
     expect(missing).toEqual([]);
+  });
+
+  it('exports the JWT verifier API by name (not its internals)', () => {
+    const names = ['JWT_ALGORITHMS', 'JWT_ERROR_CODES', 'JWT_REASONS', 'JWT_REASON_MESSAGES', 'createJwtVerifier'];
+    for (const n of names) expect((api as Record<string, unknown>)[n]).toBe((jwt as Record<string, unknown>)[n]);
+    expect('jwtPolicy' in api || 'createJwtCore' in api).toBe(false);
   });
 
   it('uses explicit named exports only', () => {
