@@ -205,6 +205,11 @@ function settleError(call: RequestCall, e: unknown): Reply {
   throw e;
 }
 
+/** Whether a request with this raw id is in flight (mostly none is: synchronous handlers never enter the map). */
+function inFlight(session: Session, idRaw: string): boolean {
+  return session.inflight.size !== 0 && session.inflight.has(idRaw);
+}
+
 function legacy(
   server: McpServer,
   env: RequestEnv,
@@ -216,7 +221,7 @@ function legacy(
 ): Reply | Promise<Reply> {
   if (method === 'initialize') return { json: writeResult(idRaw, JSON.stringify(initialize(server, session, params))), status: 200 };
   if (method === 'ping') return { json: writeResult(idRaw, '{}'), status: 200 };
-  if (session.inflight.has(idRaw)) {
+  if (inFlight(session, idRaw)) {
     throw new McpError(ErrorCode.InvalidRequest, `Request id ${idRaw} is already in use by a request in flight`);
   }
   const handler = LEGACY_HANDLERS.get(method);
@@ -270,7 +275,7 @@ function stateless(
   if (handler === undefined) throw methodNotFound(method);
   env.checkHeaders?.(method, params);
   // Over stdio the connection still scopes ids, so notifications/cancelled can reach the request.
-  if (env.session?.inflight.has(idRaw) === true) {
+  if (env.session !== undefined && inFlight(env.session, idRaw)) {
     throw new McpError(ErrorCode.InvalidRequest, `Request id ${idRaw} is already in use by a request in flight`);
   }
   // Cancelled by notifications/cancelled (stdio): no response. An HTTP client that went away gets

@@ -14,6 +14,22 @@ export function resultJson(result: JsonObject): string {
   return textContentJson(result) ?? JSON.stringify(result);
 }
 
+/** Strings up to this length are checked by hand; JSON.stringify's fixed cost dominates below it. */
+const SHORT_STRING = 64;
+
+/**
+ * JSON.stringify(text) for a string. A short string with nothing to escape (no quote, backslash,
+ * control character or surrogate) is written as is; anything else goes to JSON.stringify.
+ */
+function jsonString(text: string): string {
+  if (text.length > SHORT_STRING) return JSON.stringify(text);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text);
+  }
+  return '"' + text + '"';
+}
+
 /** True when `value` is an object JSON.stringify writes as its own enumerable keys, with no toJSON. */
 function isPlain(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
@@ -44,7 +60,7 @@ function textContentJson(result: JsonObject): string | undefined {
     const type = block['type'];
     const text = block['text'];
     if (seen !== 2 || typeof type !== 'string' || typeof text !== 'string') return undefined;
-    json += (i === 0 ? '{"type":' : ',{"type":') + (type === 'text' ? '"text"' : JSON.stringify(type)) + ',"text":' + JSON.stringify(text) + '}';
+    json += (i === 0 ? '{"type":' : ',{"type":') + (type === 'text' ? '"text"' : jsonString(type)) + ',"text":' + jsonString(text) + '}';
   }
   return json + ']}';
 }

@@ -8,6 +8,11 @@ const cases: [string, unknown][] = [
   ['several blocks', { content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }],
   ['empty content', { content: [] }],
   ['escapes and unicode', { content: [{ type: 'text', text: 'q"\\\n\u0000\u2028\ud800 é 😀' }] }],
+  ['a long plain text', { content: [{ type: 'text', text: 'x'.repeat(200) }] }],
+  ['a long text with a quote at the end', { content: [{ type: 'text', text: 'x'.repeat(200) + '"' }] }],
+  ['control characters and DEL', { content: [{ type: 'text', text: '\u001f\u007f\u0080' }] }],
+  ['a paired surrogate only', { content: [{ type: 'text', text: '😀' }] }],
+  ['a lone low surrogate', { content: [{ type: 'text', text: 'a\udc00b' }] }],
   ['another type string', { content: [{ type: 'te"xt', text: 'x' }] }],
   ['keys in the other order', { content: [{ text: 'x', type: 'text' }] }],
   ['an extra key in the block', { content: [{ type: 'text', text: 'x', annotations: { a: 1 } }] }],
@@ -40,7 +45,10 @@ describe('resultJson', () => {
     try {
       const value = { content: [{ type: 'text', text: 'hello' }] };
       expect(resultJson(value)).toBe('{"content":[{"type":"text","text":"hello"}]}');
-      expect(spy.mock.calls.map((c) => c[0])).toEqual(['hello']);
+      // A short string with nothing to escape is not stringified either; one with a quote is.
+      expect(spy.mock.calls.map((c) => c[0])).toEqual([]);
+      expect(resultJson({ content: [{ type: 'text', text: 'say "hi"' }] })).toBe('{"content":[{"type":"text","text":"say \\"hi\\""}]}');
+      expect(spy.mock.calls.map((c) => c[0])).toEqual(['say "hi"']);
       spy.mockClear();
       const other = { tools: [] };
       resultJson(other);
