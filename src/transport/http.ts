@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { createEngine } from '../jsonrpc/index.js';
 import type { Engine } from '../jsonrpc/index.js';
 import { writeError } from '../jsonrpc/response.js';
-import { handleNotification, handleRequest } from '../server/dispatch.js';
+import { handleNotification, handleRequest, isThenable } from '../server/dispatch.js';
 import type { Reply, RequestEnv } from '../server/dispatch.js';
 import { McpError } from '../server/errors.js';
 import { BATCH_VERSIONS, ErrorCode, LEGACY_VERSIONS, META } from '../server/protocol.js';
@@ -88,10 +88,46 @@ function httpError(res: ServerResponse, status: number, code: number, message: s
   json(res, status, writeError(null, code, message), headers);
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
+/**
+ * A request header by its lower-case name, read from req.rawHeaders: node builds req.headers (every
+ * header, lower-cased and merged) on first use, which costs more than the few lookups this transport
+ * makes. Merging follows node's: the first of repeated Host/Content-Type/Content-Length/Authorization
+ * wins, other repeats are joined with ", ".
+ */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const raw = req.rawHeaders;
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length !== name.length || (key !== name && key.toLowerCase() !== name)) continue;
+    if (value === undefined) {
+      value = raw[i + 1]!;
+      if (FIRST_WINS.has(name)) break;
+    } else {
+      value += ', ' + raw[i + 1]!;
+    }
+  }
+  return value;
 }
+
+/** The media type of a Content-Type value is application/json (parameters such as charset aside). */
+function isJsonType(type: string): boolean {
+  const semi = type.indexOf(';');
+  return (semi < 0 ? type : type.slice(0, semi)).trim().toLowerCase() === 'application/json';
+}
+
+/** A failure of the transport itself: 500 if nothing was sent yet, else the response just ends. */
+function internalError(res: ServerResponse): void {
+  if (!res.headersSent) httpError(res, 500, ErrorCode.InternalError, 'Internal error');
+  else res.end();
+}
+
+function ignore(): void {}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/** Headers of which node keeps the first when repeated (lib/_http_incoming.js matchKnownFields). */
+const FIRST_WINS = new Set(['host', 'content-type', 'content-length', 'authorization', 'user-agent', 'referer', 'from', 'max-forwards']);
 
 function hostname(hostHeader: string): string {
   // "[::1]:3000" -> "[::1]"; "localhost:3000" -> "localhost"
@@ -158,11 +194,13 @@ class StatelessEnv implements RequestEnv {
     checkStatelessHeaders(this.req, this.server, method, params);
   }
 
-  /** The request is answered: its signal (if made) no longer needs the transport or the response. */
-  release(): void {
-    if (this.abort === undefined) return;
-    this.active.delete(this.abort);
-    this.res.off('close', this.onClose!);
+  /** Answers the request; its signal (if made) no longer needs the transport or the response. */
+  finish(reply: Reply): void {
+    if (this.abort !== undefined) {
+      this.active.delete(this.abort);
+      this.res.off('close', this.onClose!);
+    }
+    this.channel.finish(reply, reply.status);
   }
 }
 
@@ -293,23 +331,23 @@ export class HttpTransport {
     if (!this.checkOrigin(req, res)) return;
     if (this.closing) return httpError(res, 503, ErrorCode.InternalError, 'Server is shutting down', { Connection: 'close' });
     this.inflight++;
-    res.on('close', () => this.release());
-    void this.route(req, res, path, url).catch(() => {
-      if (!res.headersSent) httpError(res, 500, ErrorCode.InternalError, 'Internal error');
-      else res.end();
-    });
+    res.on('close', this.release);
+    // POST to the endpoint, the request path, runs without promises unless a handler returns one.
+    if (path === this.path && req.method === 'POST') return this.post(req, res);
+    void this.route(req, res, path, url).catch(() => internalError(res));
   }
 
-  private release(): void {
+  private readonly release = (): void => {
     this.inflight--;
     if (this.inflight === 0) this.idle?.();
-  }
+  };
 
   private async route(req: IncomingMessage, res: ServerResponse, path: string, url: string): Promise<void> {
-    if (path !== this.path) return this.legacySse!.handle(req, res, path, url, () => this.readBody(req, res));
+    if (path !== this.path) {
+      const body = (): Promise<Buffer | null> => new Promise((resolve) => this.readBody(req, res, resolve, () => resolve(null)));
+      return this.legacySse!.handle(req, res, path, url, body);
+    }
     switch (req.method) {
-      case 'POST':
-        return this.post(req, res);
       case 'GET':
         return this.get(req, res);
       case 'DELETE':
@@ -343,62 +381,81 @@ export class HttpTransport {
     return ok;
   }
 
-  private async readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | null> {
+  /**
+   * Reads the body and calls `done` with it; on a refusal (415, 413, already answered here) or a
+   * request that never completes, `failed` runs instead (or nothing, for a request whose client went
+   * away: there is no one to answer). Callbacks, not a promise: this is on every request's path.
+   */
+  private readBody(req: IncomingMessage, res: ServerResponse, done: (body: Buffer) => void, failed: () => void): void {
     const type = header(req, 'content-type');
-    if (type === undefined || type.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+    if (type === undefined || !isJsonType(type)) {
       httpError(res, 415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json');
-      return null;
+      return failed();
     }
     // Mounted behind a body parser (express.json(), fastify): the stream is spent, req.body holds it.
     const parsed = (req as IncomingMessage & { body?: unknown }).body;
     if (req.readableEnded && parsed !== undefined) {
       const body = Buffer.isBuffer(parsed) ? parsed : Buffer.from(typeof parsed === 'string' ? parsed : JSON.stringify(parsed));
-      if (body.length <= this.maxBodyBytes) return body;
+      if (body.length <= this.maxBodyBytes) return done(body);
       httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`);
-      return null;
+      return failed();
     }
     const length = Number(header(req, 'content-length') ?? NaN);
     if (length > this.maxBodyBytes) {
       httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`, { Connection: 'close' });
       req.resume();
-      return null;
+      return failed();
     }
     // Plain 'data'/'end' events: an async iterator over the request costs more than the request.
-    return new Promise<Buffer | null>((resolve) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const onData = (chunk: Buffer): void => {
-        size += chunk.length;
-        if (size > this.maxBodyBytes) {
-          req.off('data', onData);
-          httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`, { Connection: 'close' });
-          req.destroy();
-          resolve(null);
-          return;
-        }
-        chunks.push(chunk);
-      };
-      req.on('data', onData);
-      req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-      req.once('error', () => resolve(null));
-      req.once('close', () => {
-        if (!req.complete) resolve(null);
-      });
-    });
+    let first: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > this.maxBodyBytes) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`, { Connection: 'close' });
+        req.destroy();
+        failed();
+        return;
+      }
+      if (first === undefined) first = chunk;
+      else (chunks ??= [first]).push(chunk);
+    };
+    const onEnd = (): void => done(chunks === undefined ? (first ?? EMPTY_BODY) : Buffer.concat(chunks, size));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    // An aborted request emits 'error' (and never 'end'): nothing to answer, and no crash.
+    req.on('error', ignore);
   }
 
-  private async post(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private post(req: IncomingMessage, res: ServerResponse): void {
     if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
       return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include application/json and text/event-stream');
     }
-    const body = await this.readBody(req, res);
-    if (body === null) return;
-    const messages = readMessages(this.engine, this.engine.scan(body), body);
-    const message = messages[0];
-    if (message === undefined) return httpError(res, 400, ErrorCode.InvalidRequest, 'Empty body');
-    if (message.kind === 'invalid') return json(res, 400, message.reply);
-    const auth = this.authenticate === undefined ? undefined : await this.authenticate(req);
+    this.readBody(req, res, (body) => this.postBody(req, res, body), ignore);
+  }
 
+  /** A POST whose body is in: its message, its caller, then the session or stateless path. */
+  private postBody(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    try {
+      const messages = readMessages(this.engine, this.engine.scan(body), body);
+      const message = messages[0];
+      if (message === undefined) return httpError(res, 400, ErrorCode.InvalidRequest, 'Empty body');
+      if (message.kind === 'invalid') return json(res, 400, message.reply);
+      const auth = this.authenticate === undefined ? undefined : this.authenticate(req);
+      if (isThenable(auth)) {
+        Promise.resolve(auth).then((principal) => this.dispatchPost(message, req, res, principal)).catch(() => internalError(res));
+        return;
+      }
+      this.dispatchPost(message, req, res, auth);
+    } catch {
+      internalError(res);
+    }
+  }
+
+  private dispatchPost(message: Message, req: IncomingMessage, res: ServerResponse, auth: AuthPrincipal | undefined): void {
     const sessionId = header(req, 'mcp-session-id');
     if (sessionId !== undefined) {
       const hs = this.sessions.get(sessionId);
@@ -407,7 +464,7 @@ export class HttpTransport {
       if (version !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(version)) {
         return httpError(res, 400, ErrorCode.InvalidRequest, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)}`);
       }
-      return this.legacyPost(hs, message, req, res, auth);
+      return this.legacyPost(hs, message, res, auth);
     }
     if (message.kind === 'request' && message.method === 'initialize' && !declaresVersion(message.params)) {
       if (this.sessions.size >= this.maxSessions) {
@@ -417,7 +474,7 @@ export class HttpTransport {
         }
       }
       const hs = this.openSession();
-      return this.legacyPost(hs, message, req, res, auth, { 'Mcp-Session-Id': hs.session.id });
+      return this.legacyPost(hs, message, res, auth, { 'Mcp-Session-Id': hs.session.id });
     }
     return this.statelessPost(message, req, res, auth);
   }
@@ -456,14 +513,13 @@ export class HttpTransport {
     hs.get?.end();
   }
 
-  private async legacyPost(
+  private legacyPost(
     hs: HttpSession,
     message: Message,
-    req: IncomingMessage,
     res: ServerResponse,
     auth: AuthPrincipal | undefined,
     headers: Record<string, string> = {},
-  ): Promise<void> {
+  ): void {
     const session = hs.session;
     session.lastActive = Date.now();
     if (message.kind === 'notification') {
@@ -479,43 +535,56 @@ export class HttpTransport {
     const exchange = new Exchange(res, this.sse, hs, headers);
     const env: RequestEnv = { session, channel: exchange, auth, signal: undefined, disconnect: () => exchange.disconnect() };
     hs.busy++;
-    try {
-      if (message.kind === 'batch') {
-        const version = session.protocolVersion;
-        if (version === undefined || !BATCH_VERSIONS.has(version)) {
-          return exchange.finish({ json: writeError(null, ErrorCode.InvalidRequest, `JSON-RPC batches are not supported in protocol version ${version ?? '(not initialized)'}`), status: 400 }, 400);
-        }
-        const replies: string[] = [];
-        await Promise.all(
-          message.items.map(async (item) => {
-            if (item.kind === 'request') {
-              const reply = await handleRequest(this.server, env, item.idRaw, item.method, item.params);
-              if (reply.json !== null) replies.push(reply.json);
-            } else if (item.kind === 'notification') {
-              handleNotification(env, item.method, item.params);
-            } else if (item.kind === 'response') {
-              session.resolveResponse(item.idRaw, item.message);
-            } else if (item.kind === 'invalid') {
-              replies.push(item.reply);
-            }
-          }),
-        );
-        const all = replies.length === 0 ? null : '[' + replies.join(',') + ']';
-        return exchange.finish({ json: all, status: 200 }, 200);
-      }
-      if (message.kind !== 'request') return exchange.finish({ json: null, status: 202 }, 202);
-      const reply = await handleRequest(this.server, env, message.idRaw, message.method, message.params);
-      // Legacy errors travel in-band with 200, except a request before initialize on a new session.
-      exchange.finish(reply, reply.status === 400 && session.protocolVersion === undefined ? 400 : 200);
-    } finally {
-      hs.busy--;
-      session.lastActive = Date.now();
-      // An initialize that failed leaves no session behind.
-      if (session.protocolVersion === undefined) this.closeSession(session.id);
+    if (message.kind === 'batch') {
+      void this.legacyBatch(session, message.items, exchange, env).catch(() => internalError(res)).finally(() => this.legacyDone(hs));
+      return;
     }
+    if (message.kind !== 'request') {
+      exchange.finish({ json: null, status: 202 }, 202);
+      return this.legacyDone(hs);
+    }
+    const reply = handleRequest(this.server, env, message.idRaw, message.method, message.params);
+    // Legacy errors travel in-band with 200, except a request before initialize on a new session.
+    const finish = (r: Reply): void => exchange.finish(r, r.status === 400 && session.protocolVersion === undefined ? 400 : 200);
+    if (!(reply instanceof Promise)) {
+      finish(reply);
+      return this.legacyDone(hs);
+    }
+    void reply.then(finish).finally(() => this.legacyDone(hs));
   }
 
-  private async statelessPost(message: Message, req: IncomingMessage, res: ServerResponse, auth: AuthPrincipal | undefined): Promise<void> {
+  /** A legacy POST is over: the session was active, and an initialize that failed leaves none behind. */
+  private legacyDone(hs: HttpSession): void {
+    hs.busy--;
+    hs.session.lastActive = Date.now();
+    if (hs.session.protocolVersion === undefined) this.closeSession(hs.session.id);
+  }
+
+  /** A JSON-RPC batch (2025-03-26 only): one response with every reply. */
+  private async legacyBatch(session: Session, items: Message[], exchange: Exchange, env: RequestEnv): Promise<void> {
+    const version = session.protocolVersion;
+    if (version === undefined || !BATCH_VERSIONS.has(version)) {
+      return exchange.finish({ json: writeError(null, ErrorCode.InvalidRequest, `JSON-RPC batches are not supported in protocol version ${version ?? '(not initialized)'}`), status: 400 }, 400);
+    }
+    const replies: string[] = [];
+    await Promise.all(
+      items.map(async (item) => {
+        if (item.kind === 'request') {
+          const reply = await handleRequest(this.server, env, item.idRaw, item.method, item.params);
+          if (reply.json !== null) replies.push(reply.json);
+        } else if (item.kind === 'notification') {
+          handleNotification(env, item.method, item.params);
+        } else if (item.kind === 'response') {
+          session.resolveResponse(item.idRaw, item.message);
+        } else if (item.kind === 'invalid') {
+          replies.push(item.reply);
+        }
+      }),
+    );
+    exchange.finish({ json: replies.length === 0 ? null : '[' + replies.join(',') + ']', status: 200 }, 200);
+  }
+
+  private statelessPost(message: Message, req: IncomingMessage, res: ServerResponse, auth: AuthPrincipal | undefined): void {
     if (message.kind === 'batch') {
       return httpError(res, 400, ErrorCode.InvalidRequest, 'JSON-RPC batches are not supported in protocol version 2026-07-28');
     }
@@ -535,13 +604,9 @@ export class HttpTransport {
       });
       return json(res, 400, writeError(message.idRaw, e.code, e.message, JSON.stringify(e.data)));
     }
-    let reply: Reply;
-    try {
-      reply = await handleRequest(this.server, env, message.idRaw, message.method, message.params);
-    } finally {
-      env.release();
-    }
-    env.channel.finish(reply, reply.status);
+    const reply = handleRequest(this.server, env, message.idRaw, message.method, message.params);
+    if (!(reply instanceof Promise)) return env.finish(reply);
+    void reply.then((r) => env.finish(r));
   }
 
   private get(req: IncomingMessage, res: ServerResponse): void {
