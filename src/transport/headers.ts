@@ -26,9 +26,33 @@ function mismatch(message: string, data?: JsonObject): McpError {
   return new McpError(ErrorCode.HeaderMismatch, `Bad Request: ${message}`, data, 400);
 }
 
+/**
+ * A request header by its lower-case name, read from req.rawHeaders: node builds req.headers (every
+ * header, lower-cased and merged) on first use, which costs more than the few lookups this transport
+ * makes. Merging follows node's: the first of repeated Host/Content-Type/Content-Length/Authorization
+ * wins, other repeats are joined with ", ".
+ */
+export function header(req: IncomingMessage, name: string): string | undefined {
+  const raw = req.rawHeaders;
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length !== name.length || (key !== name && key.toLowerCase() !== name)) continue;
+    if (value === undefined) {
+      value = raw[i + 1]!;
+      if (FIRST_WINS.has(name)) break;
+    } else {
+      value += ', ' + raw[i + 1]!;
+    }
+  }
+  return value;
+}
+
+/** Headers of which node keeps the first when repeated (lib/_http_incoming.js matchKnownFields). */
+const FIRST_WINS = new Set(['host', 'content-type', 'content-length', 'authorization', 'user-agent', 'referer', 'from', 'max-forwards']);
+
 function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return (Array.isArray(v) ? v.join(', ') : v)?.trim();
+  return header(req, name)?.trim();
 }
 
 /** The value a header carries: literal, or decoded from `=?base64?...?=`; null when malformed. */

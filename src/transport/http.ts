@@ -29,7 +29,7 @@ import type { Channel } from '../server/session.js';
 import type { AuthPrincipal, JsonObject } from '../server/types.js';
 import { methodRouter, readMessages } from './intake.js';
 import type { Message } from './intake.js';
-import { checkStatelessHeaders } from './headers.js';
+import { checkStatelessHeaders, header } from './headers.js';
 import { EventLog, SseStream, parseEventId } from './sse.js';
 import type { SseOptions } from './sse.js';
 import { LegacySseEndpoints } from './legacy-sse.js';
@@ -88,27 +88,6 @@ function httpError(res: ServerResponse, status: number, code: number, message: s
   json(res, status, writeError(null, code, message), headers);
 }
 
-/**
- * A request header by its lower-case name, read from req.rawHeaders: node builds req.headers (every
- * header, lower-cased and merged) on first use, which costs more than the few lookups this transport
- * makes. Merging follows node's: the first of repeated Host/Content-Type/Content-Length/Authorization
- * wins, other repeats are joined with ", ".
- */
-export function header(req: IncomingMessage, name: string): string | undefined {
-  const raw = req.rawHeaders;
-  let value: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const key = raw[i]!;
-    if (key.length !== name.length || (key !== name && key.toLowerCase() !== name)) continue;
-    if (value === undefined) {
-      value = raw[i + 1]!;
-      if (FIRST_WINS.has(name)) break;
-    } else {
-      value += ', ' + raw[i + 1]!;
-    }
-  }
-  return value;
-}
 
 /** The media type of a Content-Type value is application/json (parameters such as charset aside). */
 function isJsonType(type: string): boolean {
@@ -125,9 +104,6 @@ function internalError(res: ServerResponse): void {
 function ignore(): void {}
 
 const EMPTY_BODY = Buffer.alloc(0);
-
-/** Headers of which node keeps the first when repeated (lib/_http_incoming.js matchKnownFields). */
-const FIRST_WINS = new Set(['host', 'content-type', 'content-length', 'authorization', 'user-agent', 'referer', 'from', 'max-forwards']);
 
 function hostname(hostHeader: string): string {
   // "[::1]:3000" -> "[::1]"; "localhost:3000" -> "localhost"
