@@ -86,7 +86,7 @@ export interface NativeBinding {
   reasonMessages: string[]; //        message templates by code, placeholders as written in section 8
   Router: new () => NativeRouter;
   Engine: new (router: NativeRouter, limits: NativeLimits) => NativeEngine;
-  JwtVerifier: new (policy: NativeJwtPolicy, out: Int32Array) => NativeJwtVerifier;
+  JwtVerifier: new (policy: NativeJwtPolicy, out: Float64Array) => NativeJwtVerifier;
   jwtReasons: string[]; //            JWT reason names by code (src/jwt/errors.ts JWT_REASONS)
 }
 

@@ -117,6 +117,16 @@ inline bool get_int32_array(const Napi::Value& value, const char* name, Napi::In
   return true;
 }
 
+/// A Float64Array argument (false after throwing).
+inline bool get_float64_array(const Napi::Value& value, const char* name, Napi::Float64Array* out) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw_type_error(value.Env(), name, "a Float64Array", value);
+    return false;
+  }
+  *out = value.As<Napi::Float64Array>();
+  return true;
+}
+
 }  // namespace mcp::binding
 
 #endif  // FASTERMCP_NATIVE_BINDING_CONVERT_H_

@@ -1,12 +1,12 @@
 // JwtVerifier: the JS face of mcp::jwt::Verifier (docs/jwt.md section 6). Options and keys are checked in
 // TypeScript (src/jwt/) before they cross; here only the shapes are checked.
 //
-//   new JwtVerifier(policy, out: Int32Array)   policy: {algorithms, issuers, audiences, required, typ,
+//   new JwtVerifier(policy, out: Float64Array) policy: {algorithms, issuers, audiences, required, typ,
 //                                              clockTolerance, maxTokenAge, maxTokenBytes, requireExp, cacheSize}
 //   setKeys([{kid: string|null, hmac: boolean, data: Uint8Array, algorithms: number}])   throws on a bad key
 //   verify(token: string, now: number): number | string
 //       a negative number: -reason; a number >= 0: a cache hit, the slot whose result JS kept;
-//       a string: a fresh verification, the payload JSON; out[0] is its cache slot (-1: not cached)
+//       a string: a fresh verification, the payload JSON; out = [cache slot (-1: not cached), from, until]
 //   clearCache(); cacheEntries(): number
 //   bareVerify(alg: number, data: Uint8Array, signature: Uint8Array): boolean   (key 0 only; benchmarks)
 //
@@ -42,8 +42,8 @@ class JwtBinding : public Napi::ObjectWrap<JwtBinding> {
   bool is_self(const Napi::CallbackInfo& info);
 
   std::unique_ptr<jwt::Verifier> verifier_;
-  Napi::Reference<Napi::Int32Array> out_ref_;
-  int32_t* out_ = nullptr;
+  Napi::Reference<Napi::Float64Array> out_ref_;
+  double* out_ = nullptr;  // [slot, from, until] of the last success
   std::string token_;  // reused buffer for the token's UTF-8 bytes
 };
 
@@ -85,10 +85,10 @@ JwtBinding::JwtBinding(const Napi::CallbackInfo& info) : Napi::ObjectWrap<JwtBin
     throw_type_error(env, "policy", "an object", info[0]);
     return;
   }
-  Napi::Int32Array out;
-  if (!get_int32_array(info[1], "out", &out)) return;
-  if (out.ElementLength() < 1) {
-    throw_range_error(env, "out", "an Int32Array of at least 1 element");
+  Napi::Float64Array out;
+  if (!get_float64_array(info[1], "out", &out)) return;
+  if (out.ElementLength() < 3) {
+    throw_range_error(env, "out", "a Float64Array of at least 3 elements");
     return;
   }
   const auto object = info[0].As<Napi::Object>();
@@ -195,6 +195,8 @@ Napi::Value JwtBinding::verify(const Napi::CallbackInfo& info) {
       value = result.slot;
     } else {
       out_[0] = result.slot;
+      out_[1] = result.from;
+      out_[2] = result.until;
       return Napi::String::New(env, result.payload.data(), result.payload.size());
     }
   }

@@ -1171,6 +1171,8 @@ Reason Verifier::verify(std::string_view token, double now, Verified* out) {
           touch(it->second);
           out->slot = it->second;
           out->cached = true;
+          out->from = e.from;
+          out->until = e.until;
           return Reason::kOk;
         }
         stale = it->second;
@@ -1197,6 +1199,8 @@ Reason Verifier::verify(std::string_view token, double now, Verified* out) {
   }
   if (r != Reason::kOk) return r;
   out->payload = payload_;
+  out->from = from;
+  out->until = until;
   if (!entries_.empty()) {
     if (stale >= 0) {
       Entry& e = entries_[static_cast<std::size_t>(stale)];

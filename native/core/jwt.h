@@ -108,6 +108,8 @@ struct Verified {
   std::string_view payload;  ///< the decoded payload JSON (valid until the next verify())
   int32_t slot = -1;         ///< cache slot holding the entry (-1: not cached)
   bool cached = false;       ///< true: a cache hit (payload is empty; the caller kept the claims of `slot`)
+  double from = 0;           ///< [from, until): the `now` values at which this verdict holds (until <= exp)
+  double until = 0;
 };
 
 /// Decodes base64url without padding into `out` (appends); false on any other character, on a length of

@@ -7,8 +7,10 @@ import { JsJwtCore, type JwtCore, type JwtPolicy } from './js.js';
 import { JwksSource, type JwksUrlOptions } from './jwks.js';
 import { importJwks, importKey, type ImportedKey, type JwtKeyInput } from './keys.js';
 import { NativeJwtCore } from './native.js';
+import { CachingCore } from './cache.js';
 import type { JwtResult } from './result.js';
 
+export { CachingCore } from './cache.js';
 export { JWT_ALGORITHMS, JWT_ERROR_CODES, JWT_REASONS, JWT_REASON_MESSAGES } from './errors.js';
 export type { JwtAlgorithm, JwtReason } from './errors.js';
 export type { JwtKeyInput, JwtKeyMaterial } from './keys.js';
@@ -123,7 +125,7 @@ const RETRY: ReadonlySet<JwtReason> = new Set(['unknown_kid', 'no_key']);
 
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const policy = jwtPolicy(options);
-  const core = createJwtCore(policy, options.implementation);
+  const core = new CachingCore(createJwtCore(policy, options.implementation), policy.cacheSize);
   let jwks: JwksSource | null = null;
   if (options.jwksUrl !== undefined) {
     if (options.secret !== undefined || options.keys !== undefined || options.jwks !== undefined) {

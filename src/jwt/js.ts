@@ -4,7 +4,7 @@
 //
 // Order: size -> segments and base64url -> header JSON -> header fields (alg, crit, b64, kid, typ) -> key
 // selection -> signature -> payload JSON -> claim types -> required claims -> time -> iss -> aud.
-// The cache is a Map keyed by the token string itself (V8 hashes it) in LRU order.
+// The verified-token cache is not here: src/jwt/index.ts keeps it in front of either implementation.
 import { Buffer, isUtf8 } from 'node:buffer';
 import { constants, createHmac, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
 import { JWT_ALGORITHMS, JWT_REASONS, type JwtReason } from './errors.js';
@@ -29,9 +29,11 @@ export interface JwtPolicy {
 export interface JwtCore {
   readonly implementation: 'native' | 'js';
   setKeys(keys: readonly ImportedKey[]): void;
+  /** Verifies with no cache; after a success `from` and `until` bound the `now` values at which it holds. */
   verify(token: string, now: number): JwtResult;
-  clearCache(): void;
-  cacheEntries(): number;
+  /** [from, until) of the last successful verify(): until is at most exp (plus tolerance). */
+  readonly from: number;
+  readonly until: number;
 }
 
 const R = Object.fromEntries(JWT_REASONS.map((r, i) => [r, i])) as Record<(typeof JWT_REASONS)[number], number>;
@@ -266,32 +268,18 @@ function verifySignature(alg: number, key: ImportedKey, input: string, sig: Buff
 }
 
 // ---- the verifier -------------------------------------------------------------------------------------------
-interface Entry {
-  result: JwtResult;
-  from: number;
-  until: number;
-}
-
 type Uncached = { claims: Record<string, unknown>; from: number; until: number } | JwtReason;
 
 export class JsJwtCore implements JwtCore {
   readonly implementation = 'js' as const;
   private keys: readonly ImportedKey[] = [];
-  private readonly cache = new Map<string, Entry>();
+  from = 0;
+  until = 0;
 
   constructor(private readonly policy: JwtPolicy) {}
 
   setKeys(keys: readonly ImportedKey[]): void {
     this.keys = [...keys];
-    this.cache.clear();
-  }
-
-  clearCache(): void {
-    this.cache.clear();
-  }
-
-  cacheEntries(): number {
-    return this.cache.size;
   }
 
   verify(token: string, now: number): JwtResult {
@@ -300,24 +288,11 @@ export class JsJwtCore implements JwtCore {
     if (token.length > p.maxTokenBytes || (token.length * 3 > p.maxTokenBytes && Buffer.byteLength(token) > p.maxTokenBytes)) {
       return fail('too_large');
     }
-    if (p.cacheSize > 0) {
-      const e = this.cache.get(token);
-      if (e !== undefined) {
-        this.cache.delete(token);
-        if (now >= e.from && now < e.until) {
-          this.cache.set(token, e);
-          return e.result;
-        }
-      }
-    }
     const r = this.verifyUncached(token, now);
     if (typeof r === 'string') return fail(r);
-    const result = successFromClaims(r.claims);
-    if (p.cacheSize > 0) {
-      if (this.cache.size >= p.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(token, { result, from: r.from, until: r.until });
-    }
-    return result;
+    this.from = r.from;
+    this.until = r.until;
+    return successFromClaims(r.claims);
   }
 
   private verifyUncached(token: string, now: number): Uncached {

@@ -1,5 +1,7 @@
 // What a verification returns, shared by the native wrapper and the JS twin: the principal is built once
-// per token from the payload JSON and kept with the cache entry; failures are one frozen object per reason.
+// per token and kept with the cache entry; failures are one frozen object per reason. The native verifier
+// has checked every claim it decides on before JS sees the payload, so its principal parses the payload
+// only when something reads it (most callers read subject and scopes once, and the cache keeps them).
 import { JWT_REASON_MESSAGES, JWT_REASONS, type JwtReason } from './errors.js';
 
 export interface JwtPrincipal {
@@ -45,6 +47,56 @@ export function successFromClaims(claims: Record<string, unknown>): JwtResult {
     claims,
   });
   return Object.freeze({ ok: true as const, principal });
+}
+
+/** A principal over a verified payload's JSON text, parsed on first read (then kept). Frozen. */
+class PayloadPrincipal implements JwtPrincipal {
+  #json: string;
+  #claims: Record<string, unknown> | undefined;
+  #scopes: readonly string[] | undefined;
+
+  constructor(json: string) {
+    this.#json = json;
+    Object.freeze(this);
+  }
+
+  get claims(): Readonly<Record<string, unknown>> {
+    if (this.#claims === undefined) {
+      const claims = JSON.parse(this.#json) as Record<string, unknown>;
+      deepFreeze(claims);
+      this.#claims = claims;
+    }
+    return this.#claims;
+  }
+
+  get subject(): string | undefined {
+    const sub = this.claims.sub;
+    return typeof sub === 'string' ? sub : undefined;
+  }
+
+  get scopes(): readonly string[] {
+    if (this.#scopes === undefined) {
+      const scopes: string[] = [];
+      addScopes(scopes, this.claims.scope);
+      addScopes(scopes, this.claims.scp);
+      this.#scopes = Object.freeze(scopes);
+    }
+    return this.#scopes;
+  }
+
+  get expiresAt(): number | undefined {
+    const exp = this.claims.exp;
+    return typeof exp === 'number' ? exp : undefined;
+  }
+
+  toJSON(): object {
+    return { subject: this.subject, scopes: this.scopes, expiresAt: this.expiresAt, claims: this.claims };
+  }
+}
+
+/** The success result for a payload the native verifier accepted (its claims' types were checked there). */
+export function successFromPayload(json: string): JwtResult {
+  return Object.freeze({ ok: true as const, principal: new PayloadPrincipal(json) });
 }
 
 /** One frozen failure result per reason code (index 0 unused). */
