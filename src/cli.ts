@@ -14,6 +14,7 @@ import { registerDemo } from './demo/everything.js';
 import { runtimeInfo } from './runtime.js';
 import { McpServer } from './server/server.js';
 import { serveHttp } from './transport/http.js';
+import { resourceServerFromFlags } from './auth/config.js';
 import { serveStdio } from './transport/stdio.js';
 
 const USAGE = `Usage: fastermcp serve [module] [--stdio | --http PORT] [options]
@@ -36,6 +37,19 @@ Options:
   --state-key-file F          HMAC key (>= 32 bytes) for requestState and cursors, shared by all
                               instances of a deployment (default: a random key per process)
   --name NAME                 server name (default fastermcp)
+
+Authentication (Streamable HTTP; with any credential flag, every MCP request needs a credential):
+  --jwt-secret-file F         HMAC secret for HS256 tokens (a trailing newline is dropped)
+  --jwt-public-key-file F     public key (PEM or DER SPKI); the algorithm follows the key unless given
+  --jwks-url U                JWK Set URL (fetched, cached, refetched for unknown kids)
+  --jwks-file F               local JWK Set (JSON)
+  --jwt-issuer I1,I2          accepted token issuers (also the authorization servers, unless given)
+  --jwt-audience A1,A2        accepted audiences (default: the resource URL)
+  --jwt-algorithms A1,A2      allowed algorithms (default HS256 for a secret, the key's for a key file)
+  --api-keys-file F           static API keys: JSON [{ "key", "subject", "scopes" }] (X-API-Key or Bearer)
+  --authorization-server U    authorization server issuer URL(s) for the resource metadata
+  --resource-url U            this server's resource URL (default http://HOST:PORT/PATH)
+  --scopes S1,S2              scopes advertised besides the ones tools, resources and prompts require
   -h, --help                  this text
   -v, --version               print the version
 `;
@@ -69,6 +83,17 @@ async function main(argv: string[]): Promise<void> {
         'max-sessions': { type: 'string' },
         'state-key-file': { type: 'string' },
         name: { type: 'string' },
+        'jwt-secret-file': { type: 'string' },
+        'jwt-public-key-file': { type: 'string' },
+        'jwks-url': { type: 'string' },
+        'jwks-file': { type: 'string' },
+        'jwt-issuer': { type: 'string' },
+        'jwt-audience': { type: 'string' },
+        'jwt-algorithms': { type: 'string' },
+        'api-keys-file': { type: 'string' },
+        'authorization-server': { type: 'string' },
+        'resource-url': { type: 'string' },
+        scopes: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -115,16 +140,43 @@ async function main(argv: string[]): Promise<void> {
   process.stderr.write(`fastermcp ${info.version}: ${info.implementation} JSON-RPC engine${info.implementation === 'js' ? ' (pure-JS fallback)' : ''}\n`);
 
   if (values.http === undefined) {
+    if (['jwt-secret-file', 'jwt-public-key-file', 'jwks-url', 'jwks-file', 'api-keys-file'].some((f) => values[f as keyof typeof values] !== undefined)) {
+      fail('authentication flags apply to --http; a stdio server trusts the process that started it');
+    }
     await serveStdio(server, maxMessageBytes === undefined ? {} : { maxMessageBytes });
     server.close('The client closed stdin');
     return;
   }
   const port = intOption(values.http, '--http');
   const allowed = values['allowed-hosts'];
+  const host = values.host ?? '127.0.0.1';
+  const path = values.path ?? '/mcp';
+  let auth;
+  try {
+    auth = resourceServerFromFlags(
+      {
+        jwtSecretFile: values['jwt-secret-file'],
+        jwtPublicKeyFile: values['jwt-public-key-file'],
+        jwksUrl: values['jwks-url'],
+        jwksFile: values['jwks-file'],
+        jwtIssuer: values['jwt-issuer'],
+        jwtAudience: values['jwt-audience'],
+        jwtAlgorithms: values['jwt-algorithms'],
+        apiKeysFile: values['api-keys-file'],
+        authorizationServer: values['authorization-server'],
+        resourceUrl: values['resource-url'],
+        scopes: values.scopes,
+      },
+      port === 0 ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`,
+    );
+  } catch (e) {
+    fail((e as Error).message);
+  }
   const running = await serveHttp(server, {
+    ...(auth === undefined ? {} : { auth }),
     port,
-    host: values.host ?? '127.0.0.1',
-    ...(values.path === undefined ? {} : { path: values.path }),
+    host,
+    path,
     ...(allowed === undefined ? {} : { allowedHosts: allowed === '*' ? '*' : allowed.split(',').map((h) => h.trim()) }),
     ...(maxMessageBytes === undefined ? {} : { maxBodyBytes: maxMessageBytes }),
     ...(values['session-idle-ms'] === undefined ? {} : { sessionIdleMs: intOption(values['session-idle-ms'], '--session-idle-ms')! }),

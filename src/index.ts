@@ -166,6 +166,22 @@ export type {
   JwtVerifierOptions,
 } from './jwt/index.js';
 
+// OAuth resource server and authenticators for the HTTP transport (docs/auth.md).
+export {
+  WELL_KNOWN as PROTECTED_RESOURCE_METADATA_PATH,
+  ResourceServer,
+  canonicalResource,
+} from './auth/resource-server.js';
+export type { ResourceServerOptions } from './auth/resource-server.js';
+export {
+  apiKeyAuthenticator,
+  bearerToken,
+  chainAuthenticators,
+  jwtAuthenticator,
+  readApiKeysFile,
+} from './auth/authenticate.js';
+export type { ApiKey, AuthDecision, AuthRefusal, Authenticator, Credentials } from './auth/authenticate.js';
+
 // Which implementation is running, and why.
 export { runtimeInfo } from './runtime.js';
 export type { RuntimeInfo } from './runtime.js';

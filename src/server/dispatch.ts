@@ -13,7 +13,7 @@ import { writeError, writeResult } from '../jsonrpc/response.js';
 import { LazyAbort } from './abort.js';
 import { InputRequired, RequestContext } from './context.js';
 import type { ContextInit, Era } from './context.js';
-import { McpError, invalidParams, methodNotFound } from './errors.js';
+import { InsufficientScope, McpError, invalidParams, methodNotFound } from './errors.js';
 import { resultJson } from './result-json.js';
 import {
   ErrorCode,
@@ -61,6 +61,8 @@ export interface RequestEnv {
 export interface Reply {
   json: string | null;
   status: number;
+  /** Set for a 403 insufficient_scope: the scope parameter of its WWW-Authenticate challenge. */
+  challengeScopes?: readonly string[];
 }
 
 const NO_REPLY: Reply = { json: null, status: 202 };
@@ -117,7 +119,9 @@ function isObject(v: unknown): v is JsonObject {
 
 function errorReply(idRaw: string | null, e: McpError, fallbackStatus = 200): Reply {
   const data = e.data === undefined ? undefined : JSON.stringify(e.data);
-  return { json: writeError(idRaw, e.code, e.message, data), status: e.httpStatus ?? fallbackStatus };
+  const reply: Reply = { json: writeError(idRaw, e.code, e.message, data), status: e.httpStatus ?? fallbackStatus };
+  if (e instanceof InsufficientScope) reply.challengeScopes = e.challengeScopes;
+  return reply;
 }
 
 /**
@@ -453,8 +457,26 @@ function listResult<T extends { listed: JsonObject }>(
   return result;
 }
 
-const toolsList: Handler = ({ server, params }) =>
-  listResult('tools', server.tools.page(params['cursor'], server.pageSize, server.signer));
+const toolsList: Handler = ({ server, params, env }) =>
+  listResult('tools', server.tools.page(params['cursor'], server.pageSize, server.signer, visibleTo(env.auth)));
+
+/**
+ * Scopes (docs/auth.md): an authenticated caller sees only the entries its scopes cover, and using
+ * one it lacks scopes for is 403 insufficient_scope, which tells the client what to ask for. A
+ * transport without an authenticator (stdio, HTTP without auth) trusts its caller: nothing is checked.
+ */
+function covers(auth: AuthPrincipal, entry: Entry): boolean {
+  for (const scope of entry.scopes) if (!auth.scopes.includes(scope)) return false;
+  return true;
+}
+
+function visibleTo(auth: AuthPrincipal | undefined): ((entry: Entry) => boolean) | undefined {
+  return auth === undefined ? undefined : (entry) => covers(auth, entry);
+}
+
+function checkScopes(entry: Entry, auth: AuthPrincipal | undefined, what: string): void {
+  if (auth !== undefined && entry.scopes.length > 0 && !covers(auth, entry)) throw new InsufficientScope(what, entry.scopes, auth.scopes);
+}
 
 /** The enabled entry `params.name` names; -32602 when the name is missing or unknown. */
 function named<T extends Entry>(registry: Registry<T>, params: JsonObject, method: string, kind: string): { name: string; entry: T } {
@@ -468,6 +490,7 @@ function named<T extends Entry>(registry: Registry<T>, params: JsonObject, metho
 const toolsCall: Handler = (call) => {
   const { server, params } = call;
   const { name, entry: tool } = named(server.tools, params, 'tools/call', 'tool');
+  checkScopes(tool, call.env.auth, `tool ${name}`);
   const asTask = taskMode(call, tool);
   const args = params['arguments'] ?? {};
   let checked;
@@ -711,11 +734,11 @@ async function runStatelessTask(call: Call, tool: ToolEntry, args: unknown, prep
   }
 }
 
-const resourcesList: Handler = ({ server, params }) =>
-  listResult('resources', server.resources.page(params['cursor'], server.pageSize, server.signer));
+const resourcesList: Handler = ({ server, params, env }) =>
+  listResult('resources', server.resources.page(params['cursor'], server.pageSize, server.signer, visibleTo(env.auth)));
 
-const templatesList: Handler = ({ server, params }) =>
-  listResult('resourceTemplates', server.templates.page(params['cursor'], server.pageSize, server.signer));
+const templatesList: Handler = ({ server, params, env }) =>
+  listResult('resourceTemplates', server.templates.page(params['cursor'], server.pageSize, server.signer, visibleTo(env.auth)));
 
 const resourcesRead: Handler = async (call) => {
   const { server, params, era } = call;
@@ -726,6 +749,7 @@ const resourcesRead: Handler = async (call) => {
   let cache = server.listCache;
   let mimeType: string | undefined;
   if (direct !== undefined) {
+    checkScopes(direct, call.env.auth, `resource ${uri}`);
     run = async (ctx) => direct.handler(uri, ctx);
     cache = direct.definition.cache ?? cache;
     mimeType = direct.definition.mimeType;
@@ -737,6 +761,7 @@ const resourcesRead: Handler = async (call) => {
         ? new McpError(ErrorCode.ResourceNotFound, `Resource not found: ${uri}`, { uri })
         : new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri }, 400);
     }
+    checkScopes(match.entry, call.env.auth, `resource ${uri}`);
     run = async (ctx) => match.entry.handler(uri, match.variables, ctx);
     cache = match.entry.definition.cache ?? cache;
     mimeType = match.entry.definition.mimeType;
@@ -756,9 +781,11 @@ function normalizeResource(uri: string, mimeType: string | undefined, value: Res
   throw new TypeError('A resource handler must return a string, an array of contents or a ReadResourceResult');
 }
 
-const subscribe: Handler = ({ env, params }) => {
+const subscribe: Handler = ({ server, env, params }) => {
   const uri = params['uri'];
   if (typeof uri !== 'string') throw invalidParams('resources/subscribe needs params.uri (a string)');
+  const entry = server.resources.get(uri) ?? server.matchTemplate(uri)?.entry;
+  if (entry !== undefined) checkScopes(entry, env.auth, `resource ${uri}`);
   env.session!.subscriptions.add(uri);
   return {};
 };
@@ -770,12 +797,13 @@ const unsubscribe: Handler = ({ env, params }) => {
   return {};
 };
 
-const promptsList: Handler = ({ server, params }) =>
-  listResult('prompts', server.prompts.page(params['cursor'], server.pageSize, server.signer));
+const promptsList: Handler = ({ server, params, env }) =>
+  listResult('prompts', server.prompts.page(params['cursor'], server.pageSize, server.signer, visibleTo(env.auth)));
 
 const promptsGet: Handler = async (call) => {
   const { server, params } = call;
   const { name, entry: prompt } = named(server.prompts, params, 'prompts/get', 'prompt');
+  checkScopes(prompt, call.env.auth, `prompt ${name}`);
   const args = params['arguments'] ?? {};
   if (!isObject(args)) throw invalidParams('prompts/get params.arguments must be an object of strings');
   for (const [k, v] of Object.entries(args)) {
@@ -795,7 +823,7 @@ const promptsGet: Handler = async (call) => {
 
 const MAX_COMPLETIONS = 100;
 
-const complete: Handler = async ({ server, params }) => {
+const complete: Handler = async ({ server, params, env }) => {
   const ref = params['ref'];
   const argument = params['argument'];
   if (!isObject(ref) || typeof ref['type'] !== 'string') throw invalidParams('completion/complete needs params.ref');
@@ -811,6 +839,7 @@ const complete: Handler = async ({ server, params }) => {
   if (ref['type'] === 'ref/prompt') {
     const prompt = typeof ref['name'] === 'string' ? server.prompts.get(ref['name']) : undefined;
     if (prompt === undefined) throw invalidParams(`Unknown prompt: ${String(ref['name'])}`);
+    checkScopes(prompt, env.auth, `prompt ${prompt.key}`);
     completer = prompt.definition.complete?.[argument['name']];
   } else if (ref['type'] === 'ref/resource') {
     const uri = ref['uri'];
@@ -819,6 +848,7 @@ const complete: Handler = async ({ server, params }) => {
       if (typeof uri === 'string' && server.resources.get(uri) !== undefined) return { completion: { values: [], hasMore: false } };
       throw invalidParams(`Unknown resource template: ${String(uri)}`);
     }
+    checkScopes(template, env.auth, `resource template ${template.key}`);
     completer = template.definition.complete?.[argument['name']];
   } else {
     throw invalidParams(`Unknown completion ref type ${JSON.stringify(ref['type'])}`);

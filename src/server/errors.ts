@@ -56,3 +56,19 @@ export function urlElicitationRequired(elicitations: readonly Record<string, unk
     { elicitations },
   );
 }
+
+/**
+ * A caller lacks scopes an entry requires (docs/auth.md): HTTP 403 with an insufficient_scope
+ * challenge. The challenge names the scopes granted so far and the ones required, so that a client
+ * re-authorizing with them loses nothing (2025-11-25's recommended strategy; 2026-07-28 clients merge
+ * scopes themselves, and a superset serves them as well).
+ */
+export class InsufficientScope extends McpError {
+  readonly challengeScopes: readonly string[];
+
+  constructor(what: string, required: readonly string[], granted: readonly string[]) {
+    const missing = required.filter((s) => !granted.includes(s));
+    super(ErrorCode.InsufficientScope, `Forbidden: ${what} needs scope ${missing.join(' ')}`, { requiredScopes: [...required] }, 403);
+    this.challengeScopes = [...new Set([...granted, ...required])];
+  }
+}

@@ -39,6 +39,10 @@ export const ErrorCode = {
   UrlElicitationRequired: -32042,
   /** Legacy HTTP: the request names a session this server does not have. */
   SessionNotFound: -32001,
+  /** HTTP with an authenticator: no credential, or a refused one (401; docs/auth.md). */
+  Unauthorized: -32011,
+  /** HTTP with an authenticator: the caller lacks a required scope (403 insufficient_scope; docs/auth.md). */
+  InsufficientScope: -32013,
 } as const;
 
 /** `_meta` keys of the 2026-07-28 revision. */

@@ -14,6 +14,8 @@ import type { StateSigner } from './request-state.js';
 export interface Entry {
   readonly key: string;
   enabled: boolean;
+  /** OAuth scopes an authenticated caller needs to see and use the entry (empty: none). */
+  readonly scopes: readonly string[];
 }
 
 interface CursorPayload {

@@ -90,6 +90,8 @@ export interface ToolDefinition<A = any, P = any> {
    * inside the task, just before the handler. Without a task it simply runs before the handler.
    */
   prepare?: (args: A, ctx: RequestContext) => P | Promise<P>;
+  /** OAuth scopes a caller needs (all of them) when the transport authenticates; see docs/auth.md. */
+  scopes?: readonly string[];
   _meta?: JsonObject;
 }
 
@@ -112,6 +114,8 @@ export interface ResourceDefinition {
   icons?: Icon[];
   /** 2026-07-28 caching hint for resources/read of this resource. */
   cache?: CacheHint;
+  /** OAuth scopes a caller needs (all of them) when the transport authenticates; see docs/auth.md. */
+  scopes?: readonly string[];
   _meta?: JsonObject;
 }
 
@@ -156,6 +160,8 @@ export interface PromptDefinition {
   icons?: Icon[];
   /** Completions for arguments, by argument name. */
   complete?: Record<string, Completer>;
+  /** OAuth scopes a caller needs (all of them) when the transport authenticates; see docs/auth.md. */
+  scopes?: readonly string[];
   _meta?: JsonObject;
 }
 
@@ -183,6 +189,18 @@ export interface Listener {
 }
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** A definition's required scopes, checked once: an array of non-empty scope tokens (RFC 6749 section 3.3). */
+function requiredScopes(scopes: unknown, what: string): readonly string[] {
+  if (scopes === undefined) return NO_SCOPES;
+  if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string' || !SCOPE_TOKEN.test(s))) {
+    throw new TypeError(`The scopes of ${what} must be an array of scope tokens (printable ASCII without spaces, quotes or backslashes)`);
+  }
+  return Object.freeze([...new Set(scopes as string[])]);
+}
+
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
 function strip<T extends JsonObject>(o: T): T {
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
@@ -241,6 +259,15 @@ export class McpServer {
     this.prompts = new Registry<PromptEntry>('prompt', () => this.emitListChanged('prompts'));
     this.resources = new Registry<ResourceEntry>('resource', () => this.emitListChanged('resources'));
     this.templates = new Registry<TemplateEntry>('resource template', () => this.emitListChanged('resources'));
+  }
+
+  /** Every scope an enabled tool, resource, template or prompt requires (for scopes_supported). */
+  scopesInUse(): Set<string> {
+    const out = new Set<string>();
+    for (const registry of [this.tools, this.resources, this.templates, this.prompts] as Registry<Entry>[]) {
+      for (const entry of registry.enabled()) for (const scope of entry.scopes) out.add(scope);
+    }
+    return out;
   }
 
   /**
@@ -304,7 +331,8 @@ export class McpServer {
       execution: definition.execution,
       _meta: definition._meta,
     } as JsonObject);
-    const entry: ToolEntry = { key: name, enabled: true, definition, input, output, handler: handler as ToolHandler, listed };
+    const scopes = requiredScopes(definition.scopes, `tool ${JSON.stringify(name)}`);
+    const entry: ToolEntry = { key: name, enabled: true, scopes, definition, input, output, handler: handler as ToolHandler, listed };
     this.tools.add(entry);
     return this.control(this.tools, entry);
   }
@@ -314,7 +342,7 @@ export class McpServer {
     if (typeof uri !== 'string' || uri === '') throw new TypeError('A resource needs a non-empty uri');
     if (typeof definition?.name !== 'string') throw new TypeError(`Resource ${JSON.stringify(uri)} needs a name`);
     const listed = strip({ uri, ...listedResource(definition), size: definition.size });
-    const entry: ResourceEntry = { key: uri, enabled: true, definition, handler, listed };
+    const entry: ResourceEntry = { key: uri, enabled: true, scopes: requiredScopes(definition.scopes, `resource ${JSON.stringify(uri)}`), definition, handler, listed };
     this.resources.add(entry);
     return this.control(this.resources, entry);
   }
@@ -324,7 +352,8 @@ export class McpServer {
     const template = new UriTemplate(uriTemplate);
     if (typeof definition?.name !== 'string') throw new TypeError(`Resource template ${JSON.stringify(uriTemplate)} needs a name`);
     const listed = strip({ uriTemplate, ...listedResource(definition) });
-    const entry: TemplateEntry = { key: uriTemplate, enabled: true, template, definition, handler, listed };
+    const scopes = requiredScopes(definition.scopes, `resource template ${JSON.stringify(uriTemplate)}`);
+    const entry: TemplateEntry = { key: uriTemplate, enabled: true, scopes, template, definition, handler, listed };
     this.templates.add(entry);
     return this.control(this.templates, entry);
   }
@@ -341,7 +370,7 @@ export class McpServer {
       icons: definition.icons,
       _meta: definition._meta,
     } as JsonObject);
-    const entry: PromptEntry = { key: name, enabled: true, definition, handler, listed };
+    const entry: PromptEntry = { key: name, enabled: true, scopes: requiredScopes(definition.scopes, `prompt ${JSON.stringify(name)}`), definition, handler, listed };
     this.prompts.add(entry);
     return this.control(this.prompts, entry);
   }

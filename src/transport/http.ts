@@ -30,6 +30,9 @@ import type { AuthPrincipal, JsonObject } from '../server/types.js';
 import { methodRouter, readMessages } from './intake.js';
 import type { Message } from './intake.js';
 import { checkStatelessHeaders, header } from './headers.js';
+import { ResourceServer } from '../auth/resource-server.js';
+import type { ResourceServerOptions } from '../auth/resource-server.js';
+import type { AuthDecision, AuthRefusal } from '../auth/authenticate.js';
 import { EventLog, SseStream, parseEventId } from './sse.js';
 import type { SseOptions } from './sse.js';
 import { LegacySseEndpoints } from './legacy-sse.js';
@@ -55,12 +58,20 @@ export interface HttpOptions {
   eventLog?: { maxEvents: number; maxBytes: number };
   /** Serve the 2024-11-05 HTTP+SSE endpoints too (default true: GET /sse, POST /messages). */
   legacySse?: boolean;
-  /** Finds the caller of a request (JWT/OAuth issue); undefined is anonymous. */
+  /**
+   * OAuth resource server (docs/auth.md): every request to the endpoint needs a credential the
+   * authenticator accepts (else 401 with a challenge), the protected resource metadata is served at
+   * /.well-known/oauth-protected-resource, and entries' scopes are enforced (403 insufficient_scope).
+   */
+  auth?: ResourceServerOptions | ResourceServer;
+  /** A custom caller lookup instead of `auth` (no 401s: undefined is an anonymous caller). */
   authenticate?: (req: IncomingMessage) => AuthPrincipal | undefined | Promise<AuthPrincipal | undefined>;
 }
 
 interface HttpSession {
   session: Session;
+  /** Subject of the caller that opened it, when authenticated: only that caller may use it. */
+  owner: string | undefined;
   log: EventLog;
   /** Streams of this session by id, for resumption; bounded, oldest ended first out. */
   streams: Map<string, SseStream>;
@@ -102,6 +113,9 @@ function internalError(res: ServerResponse): void {
 }
 
 function ignore(): void {}
+
+/** The answer of the `authenticate` hook when there is none: an anonymous caller. */
+const ANONYMOUS = undefined;
 
 const EMPTY_BODY = Buffer.alloc(0);
 
@@ -189,6 +203,7 @@ class Exchange implements Channel {
     private readonly sse: SseOptions,
     private readonly hs: HttpSession | undefined,
     private readonly extraHeaders: Record<string, string>,
+    private readonly auth: ResourceServer | undefined,
   ) {}
 
   get open(): boolean {
@@ -219,6 +234,11 @@ class Exchange implements Channel {
       if (!this.res.headersSent) this.res.writeHead(202, this.extraHeaders);
       this.res.end();
       return;
+    }
+    // 403 insufficient_scope (docs/auth.md) carries its challenge, whatever the era.
+    if (reply.challengeScopes !== undefined && this.auth !== undefined) {
+      const challenge = this.auth.challenge(reply.challengeScopes, 'insufficient_scope', 'The access token lacks a scope this request needs');
+      return json(this.res, 403, reply.json, { ...this.extraHeaders, 'WWW-Authenticate': challenge });
     }
     json(this.res, status, reply.json, this.extraHeaders);
   }
@@ -259,6 +279,7 @@ export class HttpTransport {
   private readonly sweeper: NodeJS.Timeout;
   private readonly legacySse: LegacySseEndpoints | undefined;
   private readonly authenticate: HttpOptions['authenticate'];
+  private readonly auth: ResourceServer | undefined;
   private closing = false;
   private inflight = 0;
   private idle: (() => void) | undefined;
@@ -280,6 +301,8 @@ export class HttpTransport {
     this.sessionIdleMs = options.sessionIdleMs ?? 30 * 60_000;
     this.sse = { keepAliveMs: options.keepAliveMs ?? 15_000, retryMs: options.retryMs ?? 1000 };
     this.logLimits = options.eventLog ?? { maxEvents: 1000, maxBytes: 4 * 1024 * 1024 };
+    if (options.auth !== undefined && options.authenticate !== undefined) throw new TypeError('Pass auth or authenticate, not both');
+    this.auth = options.auth === undefined || options.auth instanceof ResourceServer ? options.auth : new ResourceServer(options.auth);
     this.authenticate = options.authenticate;
     this.engine = createEngine({ router: methodRouter(), maxMessageBytes: this.maxBodyBytes });
     this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(this.sessionIdleMs / 4, 60_000)));
@@ -300,6 +323,7 @@ export class HttpTransport {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
+    if (this.auth !== undefined && this.auth.metadataPaths.includes(path)) return this.metadata(req, res);
     if (path !== this.path && !(this.legacySse?.handles(path) ?? false)) {
       if (next !== undefined) return next();
       return httpError(res, 404, ErrorCode.InvalidRequest, `Not found: the MCP endpoint is ${this.path}`);
@@ -308,9 +332,60 @@ export class HttpTransport {
     if (this.closing) return httpError(res, 503, ErrorCode.InternalError, 'Server is shutting down', { Connection: 'close' });
     this.inflight++;
     res.on('close', this.release);
+    // Every request is authenticated on its own (sessions are never credentials), before its body is read.
+    const decision = this.auth !== undefined ? this.auth.authenticate(req) : this.authenticate === undefined ? ANONYMOUS : this.authenticate(req);
+    if (isThenable(decision)) {
+      Promise.resolve(decision)
+        .then((d) => this.admit(req, res, path, url, d))
+        .catch(() => internalError(res));
+      return;
+    }
+    this.admit(req, res, path, url, decision);
+  }
+
+  /**
+   * A request whose credential was checked: refused ones get 401 (400 for a malformed one) with a
+   * challenge; the rest go on with their principal. `decision` is an authenticator's answer with
+   * `auth`, else the `authenticate` hook's principal (undefined: anonymous).
+   */
+  private admit(req: IncomingMessage, res: ServerResponse, path: string, url: string, decision: AuthDecision | AuthPrincipal | null | undefined): void {
+    let principal: AuthPrincipal | undefined;
+    if (this.auth !== undefined) {
+      const d = decision as AuthDecision | null;
+      if (d === null || !d.ok) return this.unauthorized(res, d);
+      principal = d.principal;
+    } else {
+      principal = decision as AuthPrincipal | undefined;
+    }
     // POST to the endpoint, the request path, runs without promises unless a handler returns one.
-    if (path === this.path && req.method === 'POST') return this.post(req, res);
-    void this.route(req, res, path, url).catch(() => internalError(res));
+    if (path === this.path && req.method === 'POST') return this.post(req, res, principal);
+    void this.route(req, res, path, url, principal).catch(() => internalError(res));
+  }
+
+  /** 401 for a missing or refused credential (400 for a malformed one), with the resource's challenge. */
+  private unauthorized(res: ServerResponse, refusal: AuthRefusal | null): void {
+    const auth = this.auth!;
+    const scopes = auth.scopesSupported(this.server.scopesInUse());
+    if (refusal === null) {
+      return httpError(res, 401, ErrorCode.Unauthorized, 'Unauthorized: this server needs an access token (Authorization: Bearer)', {
+        'WWW-Authenticate': auth.challenge(scopes),
+      });
+    }
+    const status = refusal.error === 'invalid_request' ? 400 : 401;
+    httpError(res, status, ErrorCode.Unauthorized, `Unauthorized: ${refusal.description}`, {
+      'WWW-Authenticate': auth.challenge(scopes, refusal.error, refusal.description),
+    });
+  }
+
+  /** RFC 9728 protected resource metadata: public, cacheable, readable from browsers. */
+  private metadata(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return httpError(res, 405, ErrorCode.InvalidRequest, `Method ${req.method} not allowed`, { Allow: 'GET, HEAD' });
+    }
+    json(res, 200, JSON.stringify(this.auth!.document(this.server.scopesInUse())), {
+      'Access-Control-Allow-Origin': '*',
+      'Cache-Control': 'max-age=300',
+    });
   }
 
   private readonly release = (): void => {
@@ -318,16 +393,16 @@ export class HttpTransport {
     if (this.inflight === 0) this.idle?.();
   };
 
-  private async route(req: IncomingMessage, res: ServerResponse, path: string, url: string): Promise<void> {
+  private async route(req: IncomingMessage, res: ServerResponse, path: string, url: string, auth: AuthPrincipal | undefined): Promise<void> {
     if (path !== this.path) {
       const body = (): Promise<Buffer | null> => new Promise((resolve) => this.readBody(req, res, resolve, () => resolve(null)));
-      return this.legacySse!.handle(req, res, path, url, body);
+      return this.legacySse!.handle(req, res, path, url, body, auth);
     }
     switch (req.method) {
       case 'GET':
-        return this.get(req, res);
+        return this.get(req, res, auth);
       case 'DELETE':
-        return this.delete(req, res);
+        return this.delete(req, res, auth);
       default:
         return httpError(res, 405, ErrorCode.InvalidRequest, `Method ${req.method} not allowed`, { Allow: 'GET, POST, DELETE' });
     }
@@ -406,25 +481,20 @@ export class HttpTransport {
     req.on('error', ignore);
   }
 
-  private post(req: IncomingMessage, res: ServerResponse): void {
+  private post(req: IncomingMessage, res: ServerResponse, auth: AuthPrincipal | undefined): void {
     if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
       return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include application/json and text/event-stream');
     }
-    this.readBody(req, res, (body) => this.postBody(req, res, body), ignore);
+    this.readBody(req, res, (body) => this.postBody(req, res, body, auth), ignore);
   }
 
-  /** A POST whose body is in: its message, its caller, then the session or stateless path. */
-  private postBody(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+  /** A POST whose body is in: its message, then the session or stateless path. */
+  private postBody(req: IncomingMessage, res: ServerResponse, body: Buffer, auth: AuthPrincipal | undefined): void {
     try {
       const messages = readMessages(this.engine, this.engine.scan(body), body);
       const message = messages[0];
       if (message === undefined) return httpError(res, 400, ErrorCode.InvalidRequest, 'Empty body');
       if (message.kind === 'invalid') return json(res, 400, message.reply);
-      const auth = this.authenticate === undefined ? undefined : this.authenticate(req);
-      if (isThenable(auth)) {
-        Promise.resolve(auth).then((principal) => this.dispatchPost(message, req, res, principal)).catch(() => internalError(res));
-        return;
-      }
       this.dispatchPost(message, req, res, auth);
     } catch {
       internalError(res);
@@ -434,7 +504,7 @@ export class HttpTransport {
   private dispatchPost(message: Message, req: IncomingMessage, res: ServerResponse, auth: AuthPrincipal | undefined): void {
     const sessionId = header(req, 'mcp-session-id');
     if (sessionId !== undefined) {
-      const hs = this.sessions.get(sessionId);
+      const hs = this.sessionOf(sessionId, auth);
       if (hs === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
       const version = header(req, 'mcp-protocol-version');
       if (version !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(version)) {
@@ -449,16 +519,23 @@ export class HttpTransport {
           return httpError(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', { 'Retry-After': '5' });
         }
       }
-      const hs = this.openSession();
+      const hs = this.openSession(auth);
       return this.legacyPost(hs, message, res, auth, { 'Mcp-Session-Id': hs.session.id });
     }
     return this.statelessPost(message, req, res, auth);
   }
 
-  private openSession(): HttpSession {
+  /** The session `id` names, if the caller may use it: a session opened by an authenticated caller is that caller's alone. */
+  private sessionOf(id: string, auth: AuthPrincipal | undefined): HttpSession | undefined {
+    const hs = this.sessions.get(id);
+    return hs !== undefined && hs.owner === auth?.subject ? hs : undefined;
+  }
+
+  private openSession(auth: AuthPrincipal | undefined): HttpSession {
     const session = new Session({ requestTimeoutMs: this.server.clientRequestTimeoutMs });
     const hs: HttpSession = {
       session,
+      owner: auth?.subject,
       log: new EventLog(this.logLimits.maxEvents, this.logLimits.maxBytes),
       streams: new Map(),
       get: null,
@@ -508,7 +585,7 @@ export class HttpTransport {
       res.writeHead(202, headers).end();
       return;
     }
-    const exchange = new Exchange(res, this.sse, hs, headers);
+    const exchange = new Exchange(res, this.sse, hs, headers, this.auth);
     const env: RequestEnv = { session, channel: exchange, auth, signal: undefined, disconnect: () => exchange.disconnect() };
     hs.busy++;
     if (message.kind === 'batch') {
@@ -569,7 +646,7 @@ export class HttpTransport {
       res.writeHead(202).end();
       return;
     }
-    const env = new StatelessEnv(req, res, this.server, this.active, new Exchange(res, this.sse, undefined, {}), auth);
+    const env = new StatelessEnv(req, res, this.server, this.active, new Exchange(res, this.sse, undefined, {}, this.auth), auth);
     // The header must agree with the body's version (checked before the envelope, when both exist).
     const headerVersion = header(req, 'mcp-protocol-version');
     const meta = (message.params as JsonObject | undefined)?.['_meta'] as JsonObject | undefined;
@@ -585,12 +662,12 @@ export class HttpTransport {
     void reply.then((r) => env.finish(r));
   }
 
-  private get(req: IncomingMessage, res: ServerResponse): void {
+  private get(req: IncomingMessage, res: ServerResponse, auth: AuthPrincipal | undefined): void {
     const sessionId = header(req, 'mcp-session-id');
     if (sessionId === undefined) {
       return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: GET needs an Mcp-Session-Id (2026-07-28 has no GET stream)', { Allow: 'POST' });
     }
-    const hs = this.sessions.get(sessionId);
+    const hs = this.sessionOf(sessionId, auth);
     if (hs === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
     if (!accepts(req, 'text/event-stream')) return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream');
     hs.session.lastActive = Date.now();
@@ -611,10 +688,10 @@ export class HttpTransport {
     hs.session.standalone = { send: (m) => stream.send(m), get open() { return !stream.ended; } };
   }
 
-  private delete(req: IncomingMessage, res: ServerResponse): void {
+  private delete(req: IncomingMessage, res: ServerResponse, auth: AuthPrincipal | undefined): void {
     const sessionId = header(req, 'mcp-session-id');
     if (sessionId === undefined) return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: DELETE needs an Mcp-Session-Id', { Allow: 'POST' });
-    if (!this.sessions.has(sessionId)) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+    if (this.sessionOf(sessionId, auth) === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
     this.closeSession(sessionId);
     res.writeHead(200).end();
   }

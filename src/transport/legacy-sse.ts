@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createEngine } from '../jsonrpc/index.js';
 import { handleNotification, handleRequest } from '../server/dispatch.js';
+import type { AuthPrincipal } from '../server/types.js';
 import type { RequestEnv } from '../server/dispatch.js';
 import { writeError } from '../jsonrpc/response.js';
 import { ErrorCode } from '../server/protocol.js';
@@ -17,7 +18,7 @@ export const LEGACY_SSE_PATH = '/sse';
 export const LEGACY_MESSAGES_PATH = '/messages';
 
 export class LegacySseEndpoints {
-  private readonly sessions = new Map<string, { session: Session; stream: SseStream; unlisten: () => void }>();
+  private readonly sessions = new Map<string, { session: Session; stream: SseStream; unlisten: () => void; owner: AuthPrincipal | undefined }>();
   private readonly engine = createEngine({ router: methodRouter() });
 
   constructor(
@@ -31,17 +32,26 @@ export class LegacySseEndpoints {
     return path === LEGACY_SSE_PATH || path === LEGACY_MESSAGES_PATH;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, path: string, url: string, readBody: () => Promise<Buffer | null>): Promise<void> {
+  /** `auth`: the caller, when the transport authenticates; a session is its opener's alone. */
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    url: string,
+    readBody: () => Promise<Buffer | null>,
+    auth: AuthPrincipal | undefined,
+  ): Promise<void> {
     if (path === LEGACY_SSE_PATH && req.method === 'GET') {
       if (this.sessions.size >= this.maxSessions) {
         res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '5' }).end(writeError(null, ErrorCode.InternalError, 'Too many sessions; try again later'));
         return;
       }
-      return this.open(res);
+      return this.open(res, auth);
     }
     if (path === LEGACY_MESSAGES_PATH && req.method === 'POST') {
       const id = new URL(url, 'http://x').searchParams.get('sessionId');
-      const entry = id === null ? undefined : this.sessions.get(id);
+      const found = id === null ? undefined : this.sessions.get(id);
+      const entry = found !== undefined && found.owner?.subject === auth?.subject ? found : undefined;
       if (entry === undefined) {
         res.writeHead(404, { 'Content-Type': 'application/json' }).end(writeError(null, ErrorCode.SessionNotFound, 'Session not found'));
         return;
@@ -49,13 +59,13 @@ export class LegacySseEndpoints {
       const body = await readBody();
       if (body === null) return;
       res.writeHead(202).end('Accepted');
-      this.process(entry.session, entry.stream, body);
+      this.process(entry.session, entry.stream, body, auth);
       return;
     }
     res.writeHead(405, { Allow: path === LEGACY_SSE_PATH ? 'GET' : 'POST' }).end();
   }
 
-  private open(res: ServerResponse): void {
+  private open(res: ServerResponse, owner: AuthPrincipal | undefined): void {
     const session = new Session({ requestTimeoutMs: this.server.clientRequestTimeoutMs });
     const stream = new SseStream(session.id, this.sse, null);
     stream.open(res);
@@ -70,7 +80,7 @@ export class LegacySseEndpoints {
         if (session.subscriptions.has(uri)) stream.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } }));
       },
     });
-    this.sessions.set(session.id, { session, stream, unlisten });
+    this.sessions.set(session.id, { session, stream, unlisten, owner });
     res.on('close', () => {
       this.sessions.delete(session.id);
       unlisten();
@@ -78,9 +88,9 @@ export class LegacySseEndpoints {
     });
   }
 
-  private process(session: Session, stream: SseStream, body: Buffer): void {
+  private process(session: Session, stream: SseStream, body: Buffer, auth: AuthPrincipal | undefined): void {
     session.lastActive = Date.now();
-    const env: RequestEnv = { session, channel: session.standalone!, auth: undefined, signal: undefined };
+    const env: RequestEnv = { session, channel: session.standalone!, auth, signal: undefined };
     for (const message of readMessages(this.engine, this.engine.scan(body), body)) {
       if (message.kind === 'invalid') stream.send(message.reply);
       else if (message.kind === 'request') {

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import * as jsonrpc from '../../src/jsonrpc/index.js';
 import * as jwt from '../../src/jwt/index.js';
+import * as authenticate from '../../src/auth/authenticate.js';
+import * as resourceServer from '../../src/auth/resource-server.js';
 
 describe('public exports (src/index.ts)', () => {
   it('re-exports every name of src/jsonrpc/index.ts', () => {
@@ -18,6 +20,20 @@ describe('public exports (src/index.ts)', () => {
     const names = ['JWT_ALGORITHMS', 'JWT_ERROR_CODES', 'JWT_REASONS', 'JWT_REASON_MESSAGES', 'createJwtVerifier'];
     for (const n of names) expect((api as Record<string, unknown>)[n]).toBe((jwt as Record<string, unknown>)[n]);
     expect('jwtPolicy' in api || 'createJwtCore' in api).toBe(false);
+  });
+
+  it('exports the resource server and the authenticators by name', () => {
+    const names: [string, unknown][] = [
+      ['ResourceServer', resourceServer.ResourceServer],
+      ['canonicalResource', resourceServer.canonicalResource],
+      ['PROTECTED_RESOURCE_METADATA_PATH', resourceServer.WELL_KNOWN],
+      ['apiKeyAuthenticator', authenticate.apiKeyAuthenticator],
+      ['bearerToken', authenticate.bearerToken],
+      ['chainAuthenticators', authenticate.chainAuthenticators],
+      ['jwtAuthenticator', authenticate.jwtAuthenticator],
+      ['readApiKeysFile', authenticate.readApiKeysFile],
+    ];
+    for (const [n, value] of names) expect((api as Record<string, unknown>)[n], n).toBe(value);
   });
 
   it('uses explicit named exports only', () => {
