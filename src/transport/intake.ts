@@ -119,15 +119,28 @@ const META_CACHE_ENTRIES = 64;
 const META_CACHE_TEXT = 2048;
 const metaCache = new Map<string, unknown>();
 
+/** The last `_meta` text looked up and its value: one comparison for a client that repeats itself. */
+let lastMetaJson = '';
+let lastMeta: unknown;
+
 function metaOf(text: SourceText, start: number, end: number): unknown {
   const json = text.read(start, end);
+  if (json === lastMetaJson) return lastMeta;
   const cached = metaCache.get(json);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) {
+    // Copied, as the Map's keys are: a substring of the chunk would keep the whole chunk alive.
+    lastMetaJson = text.copy(start, end);
+    lastMeta = cached;
+    return cached;
+  }
   const value = JSON.parse(json) as unknown;
   if (json.length > META_CACHE_TEXT || json.includes('"progressToken"')) return value;
   if (metaCache.size >= META_CACHE_ENTRIES) metaCache.clear();
   // The key is copied: a substring of the chunk would keep the whole chunk alive.
-  metaCache.set(text.copy(start, end), deepFreeze(value));
+  const key = text.copy(start, end);
+  metaCache.set(key, deepFreeze(value));
+  lastMetaJson = key;
+  lastMeta = value;
   return value;
 }
 
