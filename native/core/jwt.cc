@@ -854,31 +854,26 @@ bool split(std::string_view token, Segments* s) {
   return true;
 }
 
-struct HeaderFields {
-  Alg alg = Alg::kHS256;
-  bool has_kid = false;
-  std::string kid;
-};
 
-// Steps 2-4 of the order in jwt.h: segments, header JSON and header fields.
-Reason check_header(std::string_view token, const Policy& policy, Segments* seg, Doc* header, std::string* scratch,
-                    HeaderFields* fields) {
-  if (!split(token, seg)) return Reason::kMalformed;
+// Step 2 of the order in jwt.h for the payload and signature segments: both must be canonical base64url
+// before anything else is decided. They are decoded here, once (decoding is the check).
+Reason decode_body(const Segments& seg, std::string* payload, std::string* signature) {
+  payload->clear();
+  signature->clear();
+  if (!base64url_decode(seg.payload, payload) || !base64url_decode(seg.signature, signature)) return Reason::kMalformed;
+  return Reason::kOk;
+}
+
+// Steps 2-4 of the order in jwt.h for a split token: header base64url, payload and signature base64url
+// (decoded into `payload` and `signature`), header JSON and header fields.
+Reason check_header(const Segments& segments, const Policy& policy, Doc* header, std::string* scratch,
+                    std::string* payload, std::string* signature, HeaderFields* fields) {
+  const Segments* seg = &segments;
   scratch->clear();
   if (!base64url_decode(seg->header, scratch)) return Reason::kMalformed;
-  // The payload and signature segments must be base64url too, before anything else is decided.
-  for (const std::string_view part : {seg->payload, seg->signature}) {
-    if (part.size() % 4 == 1) return Reason::kMalformed;
-    for (const char c : part) {
-      if (kB64[static_cast<unsigned char>(c)] < 0) return Reason::kMalformed;
-    }
-    if (part.size() % 4 != 0) {
-      const int last = kB64[static_cast<unsigned char>(part.back())];
-      if ((part.size() % 4 == 2 && (last & 0x0F) != 0) || (part.size() % 4 == 3 && (last & 0x03) != 0))
-        return Reason::kMalformed;
-    }
-  }
-  Reason r = parse_doc(*scratch, header);
+  Reason r = decode_body(segments, payload, signature);
+  if (r != Reason::kOk) return r;
+  r = parse_doc(*scratch, header);
   if (r != Reason::kOk) return r;
   const Member* alg = header->find("alg");
   const Member* kid = header->find("kid");
@@ -1021,12 +1016,11 @@ Reason parse_only(std::string_view token, const Policy& policy) {
   HeaderFields fields;
   Policy all = policy;
   all.algorithms = (1u << kAlgCount) - 1;
-  Reason r = check_header(token, all, &seg, &header, &scratch, &fields);
-  if (r != Reason::kOk) return r;
+  if (!split(token, &seg)) return Reason::kMalformed;
   std::string payload_text;
-  if (!base64url_decode(seg.payload, &payload_text)) return Reason::kMalformed;
   std::string sig;
-  if (!base64url_decode(seg.signature, &sig)) return Reason::kMalformed;
+  Reason r = check_header(seg, all, &header, &scratch, &payload_text, &sig, &fields);
+  if (r != Reason::kOk) return r;
   Doc payload;
   r = parse_doc(payload_text, &payload);
   if (r != Reason::kOk) return r;
@@ -1058,9 +1052,19 @@ void Verifier::clear_cache() {
 
 Reason Verifier::verify_uncached(std::string_view token, double now, double* from, double* until) {
   Segments seg;
-  HeaderFields fields;
-  Reason r = check_header(token, policy_, &seg, &t_header, &header_, &fields);
+  if (!split(token, &seg)) return Reason::kMalformed;
+  // Tokens of one issuer mostly share their header segment: one that passed check_header before is
+  // not decoded and parsed again (its fields depend only on its bytes and this verifier's policy).
+  Reason r;
+  if (!last_header_.empty() && seg.header == last_header_) {
+    r = decode_body(seg, &payload_, &signature_);
+  } else {
+    r = check_header(seg, policy_, &t_header, &header_, &payload_, &signature_, &last_fields_);
+    if (r == Reason::kOk) last_header_.assign(seg.header.data(), seg.header.size());
+    else last_header_.clear();
+  }
   if (r != Reason::kOk) return r;
+  const HeaderFields& fields = last_fields_;
 
   // Key selection (docs/jwt.md section 3): by kid when the token names one and a key carries it; else the
   // keys without a kid. Then only keys of the algorithm's family (an HS* token never meets a public key).
@@ -1083,16 +1087,12 @@ Reason Verifier::verify_uncached(std::string_view token, double now, double* fro
   if (pool_empty) return fields.has_kid ? Reason::kUnknownKid : Reason::kNoKey;
   if (count == 0) return Reason::kNoKey;
 
-  signature_.clear();
-  base64url_decode(seg.signature, &signature_);  // checked by check_header
   bool verified = false;
   for (std::size_t i = 0; i < count && !verified; ++i) {
     verified = candidates[i]->verify(fields.alg, seg.signing_input, signature_);
   }
   if (!verified) return Reason::kBadSignature;
 
-  payload_.clear();
-  base64url_decode(seg.payload, &payload_);
   r = parse_doc(payload_, &t_payload);
   if (r != Reason::kOk) return r;
   Claims claims;

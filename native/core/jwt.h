@@ -103,6 +103,13 @@ class Key {
   std::unique_ptr<Pkey> pkey_;
 };
 
+/// What a token's header decides: its algorithm and key id.
+struct HeaderFields {
+  Alg alg = Alg::kHS256;
+  bool has_kid = false;
+  std::string kid;
+};
+
 /// What a successful verify() reports.
 struct Verified {
   std::string_view payload;  ///< the decoded payload JSON (valid until the next verify())
@@ -159,6 +166,9 @@ class Verifier {
   std::string header_;   // scratch: decoded header
   std::string payload_;  // scratch: decoded payload
   std::string signature_;
+  // The last header segment that passed the header checks, and what it decided.
+  std::string last_header_;
+  HeaderFields last_fields_;
   // Cache: entries_ is a fixed array; index_ maps a token hash to its slot; a doubly linked list orders them
   // from most (head_) to least (tail_) recently used.
   std::vector<Entry> entries_;
