@@ -4,11 +4,30 @@
 #define FASTERMCP_TEST_NATIVE_CHECK_H_
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
 namespace check {
+
+/// Details of the vector case being run: failf() appends a line and returns false.
+inline std::string g_failure;
+
+inline bool failf(const std::string& message) {
+  g_failure += "    " + message + "\n";
+  return false;
+}
+
+/// The whole file at `path` (binary); false (and a failf line) when it cannot be read.
+inline bool read_file(const std::filesystem::path& path, std::string* out) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return failf("cannot read " + path.string());
+  out->assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  return true;
+}
 
 inline std::string show(std::string_view text) {
   std::string out = "\"";

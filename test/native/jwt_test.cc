@@ -31,19 +31,9 @@ namespace fs = std::filesystem;
 namespace dom = simdjson::dom;
 namespace jwt = mcp::jwt;
 
-std::string g_failure;
-
-bool failf(const std::string& message) {
-  g_failure += "    " + message + "\n";
-  return false;
-}
-
-bool read_file(const fs::path& path, std::string* out) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return failf("cannot read " + path.string());
-  out->assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-  return true;
-}
+using check::failf;
+using check::g_failure;
+using check::read_file;
 
 std::string base64_decode(std::string_view text) {
   static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -35,19 +35,9 @@ using mcp::jsonrpc::Router;
 using mcp::jsonrpc::Scanner;
 
 Scanner g_scanner;
-std::string g_failure;  // details of the case being run
-
-bool failf(const std::string& message) {
-  g_failure += "    " + message + "\n";
-  return false;
-}
-
-bool read_file(const fs::path& path, std::string* out) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return failf("cannot read " + path.string());
-  out->assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-  return true;
-}
+using check::failf;
+using check::g_failure;
+using check::read_file;
 
 std::vector<fs::path> list_files(const fs::path& dir, const std::string& extension) {
   std::vector<fs::path> files;
