@@ -6,8 +6,9 @@
 //   refused credential   401  ... error="invalid_token", error_description="..."  (400 for invalid_request)
 //   missing scopes       403  ... error="insufficient_scope", scope="<granted and required>"
 //
-// Bodies are JSON-RPC errors without an id (codes in protocol.ts: -32001, -32003), like the other
-// HTTP-level refusals of this transport; the protocol defines none for these.
+// Bodies are JSON-RPC errors (codes in protocol.ts; the protocol defines none for these): -32011
+// without an id for 401 and 400, like the other HTTP-level refusals of this transport, and -32013
+// with the request's id for 403.
 import type { IncomingMessage } from 'node:http';
 import { header } from '../transport/headers.js';
 import type { AuthDecision, Authenticator, Credentials } from './authenticate.js';

@@ -99,7 +99,6 @@ function httpError(res: ServerResponse, status: number, code: number, message: s
   json(res, status, writeError(null, code, message), headers);
 }
 
-
 /** The media type of a Content-Type value is application/json (parameters such as charset aside). */
 function isJsonType(type: string): boolean {
   const semi = type.indexOf(';');
@@ -142,7 +141,6 @@ function accepts(req: IncomingMessage, type: string): boolean {
 
 const ACCEPT_CACHE = new Map<string, [string, boolean]>();
 
-/** A POST exchange as a Channel: JSON until something must be sent before the result, then SSE. */
 /**
  * The environment of one 2026-07-28 POST. A class, not an object literal with a getter: V8 may
  * allocate such literals straight into the old generation, where a dead one keeps its request and
@@ -194,6 +192,7 @@ class StatelessEnv implements RequestEnv {
   }
 }
 
+/** A POST exchange as a Channel: JSON until something must be sent before the result, then SSE. */
 class Exchange implements Channel {
   stream: SseStream | null = null;
   private finished = false;
