@@ -168,9 +168,28 @@ Napi::Value JwtBinding::set_keys(const Napi::CallbackInfo& info) {
 
 // verify(token: string, now: number): number | string. Raw N-API for the argument reads: this is the path a
 // cache hit takes.
+// The payload JSON as a JS string. Most payloads are ASCII, and V8 takes those as one-byte text
+// without decoding UTF-8 (the core has already checked that the bytes are valid UTF-8).
+Napi::Value payload_string(napi_env env, std::string_view payload) {
+  unsigned char any = 0;
+  for (const char c : payload) any |= static_cast<unsigned char>(c);
+  napi_value out;
+  if ((any & 0x80) == 0) {
+    napi_create_string_latin1(env, payload.data(), payload.size(), &out);
+  } else {
+    napi_create_string_utf8(env, payload.data(), payload.size(), &out);
+  }
+  return Napi::Value(env, out);
+}
+
 Napi::Value JwtBinding::verify(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  if (!is_self(info)) return Napi::Value();
+  // The hot path skips the type-tag lookup: napi_define_class gives every method a V8 signature, so a
+  // foreign `this` never gets here ("Illegal invocation"); only a failed construction is left to catch.
+  if (verifier_ == nullptr) {
+    throw_type_error(info.Env(), "this", "a constructed JwtVerifier", info.This());
+    return Napi::Value();
+  }
   double now = 0;
   if (info.Length() < 2 || napi_get_value_double(env, info[1], &now) != napi_ok || std::isnan(now)) {
     throw_type_error(info.Env(), "now", "a number (seconds)", info[1]);
@@ -197,7 +216,7 @@ Napi::Value JwtBinding::verify(const Napi::CallbackInfo& info) {
       out_[0] = result.slot;
       out_[1] = result.from;
       out_[2] = result.until;
-      return Napi::String::New(env, result.payload.data(), result.payload.size());
+      return payload_string(env, result.payload);
     }
   }
   napi_value number;

@@ -49,7 +49,10 @@ export function successFromClaims(claims: Record<string, unknown>): JwtResult {
   return Object.freeze({ ok: true as const, principal });
 }
 
-/** A principal over a verified payload's JSON text, parsed on first read (then kept). Frozen. */
+/**
+ * A principal over a verified payload's JSON text, parsed on first read (then kept). Immutable without
+ * Object.freeze (which costs more than the rest of building it): no own properties, read-only getters.
+ */
 class PayloadPrincipal implements JwtPrincipal {
   #json: string;
   #claims: Record<string, unknown> | undefined;
@@ -57,7 +60,6 @@ class PayloadPrincipal implements JwtPrincipal {
 
   constructor(json: string) {
     this.#json = json;
-    Object.freeze(this);
   }
 
   get claims(): Readonly<Record<string, unknown>> {
@@ -94,9 +96,30 @@ class PayloadPrincipal implements JwtPrincipal {
   }
 }
 
+/** A success over a payload the native verifier accepted; immutable as PayloadPrincipal is. */
+class PayloadSuccess {
+  readonly #principal: PayloadPrincipal;
+
+  constructor(json: string) {
+    this.#principal = new PayloadPrincipal(json);
+  }
+
+  get ok(): true {
+    return true;
+  }
+
+  get principal(): JwtPrincipal {
+    return this.#principal;
+  }
+
+  toJSON(): object {
+    return { ok: true, principal: this.#principal };
+  }
+}
+
 /** The success result for a payload the native verifier accepted (its claims' types were checked there). */
 export function successFromPayload(json: string): JwtResult {
-  return Object.freeze({ ok: true as const, principal: new PayloadPrincipal(json) });
+  return new PayloadSuccess(json);
 }
 
 /** One frozen failure result per reason code (index 0 unused). */
