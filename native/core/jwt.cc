@@ -11,6 +11,8 @@
 #endif
 #include "core/jwt.h"
 
+#include "core/base64url.h"
+
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -54,22 +56,6 @@ bool alg_from_name(std::string_view name, Alg* alg) {
   }
   return false;
 }
-
-// ---- base64url ------------------------------------------------------------------------------------------
-
-constexpr std::array<int8_t, 256> make_b64_table() {
-  std::array<int8_t, 256> t{};
-  for (auto& v : t) v = -1;
-  for (int i = 0; i < 26; ++i) {
-    t['A' + i] = static_cast<int8_t>(i);
-    t['a' + i] = static_cast<int8_t>(26 + i);
-  }
-  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(52 + i);
-  t['-'] = 62;
-  t['_'] = 63;
-  return t;
-}
-constexpr std::array<int8_t, 256> kB64 = make_b64_table();
 
 // ---- UTF-8 ----------------------------------------------------------------------------------------------
 
@@ -128,6 +114,7 @@ struct Member {
   std::size_t begin;
   std::size_t end;
   Type type;
+  bool escaped;  // a string value with a backslash escape in it
 };
 
 void append_utf8(std::string* out, uint32_t cp) {
@@ -199,13 +186,42 @@ void unescape(std::string_view body, std::string* out) {
   }
 }
 
+// A member name, with a tag for the duplicate check: its length and its first, middle and last bytes, so
+// that names which differ there (nearly all of them) are told apart without a string compare. A name
+// without escapes is a view into the text being read; an escaped one is decoded into `decoded`.
+// (The tag is built from single-byte loads: a partial memcpy into a word stalls on store forwarding.)
+struct Name {
+  std::string_view raw;
+  std::string decoded;
+  bool escaped = false;
+  uint64_t tag = 0;
+
+  std::string_view text() const { return escaped ? std::string_view(decoded) : raw; }
+
+  void set(std::string_view body, bool has_escape) {
+    escaped = has_escape;
+    if (has_escape) {
+      unescape(body, &decoded);
+    } else {
+      raw = body;
+    }
+    const std::string_view t = text();
+    const std::size_t n = t.size();
+    const auto* b = reinterpret_cast<const unsigned char*>(t.data());
+    tag = n == 0 ? 0
+                 : static_cast<uint64_t>(n) << 24 | static_cast<uint64_t>(b[0]) << 16 |
+                       static_cast<uint64_t>(b[n / 2]) << 8 | b[n - 1];
+  }
+  bool operator==(const Name& other) const { return tag == other.tag && text() == other.text(); }
+};
+
 // A validating reader. Keys are kept per depth (reused between calls) for the duplicate check; the members
 // of the top-level object are recorded when `top` is set.
 class Reader {
  public:
   // keys_ is sized for every depth up front, so that a reference to one depth's list stays valid while
   // nested objects are read.
-  Reader(std::vector<std::vector<std::string>>* keys, std::vector<Member>* top) : keys_(keys), top_(top) {
+  Reader(std::vector<std::vector<Name>>* keys, std::vector<Member>* top) : keys_(keys), top_(top) {
     if (keys_->size() < kMaxDepth + 1) keys_->resize(kMaxDepth + 1);
   }
 
@@ -233,11 +249,26 @@ class Reader {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
   }
 
-  // A string starting at the opening quote; on success p_ is past the closing quote and *body its content.
+  // A string starting at the opening quote; on success p_ is past the closing quote, *body its content
+  // and escaped_ whether it holds a backslash escape.
   bool string(std::string_view* body) {
+    escaped_ = false;
     ++p_;
     const char* start = p_;
     while (p_ < end_) {
+      // Eight plain bytes at a time (no quote, backslash or control character): claim values are mostly
+      // URLs and identifiers.
+      if (end_ - p_ >= 8) {
+        uint64_t w;
+        std::memcpy(&w, p_, 8);
+        constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+        const uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
+        const uint64_t special = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) | (w - kOnes * 0x20);
+        if ((special & ~w & kHigh) == 0) {
+          p_ += 8;
+          continue;
+        }
+      }
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
         *body = std::string_view(start, static_cast<std::size_t>(p_ - start));
@@ -246,6 +277,7 @@ class Reader {
       }
       if (c < 0x20) return false;
       if (c == '\\') {
+        escaped_ = true;
         ++p_;
         if (p_ >= end_) return false;
         const char e = *p_;
@@ -358,7 +390,7 @@ class Reader {
 
   bool object(int depth) {
     if (depth >= kMaxDepth) return false;
-    std::vector<std::string>& keys = (*keys_)[static_cast<std::size_t>(depth)];
+    std::vector<Name>& keys = (*keys_)[static_cast<std::size_t>(depth)];
     std::size_t count = 0;
     ++p_;
     skip_ws();
@@ -373,12 +405,8 @@ class Reader {
       if (!string(&body)) return false;
       // The decoded name, for the duplicate check ("a" and "\u0061" are the same name).
       if (count >= keys.size()) keys.emplace_back();
-      std::string& key = keys[count];
-      if (std::memchr(body.data(), '\\', body.size()) == nullptr) {
-        key.assign(body.data(), body.size());
-      } else {
-        unescape(body, &key);
-      }
+      Name& key = keys[count];
+      key.set(body, escaped_);
       if (count < kLinearDupLimit) {
         for (std::size_t i = 0; i < count; ++i) {
           if (keys[i] == key) {
@@ -396,7 +424,7 @@ class Reader {
       Type type;
       if (!value(depth + 1, &type)) return false;
       if (depth == 0 && top_ != nullptr) {
-        top_->push_back(Member{index, begin, static_cast<std::size_t>(p_ - base_), type});
+        top_->push_back(Member{index, begin, static_cast<std::size_t>(p_ - base_), type, type == Type::kString && escaped_});
       }
       skip_ws();
       if (p_ >= end_) return false;
@@ -411,7 +439,9 @@ class Reader {
       return false;
     }
     if (count > kLinearDupLimit) {
-      std::vector<std::string_view> sorted(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(count));
+      std::vector<std::string_view> sorted;
+      sorted.reserve(count);
+      for (std::size_t i = 0; i < count; ++i) sorted.emplace_back(keys[i].text());
       std::sort(sorted.begin(), sorted.end());
       if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
         error_ = Reason::kDuplicateKey;
@@ -421,36 +451,40 @@ class Reader {
     return true;
   }
 
-  std::vector<std::vector<std::string>>* keys_;
+  std::vector<std::vector<Name>>* keys_;
   std::vector<Member>* top_;
   const char* base_ = nullptr;
   const char* p_ = nullptr;
   const char* end_ = nullptr;
   Reason error_ = Reason::kMalformed;
   Type root_ = Type::kNull;
+  bool escaped_ = false;
 };
 
 // A parsed JSON document's top-level members with lookups by name.
 struct Doc {
   std::string_view text;
-  std::vector<std::vector<std::string>> keys;
+  std::vector<std::vector<Name>> keys;
   std::vector<Member> members;
 
   const Member* find(std::string_view name) const {
     for (const Member& m : members) {
-      if (keys[0][m.key] == name) return &m;
+      if (keys[0][m.key].text() == name) return &m;
     }
     return nullptr;
   }
   std::string_view raw(const Member& m) const { return text.substr(m.begin, m.end - m.begin); }
   // A string member's decoded value.
   void string_value(const Member& m, std::string* out) const {
+    const std::string_view v = string_view(m, out);
+    if (v.data() != out->data()) out->assign(v.data(), v.size());
+  }
+  // A string member's decoded value as a view: into the text when it has no escapes, else into *scratch.
+  std::string_view string_view(const Member& m, std::string* scratch) const {
     const std::string_view body = text.substr(m.begin + 1, m.end - m.begin - 2);
-    if (std::memchr(body.data(), '\\', body.size()) == nullptr) {
-      out->assign(body.data(), body.size());
-    } else {
-      unescape(body, out);
-    }
+    if (!m.escaped) return body;
+    unescape(body, scratch);
+    return *scratch;
   }
   double number_value(const Member& m) const {
     const std::string_view s = raw(m);
@@ -553,40 +587,8 @@ std::string_view reason_name(Reason reason) noexcept {
   return i < kReasonCount ? kReasonNames[i] : std::string_view();
 }
 
-bool base64url_decode(std::string_view in, std::string* out) {
-  if (in.size() % 4 == 1) return false;
-  const std::size_t start = out->size();
-  out->resize(start + in.size() / 4 * 3 + (in.size() % 4 ? in.size() % 4 - 1 : 0));
-  char* o = out->data() + start;
-  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
-  std::size_t n = in.size();
-  while (n >= 4) {
-    const int a = kB64[p[0]], b = kB64[p[1]], c = kB64[p[2]], d = kB64[p[3]];
-    if ((a | b | c | d) < 0) return false;
-    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
-                       (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);
-    o[0] = static_cast<char>(v >> 16);
-    o[1] = static_cast<char>(v >> 8);
-    o[2] = static_cast<char>(v);
-    o += 3;
-    p += 4;
-    n -= 4;
-  }
-  if (n == 2) {
-    const int a = kB64[p[0]], b = kB64[p[1]];
-    if ((a | b) < 0 || (b & 0x0F) != 0) return false;
-    o[0] = static_cast<char>((a << 2) | (b >> 4));
-  } else if (n == 3) {
-    const int a = kB64[p[0]], b = kB64[p[1]], c = kB64[p[2]];
-    if ((a | b | c) < 0 || (c & 0x03) != 0) return false;
-    o[0] = static_cast<char>((a << 2) | (b >> 4));
-    o[1] = static_cast<char>(((b & 0x0F) << 4) | (c >> 2));
-  }
-  return true;
-}
-
 Reason check_json(std::string_view text) noexcept {
-  std::vector<std::vector<std::string>> keys;
+  std::vector<std::vector<Name>> keys;
   Reader reader(&keys, nullptr);
   return reader.read(text);
 }
@@ -905,34 +907,48 @@ struct Claims {
   const Member* iat = nullptr;
   const Member* iss = nullptr;
   const Member* aud = nullptr;
+  const Member* sub = nullptr;
+  const Member* scope = nullptr;
+  const Member* scp = nullptr;
 };
+
+// The registered claim a member name is, found in one pass over the members (one length switch and one
+// short compare per member, instead of a lookup by name per claim).
+const Member** claim_slot(std::string_view name, Claims* c) {
+  switch (name.size()) {
+    case 3:
+      if (name == "exp") return &c->exp;
+      if (name == "nbf") return &c->nbf;
+      if (name == "iat") return &c->iat;
+      if (name == "iss") return &c->iss;
+      if (name == "aud") return &c->aud;
+      if (name == "sub") return &c->sub;
+      if (name == "scp") return &c->scp;
+      return nullptr;
+    case 5:
+      return name == "scope" ? &c->scope : nullptr;
+    default:
+      return nullptr;
+  }
+}
 
 // Steps 7-8: payload JSON and claim types.
 Reason check_payload_types(const Doc& payload, Claims* c) {
-  c->exp = payload.find("exp");
-  c->nbf = payload.find("nbf");
-  c->iat = payload.find("iat");
-  c->iss = payload.find("iss");
-  c->aud = payload.find("aud");
+  // Names are unique (the reader refused duplicates), so each slot is set at most once.
+  for (const Member& m : payload.members) {
+    if (const Member** slot = claim_slot(payload.keys[0][m.key].text(), c); slot != nullptr) *slot = &m;
+  }
   for (const Member* m : {c->exp, c->nbf, c->iat}) {
     if (m != nullptr && m->type != Type::kNumber) return Reason::kInvalidClaim;
   }
-  if (c->iss != nullptr && c->iss->type != Type::kString) return Reason::kInvalidClaim;
-  if (const Member* sub = payload.find("sub"); sub != nullptr && sub->type != Type::kString)
-    return Reason::kInvalidClaim;
-  if (const Member* scope = payload.find("scope"); scope != nullptr && scope->type != Type::kString)
-    return Reason::kInvalidClaim;
-  if (c->aud != nullptr) {
-    if (c->aud->type == Type::kArray) {
-      if (!each_string(payload.raw(*c->aud), [](std::string_view) {})) return Reason::kInvalidClaim;
-    } else if (c->aud->type != Type::kString) {
-      return Reason::kInvalidClaim;
-    }
+  for (const Member* m : {c->iss, c->sub, c->scope}) {
+    if (m != nullptr && m->type != Type::kString) return Reason::kInvalidClaim;
   }
-  if (const Member* scp = payload.find("scp"); scp != nullptr) {
-    if (scp->type == Type::kArray) {
-      if (!each_string(payload.raw(*scp), [](std::string_view) {})) return Reason::kInvalidClaim;
-    } else if (scp->type != Type::kString) {
+  for (const Member* m : {c->aud, c->scp}) {
+    if (m == nullptr) continue;
+    if (m->type == Type::kArray) {
+      if (!each_string(payload.raw(*m), [](std::string_view) {})) return Reason::kInvalidClaim;
+    } else if (m->type != Type::kString) {
       return Reason::kInvalidClaim;
     }
   }
@@ -979,14 +995,12 @@ Reason check_claims(const Doc& payload, const Claims& c, const Policy& policy, d
   }
   std::string value;
   if (!policy.issuers.empty()) {
-    payload.string_value(*c.iss, &value);
-    if (!contains(policy.issuers, value)) return Reason::kWrongIssuer;
+    if (!contains(policy.issuers, payload.string_view(*c.iss, &value))) return Reason::kWrongIssuer;
   }
   if (!policy.audiences.empty()) {
     bool match = false;
     if (c.aud->type == Type::kString) {
-      payload.string_value(*c.aud, &value);
-      match = contains(policy.audiences, value);
+      match = contains(policy.audiences, payload.string_view(*c.aud, &value));
     } else {
       each_string(payload.raw(*c.aud), [&](std::string_view body) {
         if (match) return;

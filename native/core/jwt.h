@@ -119,10 +119,6 @@ struct Verified {
   double until = 0;
 };
 
-/// Decodes base64url without padding into `out` (appends); false on any other character, on a length of
-/// 4n+1, or on non-zero unused bits (a non-canonical encoding).
-bool base64url_decode(std::string_view in, std::string* out);
-
 /// Validates RFC 8259 JSON text (UTF-8, depth <= 64, no duplicate member names in any object). Returns kOk,
 /// kMalformed or kDuplicateKey. Used by the fuzz target; verify() uses the same reader.
 Reason check_json(std::string_view text) noexcept;

@@ -4,7 +4,8 @@
 // Input: byte 0 picks the policy (bit 0: cache on, bit 1: typ required, bit 2: tiny max size, bit 3: allow all
 // algorithms), the rest is the token (also fed whole to base64url_decode and check_json). Invariants (abort on
 // violation):
-//   * base64url_decode succeeds only on canonical input and then yields exactly floor(n * 3 / 4) bytes;
+//   * base64url_decode succeeds only on canonical input and then yields exactly floor(n * 3 / 4) bytes,
+//     with the same verdict and bytes as the scalar path;
 //   * check_json and parse_only return a defined reason;
 //   * verify() gives the same reason twice in a row, and the second of two successes is a cache hit;
 //   * a token verify() accepts parses (parse_only == ok) and its payload is valid JSON (check_json == ok).
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base64url.h"
 #include "core/jwt.h"
 
 namespace {
@@ -57,9 +59,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view token(reinterpret_cast<const char*>(data + 1), size - 1);
 
   std::string decoded;
-  if (jwt::base64url_decode(token, &decoded)) {
+  std::string decoded_scalar;
+  const bool decodes = jwt::base64url_decode(token, &decoded);
+  REQUIRE(decodes == jwt::base64url_decode_scalar(token, &decoded_scalar));  // the vector path agrees
+  if (decodes) {
     REQUIRE(token.size() % 4 != 1);
     REQUIRE(decoded.size() == token.size() * 3 / 4);
+    REQUIRE(decoded == decoded_scalar);
   }
   const jwt::Reason json = jwt::check_json(token);
   REQUIRE(json == jwt::Reason::kOk || json == jwt::Reason::kMalformed || json == jwt::Reason::kDuplicateKey);
