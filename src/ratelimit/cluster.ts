@@ -4,6 +4,7 @@
 // One call's check, top to bottom:
 //   check(items, nowMs) -> every item's lease covers its cost? -> debit the leases, return a Decision
 //                                                                 (synchronous: no promise, no network)
+//                       -> else, a recent claim said "not before T"? -> deny (synchronous)
 //                       -> else, Redis known down?             -> policy: fallback ('open') or deny ('closed')
 //                       -> else claim the missing permits      -> one script per short (rule, key), in parallel,
 //                          (redis-store.ts)                       one shared in-flight claim per lease
@@ -85,6 +86,12 @@ interface Lease {
   resetAt: number;
   /** The claim under way, shared by every check that needs one (never rejects). */
   inflight: Promise<ClaimResult | Error> | undefined;
+  /**
+   * The last claim fell `blockedShort` permits short, and Redis said they cannot be there before
+   * blockedUntil (caller's clock): until then a call lacking at least as many is denied without asking.
+   */
+  blockedUntil: number;
+  blockedShort: number;
 }
 
 const DEFAULT_PREFIX = 'fmcp:rl:';
@@ -224,7 +231,13 @@ export class ClusterLimiter extends EventEmitter {
       const lease = this.lease(item, nowMs);
       leases[i] = lease;
       if (lease.expiresAt < nowMs) lease.permits = 0;
-      if (lease.permits < needOf(items, leases, i)) short = true;
+      const need = needOf(items, leases, i);
+      if (lease.permits >= need) continue;
+      short = true;
+      // Redis already said these permits cannot be there yet: deny now (nothing debited).
+      if (nowMs < lease.blockedUntil && need - lease.permits >= lease.blockedShort) {
+        return { allowed: false, remaining: 0, retryAfterMs: lease.blockedUntil - nowMs, resetMs: Math.max(0, lease.resetAt - nowMs), rule: item.rule };
+      }
     }
     // Fast path: everything is covered locally.
     if (!short) return this.admit(items, leases, nowMs);
@@ -276,7 +289,7 @@ export class ClusterLimiter extends EventEmitter {
       return lease;
     }
     const rule = this.rules[item.rule];
-    lease = { id, rule: item.rule, redisKey: keyFor(this.prefix, rule.name, item.key, rule.algorithm), permits: 0, expiresAt: nowMs, remote: rule.limit, resetAt: nowMs, inflight: undefined };
+    lease = { id, rule: item.rule, redisKey: keyFor(this.prefix, rule.name, item.key, rule.algorithm), permits: 0, expiresAt: nowMs, remote: rule.limit, resetAt: nowMs, inflight: undefined, blockedUntil: -Infinity, blockedShort: 0 };
     this.leases.set(id, lease);
     // Past the cap, drop the least recently used (its unused permits are lost: under-admission only).
     if (this.leases.size > this.maxLeases) this.leases.delete(this.leases.keys().next().value!);
@@ -380,6 +393,10 @@ export class ClusterLimiter extends EventEmitter {
         lease.expiresAt = nowMs + this.leaseTtlMs;
         lease.remote = r.remaining;
         lease.resetAt = nowMs + r.resetMs;
+        if (r.retryAfterMs > 0) {
+          lease.blockedUntil = nowMs + r.retryAfterMs;
+          lease.blockedShort = Math.min(missing, rule.limit) - r.granted;
+        }
         return r;
       },
       (err: unknown) => {

@@ -178,6 +178,13 @@ describe('ClusterLimiter leases', () => {
     const denied = await l.check(call, 0);
     expect(denied).toMatchObject({ allowed: false, rule: 1 });
     expect(denied.retryAfterMs).toBeGreaterThan(0);
+    // Redis said when the permit can be back: until then the same call is denied without a claim.
+    const again = l.check(call, 1);
+    expect(isPromise(again)).toBe(false);
+    expect(again).toMatchObject({ allowed: false, rule: 1, retryAfterMs: denied.retryAfterMs - 1 });
+    const past = l.check(call, denied.retryAfterMs); // from then on: ask Redis again
+    expect(isPromise(past)).toBe(true);
+    expect(await past).toMatchObject({ allowed: false, rule: 1 });
     // 'wide' claimed 5 once; two calls took 2; the denied call took none: 3 sync admits remain.
     for (let i = 0; i < 3; i++) expect(l.check([{ rule: 0, key: 'c', cost: 1 }], 0)).toMatchObject({ allowed: true });
     expect(isPromise(l.check([{ rule: 0, key: 'c', cost: 1 }], 0))).toBe(true);
