@@ -20,6 +20,9 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** A new process on the same port (stops the old one first if it still runs); resolves on PING. */
   restart(): Promise<void>;
+  /** SIGSTOP: the server keeps its connections but answers nothing (timeouts); resume() is SIGCONT. */
+  pause(): void;
+  resume(): void;
 }
 
 const READY_TIMEOUT_MS = 10_000;
@@ -118,6 +121,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     if (!proc) return;
     child = undefined;
     if (proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGCONT'); // a paused server would not act on SIGTERM
     proc.kill(signal);
     const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
     await exited(proc);
@@ -151,6 +155,8 @@ export async function startRedisServer(): Promise<RedisServer> {
       await halt('SIGTERM');
       await launch();
     },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
   };
 }
 
