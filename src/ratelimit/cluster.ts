@@ -336,7 +336,7 @@ export class ClusterLimiter extends EventEmitter {
         pending.push(this.claim(lease, need - lease.permits, nowMs).then((r) => void outcomes.set(lease, r)));
       }
       await Promise.all(pending);
-      if (this.closed) throw new Error('ClusterLimiter was closed during check().');
+      if (this.closed) return this.unavailable(items, nowMs); // close() ran meanwhile: the leases are gone
       for (const r of outcomes.values()) if (r instanceof Error) return this.unavailable(items, nowMs);
       // Decide on what the leases hold now (synchronously, so no other check interleaves).
       let denied = -1;
