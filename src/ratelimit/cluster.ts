@@ -236,7 +236,7 @@ export class ClusterLimiter extends EventEmitter {
       short = true;
       // Redis already said these permits cannot be there yet: deny now (nothing debited).
       if (nowMs < lease.blockedUntil && need - lease.permits >= lease.blockedShort) {
-        return { allowed: false, remaining: 0, retryAfterMs: lease.blockedUntil - nowMs, resetMs: Math.max(0, lease.resetAt - nowMs), rule: item.rule };
+        return { allowed: false, remaining: 0, retryAfterMs: Math.ceil(lease.blockedUntil - nowMs), resetMs: Math.max(0, Math.ceil(lease.resetAt - nowMs)), rule: item.rule };
       }
     }
     // Fast path: everything is covered locally.
@@ -305,7 +305,7 @@ export class ClusterLimiter extends EventEmitter {
       remaining = Math.min(remaining, lease.permits + lease.remote);
       resetMs = Math.max(resetMs, lease.resetAt - nowMs);
     }
-    return { allowed: true, remaining: remaining === Infinity ? 0 : remaining, retryAfterMs: 0, resetMs, rule: -1 };
+    return { allowed: true, remaining: remaining === Infinity ? 0 : remaining, retryAfterMs: 0, resetMs: Math.ceil(resetMs), rule: -1 };
   }
 
   /** The policy decision for a call that needs Redis while it is unavailable. */
@@ -365,7 +365,7 @@ export class ClusterLimiter extends EventEmitter {
         remaining = Math.min(remaining, lease.permits + lease.remote);
         resetMs = Math.max(resetMs, lease.resetAt - nowMs);
       }
-      return { allowed: false, remaining: remaining === Infinity ? 0 : remaining, retryAfterMs, resetMs, rule: denied };
+      return { allowed: false, remaining: remaining === Infinity ? 0 : remaining, retryAfterMs, resetMs: Math.ceil(resetMs), rule: denied };
     }
     /* c8 ignore next */
     throw new Error('unreachable');

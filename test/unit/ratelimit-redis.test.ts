@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ClusterLimiter, type ClusterDecision } from '../../src/ratelimit/cluster.js';
+import { CALENDAR_LUA, ClusterQuota } from '../../src/ratelimit/quota.js';
 import { RedisStore, keyComponent, keyFor } from '../../src/ratelimit/redis-store.js';
 import type { LimitSpec, RuleSpec } from '../../src/ratelimit/types.js';
 import { useRedisServer } from '../helpers/redis-server.js';
@@ -231,5 +232,66 @@ describe('ClusterLimiter leases', () => {
     expect(() => new ClusterLimiter({ redis: server().url, rules: [rules[0], rules[0]], onRedisDown: 'open' })).toThrow(/unique rule names/);
     expect(() => new ClusterLimiter({ redis: server().url, rules, onRedisDown: 'maybe' as 'open' })).toThrow(/onRedisDown/);
     expect(() => new ClusterLimiter({ redis: server().url, rules, onRedisDown: 'open', leaseSize: 0 })).toThrow(/leaseSize/);
+  });
+});
+
+describe('ClusterQuota (calendar periods on the Redis clock)', () => {
+  const redisNow = async () => {
+    const [sec, us] = await redis.time();
+    return Number(sec) * 1000 + Math.floor(Number(us) / 1000);
+  };
+
+  it('the Lua calendar agrees with Date.UTC from 1900 to 2200', async () => {
+    // Every 13th day plus every month's first and last day, checked in one EVAL.
+    const sample: number[] = [];
+    for (let z = Date.UTC(1900, 0, 1) / 864e5; z < Date.UTC(2200, 0, 1) / 864e5; z += 13) sample.push(z);
+    for (let y = 1900; y < 2200; y++) for (let m = 0; m < 12; m++) sample.push(Date.UTC(y, m, 1) / 864e5, Date.UTC(y, m + 1, 0) / 864e5);
+    const lua = `${CALENDAR_LUA}
+local out = {}
+for i = 1, #ARGV do
+  local y, m, d = civil(tonumber(ARGV[i]))
+  out[#out + 1] = y * 10000 + m * 100 + d
+  out[#out + 1] = days(y, m, d)
+end
+return out`;
+    const out = (await redis.eval(lua, 0, ...sample.map(String))) as number[];
+    for (let i = 0; i < sample.length; i++) {
+      const dt = new Date(sample[i] * 864e5);
+      expect(out[2 * i]).toBe(dt.getUTCFullYear() * 10000 + (dt.getUTCMonth() + 1) * 100 + dt.getUTCDate());
+      expect(out[2 * i + 1]).toBe(sample[i]);
+    }
+  });
+
+  it('per day: all-or-nothing consumes, usage(), reset at UTC midnight, TTL set', async () => {
+    const q = new ClusterQuota({ redis, name: 'daily', limit: 5, period: 'day' });
+    const now = await redisNow();
+    const dt = new Date(now);
+    const period = dt.getUTCFullYear() * 10000 + (dt.getUTCMonth() + 1) * 100 + dt.getUTCDate();
+    const toMidnight = Date.UTC(dt.getUTCFullYear(), dt.getUTCMonth(), dt.getUTCDate() + 1) - now;
+    expect(await q.usage('alice')).toMatchObject({ period, used: 0, remaining: 5 });
+    expect(await redis.exists(q.keyOf('alice'))).toBe(0); // reading creates nothing
+    expect(await q.consume('alice', 3)).toMatchObject({ allowed: true, period, used: 3, remaining: 2 });
+    expect(await q.consume('alice', 3)).toMatchObject({ allowed: false, used: 3, remaining: 2 });
+    const last = await q.consume('alice', 2);
+    expect(last).toMatchObject({ allowed: true, used: 5, remaining: 0 });
+    expect(last.resetMs).toBeLessThanOrEqual(toMidnight + 1);
+    expect(last.resetMs).toBeGreaterThan(toMidnight - 60_000);
+    expect(await q.usage('alice')).toMatchObject({ used: 5, remaining: 0 });
+    expect(await q.usage('bob')).toMatchObject({ used: 0 });
+    const ttl = await redis.pttl(q.keyOf('alice'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(toMidnight + 1);
+    expect(q.keyOf('a{b}')).toMatch(/^fmcp:quota:\{daily:~[A-Za-z0-9_-]{22}\}$/);
+  });
+
+  it('per month: the period is YYYYMM and resets on the first of the next month (UTC)', async () => {
+    const q = new ClusterQuota({ redis, name: 'monthly', limit: 1000, period: 'month' });
+    const now = await redisNow();
+    const dt = new Date(now);
+    const toNextMonth = Date.UTC(dt.getUTCFullYear(), dt.getUTCMonth() + 1, 1) - now;
+    const r = await q.consume('alice', 10);
+    expect(r).toMatchObject({ allowed: true, period: dt.getUTCFullYear() * 100 + dt.getUTCMonth() + 1, used: 10, remaining: 990 });
+    expect(r.resetMs).toBeLessThanOrEqual(toNextMonth + 1);
+    expect(r.resetMs).toBeGreaterThan(toNextMonth - 60_000);
   });
 });
