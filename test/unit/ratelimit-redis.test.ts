@@ -227,6 +227,23 @@ describe('ClusterLimiter leases', () => {
     expect(l.leaseCount).toBe(3);
   });
 
+  it('uses an ioredis instance it was given, and leaves it open on close()', async () => {
+    const own = new Redis(server().url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    try {
+      await new Promise((r) => own.once('ready', r));
+      const l = new ClusterLimiter({ redis: own, rules, onRedisDown: 'closed' });
+      expect(l.health().state).toBe('up');
+      expect(await l.check([{ rule: 2, key: 'i', cost: 1 }], 0)).toMatchObject({ allowed: true });
+      const listening = own.listenerCount('error');
+      await l.close();
+      expect(own.listenerCount('error')).toBe(listening - 1);
+      expect(() => l.check([{ rule: 2, key: 'i', cost: 1 }], 0)).toThrow(/after close/);
+      expect(await own.ping()).toBe('PONG');
+    } finally {
+      own.disconnect();
+    }
+  });
+
   it('rejects bad options up front', () => {
     expect(() => new ClusterLimiter({ redis: server().url, rules: [], onRedisDown: 'open' })).toThrow(/non-empty array of rules/);
     expect(() => new ClusterLimiter({ redis: server().url, rules: [rules[0], rules[0]], onRedisDown: 'open' })).toThrow(/unique rule names/);
