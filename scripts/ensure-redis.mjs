@@ -15,7 +15,7 @@ const log = (msg) => console.log(`ensure-redis: ${msg}`);
 const fail = (msg) => {
   console.error(`ensure-redis: ${msg}`);
   console.error(
-    'ensure-redis: install Redis >= 6.2 so that `redis-server` is on PATH (Debian/Ubuntu: ' +
+    'ensure-redis: install Redis (5 or later; tested with 7.0) so that `redis-server` is on PATH (Debian/Ubuntu: ' +
       '`sudo apt-get install redis-server`; macOS: `brew install redis`), or set FASTERMCP_REDIS_SERVER ' +
       'to the binary; the cluster-mode tests start their own server and fail without one.',
   );
