@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ClusterLimiter, type ClusterDecision } from '../../src/ratelimit/cluster.js';
-import { CALENDAR_LUA, ClusterQuota } from '../../src/ratelimit/quota.js';
+import { CALENDAR_LUA, ClusterQuota } from '../../src/ratelimit/cluster-quota.js';
 import { RedisStore, keyComponent, keyFor } from '../../src/ratelimit/redis-store.js';
 import type { LimitSpec, RuleSpec } from '../../src/ratelimit/types.js';
 import { useRedisServer } from '../helpers/redis-server.js';
