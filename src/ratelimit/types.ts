@@ -1,5 +1,5 @@
-// The shapes shared by every rate limiter (docs/limits.md): the native core (native/core/ratelimit.h),
-// its pure-JS twin (src/limits/js.ts), the Redis-backed cluster limiter (src/limits/cluster.ts) and the
+// The shapes shared by every rate limiter (docs/ratelimit.md): the native core (native/core/ratelimit.h),
+// its pure-JS twin (src/ratelimit/js.ts), the Redis-backed cluster limiter (src/limits/cluster.ts) and the
 // server's admission step. Times are milliseconds on a clock the caller passes in (injectable for tests).
 
 /** The four algorithms. Each answers allowed/denied, remaining permits, and the time to the next permit. */
