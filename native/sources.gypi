@@ -6,6 +6,7 @@
       "native/core/errors.cc",
       "native/core/framing.cc",
       "native/core/jwt.cc",
+      "native/core/ratelimit.cc",
       "native/core/response.cc",
       "native/core/router.cc",
       "native/core/scan.cc"
@@ -14,6 +15,7 @@
       "native/binding/addon.cc",
       "native/binding/engine_binding.cc",
       "native/binding/jwt_binding.cc",
+      "native/binding/ratelimit_binding.cc",
       "native/binding/router_binding.cc"
     ]
   }

@@ -76,6 +76,35 @@ export interface NativeJwtVerifier {
   bareVerify(alg: number, data: Uint8Array, signature: Uint8Array): boolean;
 }
 
+/** A spec as a native RateLimiter / RuleSet takes it: the algorithm as its index in ALGORITHMS. */
+export interface NativeLimitSpec {
+  algorithm: number;
+  limit: number;
+  windowMs: number;
+}
+
+/** An instance of the addon's RateLimiter class (docs/ratelimit.md section 4). */
+export interface NativeRateLimiter {
+  check(key: string, cost: number, now: number): boolean; // out = [allowed, remaining, retryAfterMs, resetMs]
+  peek(key: string, cost: number, now: number): boolean;
+  size(): number;
+  bytes(): number;
+  clear(): void;
+}
+
+/** An instance of the addon's RuleSet class (docs/ratelimit.md section 3). */
+export interface NativeRuleSet {
+  setMatch(rule: number, methodIds: number[] | null, toolIds: number[] | null): void;
+  setMethodCost(methodId: number, cost: number): void;
+  setToolCost(toolId: number, cost: number): void;
+  costOf(methodId: number, toolId: number): number;
+  check(methodId: number, toolId: number, client: string, cost: number, now: number): number; // -1 | rule index
+  peek(methodId: number, toolId: number, client: string, cost: number, now: number): number;
+  size(rule: number): number;
+  bytes(): number;
+  clear(): void;
+}
+
 /** Everything mcp_native.node exports (docs/jsonrpc-engine.md section 10). */
 export interface NativeBinding {
   version: string; //                 package.json version baked in at compile time (define FASTERMCP_VERSION)
@@ -88,6 +117,8 @@ export interface NativeBinding {
   Engine: new (router: NativeRouter, limits: NativeLimits) => NativeEngine;
   JwtVerifier: new (policy: NativeJwtPolicy, out: Float64Array) => NativeJwtVerifier;
   jwtReasons: string[]; //            JWT reason names by code (src/jwt/errors.ts JWT_REASONS)
+  RateLimiter: new (spec: NativeLimitSpec, maxKeys: number, out: Float64Array) => NativeRateLimiter;
+  RuleSet: new (rules: (NativeLimitSpec & { scope: number; maxKeys: number })[], out: Float64Array) => NativeRuleSet;
 }
 
 /** The package root: the directory holding package.json, build/ and prebuilds/. */

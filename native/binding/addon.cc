@@ -1,6 +1,7 @@
 // Module entry of mcp_native.node (docs/jsonrpc-engine.md section 10): version, abi, simdjson's kernel,
 // the OpenSSL version of the running node, the reason tables, the Router and Engine classes and the
-// JwtVerifier class (docs/jwt.md) with its reason table.
+// JwtVerifier class (docs/jwt.md) with its reason table, and the RateLimiter and RuleSet classes
+// (docs/ratelimit.md).
 //
 // OpenSSL: compiled against Node 20's OpenSSL 3.0 headers and linked with no libcrypto; the symbols bind
 // to the running node binary at load time (-z now), so a missing one fails require(), not a later call.
@@ -45,6 +46,10 @@ McpNative::McpNative(Napi::Env env, Napi::Object exports) {
   engine_constructor_ = Napi::Persistent(engine);
   const Napi::Function jwt_verifier = define_jwt_verifier(env);
   jwt_constructor_ = Napi::Persistent(jwt_verifier);
+  const Napi::Function rate_limiter = define_rate_limiter(env);
+  rate_limiter_constructor_ = Napi::Persistent(rate_limiter);
+  const Napi::Function rule_set = define_rule_set(env);
+  rule_set_constructor_ = Napi::Persistent(rule_set);
   DefineAddon(
       exports,
       {
@@ -59,6 +64,8 @@ McpNative::McpNative(Napi::Env env, Napi::Object exports) {
           InstanceValue("Engine", engine, napi_enumerable),
           InstanceValue("JwtVerifier", jwt_verifier, napi_enumerable),
           InstanceValue("jwtReasons", jwt_reason_table(env), napi_enumerable),
+          InstanceValue("RateLimiter", rate_limiter, napi_enumerable),
+          InstanceValue("RuleSet", rule_set, napi_enumerable),
       });
 }
 

@@ -21,6 +21,8 @@ class McpNative : public Napi::Addon<McpNative> {
   Napi::FunctionReference router_constructor_;
   Napi::FunctionReference engine_constructor_;
   Napi::FunctionReference jwt_constructor_;
+  Napi::FunctionReference rate_limiter_constructor_;
+  Napi::FunctionReference rule_set_constructor_;
 };
 
 /// Defines the Router class (router_binding.cc).
@@ -32,6 +34,10 @@ Napi::Function define_engine(Napi::Env env);
 Napi::Function define_jwt_verifier(Napi::Env env);
 /// The JWT reason names by code (jwt_binding.cc), for the pin test.
 Napi::Array jwt_reason_table(Napi::Env env);
+
+/// Defines the RateLimiter and RuleSet classes (ratelimit_binding.cc).
+Napi::Function define_rate_limiter(Napi::Env env);
+Napi::Function define_rule_set(Napi::Env env);
 
 }  // namespace mcp::binding
 
