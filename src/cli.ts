@@ -16,6 +16,7 @@ import { McpServer } from './server/server.js';
 import { serveHttp } from './transport/http.js';
 import { resourceServerFromFlags } from './auth/config.js';
 import { serveStdio } from './transport/stdio.js';
+import { limitsFromFlags } from './ratelimit/config.js';
 
 const USAGE = `Usage: fastermcp serve [module] [--stdio | --http PORT] [options]
 
@@ -50,6 +51,12 @@ Authentication (Streamable HTTP; with any credential flag, every MCP request nee
   --authorization-server U    authorization server issuer URL(s) for the resource metadata
   --resource-url U            this server's resource URL (default http://HOST:PORT/PATH)
   --scopes S1,S2              scopes advertised besides the ones tools, resources and prompts require
+
+Rate limits (docs/ratelimit.md; a refused call gets JSON-RPC error -32029, and HTTP 429 with Retry-After):
+  --limits F                  rules, quotas and costs: JSON { "rules": [...], "quotas": [...], "costs": {...} }
+  --rate-limit-per-client N/S token bucket per client on tools/call: bursts of N, refilled to N every S seconds
+  --redis-url U               share the rules' budgets with every server using this Redis (redis:// URL)
+  --redis-down open|closed    while Redis is down: per-process limits (open, the default) or refuse (closed)
   -h, --help                  this text
   -v, --version               print the version
 `;
@@ -94,6 +101,10 @@ async function main(argv: string[]): Promise<void> {
         'authorization-server': { type: 'string' },
         'resource-url': { type: 'string' },
         scopes: { type: 'string' },
+        limits: { type: 'string' },
+        'rate-limit-per-client': { type: 'string' },
+        'redis-url': { type: 'string' },
+        'redis-down': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -135,6 +146,24 @@ async function main(argv: string[]): Promise<void> {
     const register = typeof mod.default === 'function' ? mod.default : mod.register;
     if (typeof register !== 'function') fail(`${modulePath} must export a function (default or "register") that receives the server`);
     await (register as (s: McpServer) => unknown)(server);
+  }
+  try {
+    const limits = limitsFromFlags({
+      limitsFile: values.limits,
+      rateLimitPerClient: values['rate-limit-per-client'],
+      redisUrl: values['redis-url'],
+      redisDown: values['redis-down'],
+    });
+    if (limits !== undefined) server.limits(limits);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const cluster = server.admission?.cluster;
+  if (cluster !== undefined) {
+    // Serve once Redis answers (or after 5 s, saying so: calls then follow --redis-down until it does).
+    await cluster.ready(5000).catch((e: unknown) => {
+      process.stderr.write(`fastermcp: Redis is not reachable yet (${(e as Error).message}); calls follow --redis-down ${cluster.onRedisDown} until it is\n`);
+    });
   }
   const maxMessageBytes = intOption(values['max-message-bytes'], '--max-message-bytes');
   process.stderr.write(`fastermcp ${info.version}: ${info.implementation} JSON-RPC engine${info.implementation === 'js' ? ' (pure-JS fallback)' : ''}\n`);

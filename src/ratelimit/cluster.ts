@@ -14,7 +14,13 @@
 // valid for leaseTtlMs after its last claim (on the caller's clock); then its unused permits are dropped,
 // which can only under-admit. The over-admission bound is in docs/ratelimit-cluster.md.
 import { EventEmitter } from 'node:events';
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis as RedisClient, RedisOptions } from 'ioredis';
+
+// ioredis takes ~55 ms to load: only a server that uses cluster mode pays for it (a synchronous require,
+// so the limiter is still built in one step).
+const requireLazily = createRequire(import.meta.url);
+const loadRedis = (): typeof RedisClient => (requireLazily('ioredis') as { Redis: typeof RedisClient }).Redis;
 import { type ClaimResult, RedisStore, type ScriptClient, keyFor } from './redis-store.js';
 import type { Decision, RuleSpec } from './types.js';
 
@@ -92,9 +98,13 @@ interface Lease {
    */
   blockedUntil: number;
   blockedShort: number;
+  /** What the checks now waiting on this lease need in all: a claim asks for at least that. */
+  demand: number;
 }
 
 const DEFAULT_PREFIX = 'fmcp:rl:';
+/** Claim rounds per call at most (see slow()): past them a call drained every time is refused (retry 1 ms). */
+const MAX_ROUNDS = 4;
 const DEFAULT_MAX_LEASES = 100_000;
 const DEFAULT_COMMAND_TIMEOUT_MS = 50;
 /** Reconnect backoff: 50 ms doubling to 2 s. */
@@ -160,7 +170,7 @@ export class ClusterLimiter extends EventEmitter {
     if (typeof options.redis === 'string') {
       // Fail fast: no offline queue (a command while disconnected rejects at once), no retry of a command
       // whose connection dropped, a per-command timeout; reconnecting goes on in the background.
-      this.client = new Redis(options.redis, {
+      this.client = new (loadRedis())(options.redis, {
         ...options.redisOptions,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
@@ -289,7 +299,7 @@ export class ClusterLimiter extends EventEmitter {
       return lease;
     }
     const rule = this.rules[item.rule];
-    lease = { id, rule: item.rule, redisKey: keyFor(this.prefix, rule.name, item.key, rule.algorithm), permits: 0, expiresAt: nowMs, remote: rule.limit, resetAt: nowMs, inflight: undefined, blockedUntil: -Infinity, blockedShort: 0 };
+    lease = { id, rule: item.rule, redisKey: keyFor(this.prefix, rule.name, item.key, rule.algorithm), permits: 0, expiresAt: nowMs, remote: rule.limit, resetAt: nowMs, inflight: undefined, blockedUntil: -Infinity, blockedShort: 0, demand: 0 };
     this.leases.set(id, lease);
     // Past the cap, drop the least recently used (its unused permits are lost: under-admission only).
     if (this.leases.size > this.maxLeases) this.leases.delete(this.leases.keys().next().value!);
@@ -320,10 +330,28 @@ export class ClusterLimiter extends EventEmitter {
 
   private async slow(items: readonly ClusterItem[], leases: Lease[], nowMs: number): Promise<ClusterDecision> {
     const n = items.length;
+    // A round again only when a claim that Redis fully granted was drained by concurrent calls (or was a
+    // shared claim sized before this call joined). Every waiting check adds its need to the lease's
+    // demand, so the next claim covers all of them: a burst of concurrent calls settles in two or three
+    // rounds, and a call is refused only when Redis itself is short.
+    const waits: [Lease, number][] = [];
+    for (let i = 0; i < n; i++) {
+      const need = needOf(items, leases, i);
+      if (waits.some(([l]) => l === leases[i])) continue;
+      leases[i].demand += need;
+      waits.push([leases[i], need]);
+    }
+    try {
+      return await this.rounds(items, leases, nowMs);
+    } finally {
+      for (const [lease, need] of waits) lease.demand -= need;
+    }
+  }
+
+  private async rounds(items: readonly ClusterItem[], leases: Lease[], nowMs: number): Promise<ClusterDecision> {
+    const n = items.length;
     const outcomes = new Map<Lease, ClaimResult | Error>();
-    // Two rounds: the second only when a claim that Redis fully granted was drained by concurrent calls
-    // (or was a shared claim sized for another call) before this one could use it.
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
       outcomes.clear();
       const pending: Promise<void>[] = [];
       for (let i = 0; i < n; i++) {
@@ -358,7 +386,7 @@ export class ClusterLimiter extends EventEmitter {
         if (denied < 0) denied = items[i].rule;
       }
       if (denied < 0) return this.admit(items, leases, nowMs);
-      if (drained && round === 0) continue;
+      if (drained && round < MAX_ROUNDS - 1) continue;
       let remaining = Infinity;
       let resetMs = 0;
       for (const lease of leases) {
@@ -378,7 +406,7 @@ export class ClusterLimiter extends EventEmitter {
   private claim(lease: Lease, missing: number, nowMs: number): Promise<ClaimResult | Error> {
     if (lease.inflight !== undefined) return lease.inflight;
     const rule = this.rules[lease.rule];
-    const want = Math.min(rule.limit, Math.max(missing, this.leaseSizes[lease.rule]));
+    const want = Math.min(rule.limit, Math.max(missing, lease.demand - lease.permits, this.leaseSizes[lease.rule]));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`Redis claim timed out after ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);

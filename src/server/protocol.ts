@@ -43,6 +43,8 @@ export const ErrorCode = {
   Unauthorized: -32011,
   /** HTTP with an authenticator: the caller lacks a required scope (403 insufficient_scope; docs/auth.md). */
   InsufficientScope: -32013,
+  /** A rate-limit rule or quota refused the request (data.policy, data.retryAfterMs; docs/ratelimit.md). */
+  RateLimited: -32029,
 } as const;
 
 /** `_meta` keys of the 2026-07-28 revision. */
@@ -104,6 +106,12 @@ export const STATELESS_METHODS: ReadonlySet<string> = new Set([
   'tasks/update',
   'tasks/cancel',
 ]);
+
+/**
+ * Every method of either era, each at a fixed index: the JSON-RPC engine's route slot (transports set
+ * their routers from it) and the method id rate-limit rules match on (src/ratelimit/admission.ts).
+ */
+export const METHOD_SLOTS: readonly string[] = [...new Set([...LEGACY_METHODS, ...STATELESS_METHODS])];
 
 /** Methods whose results may be `input_required` in the 2026-07-28 era. */
 export const INPUT_REQUIRED_METHODS: ReadonlySet<string> = new Set([

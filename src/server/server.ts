@@ -1,7 +1,8 @@
 // McpServer: where users register tools, resources, resource templates and prompts. Transports
 // (src/transport/*) feed it requests through dispatch.ts; this file holds the registries, the
 // server's identity and capabilities, and the notifications that fan out to connected clients.
-import { STATELESS_VERSION } from './protocol.js';
+import { METHOD_SLOTS, STATELESS_VERSION } from './protocol.js';
+import { Admission, type LimitsOptions } from '../ratelimit/admission.js';
 import { StateSigner, randomStateKey } from './request-state.js';
 import { Registry } from './registry.js';
 import type { Entry } from './registry.js';
@@ -92,6 +93,8 @@ export interface ToolDefinition<A = any, P = any> {
   prepare?: (args: A, ctx: RequestContext) => P | Promise<P>;
   /** OAuth scopes a caller needs (all of them) when the transport authenticates; see docs/auth.md. */
   scopes?: readonly string[];
+  /** What one call costs against the rate limits and quotas that count it (an integer, default 1; docs/ratelimit.md). */
+  cost?: number;
   _meta?: JsonObject;
 }
 
@@ -235,6 +238,7 @@ export class McpServer {
   /** Tasks of this server; undefined when created with `tasks: false`. */
   readonly tasks: TaskStore | undefined;
   private readonly listeners = new Set<Listener>();
+  private admissionState: Admission | undefined;
 
   constructor(options: McpServerOptions) {
     if (typeof options?.name !== 'string' || options.name === '') throw new TypeError('McpServer needs a non-empty name');
@@ -259,6 +263,23 @@ export class McpServer {
     this.prompts = new Registry<PromptEntry>('prompt', () => this.emitListChanged('prompts'));
     this.resources = new Registry<ResourceEntry>('resource', () => this.emitListChanged('resources'));
     this.templates = new Registry<TemplateEntry>('resource template', () => this.emitListChanged('resources'));
+  }
+
+  /**
+   * Rate limits and quotas for every transport of this server (docs/ratelimit.md). Replaces the ones set
+   * before (with fresh counts); `limits({})` removes them. Returns the admission step, whose usage() the
+   * operator reads.
+   */
+  limits(options: LimitsOptions): Admission | undefined {
+    this.admissionState?.close();
+    const empty = (options.rules ?? []).length === 0 && (options.quotas ?? []).length === 0;
+    this.admissionState = empty ? undefined : new Admission(this, options, METHOD_SLOTS);
+    return this.admissionState;
+  }
+
+  /** The admission step transports consult, when limits are set. */
+  get admission(): Admission | undefined {
+    return this.admissionState;
   }
 
   /** Every scope an enabled tool, resource, template or prompt requires (for scopes_supported). */
@@ -332,6 +353,9 @@ export class McpServer {
       _meta: definition._meta,
     } as JsonObject);
     const scopes = requiredScopes(definition.scopes, `tool ${JSON.stringify(name)}`);
+    if (definition.cost !== undefined && (!Number.isInteger(definition.cost) || definition.cost < 1 || definition.cost > 1e9)) {
+      throw new RangeError(`Tool ${JSON.stringify(name)}: cost must be an integer from 1 to 1e9, got ${JSON.stringify(definition.cost)}`);
+    }
     const entry: ToolEntry = { key: name, enabled: true, scopes, definition, input, output, handler: handler as ToolHandler, listed };
     this.tools.add(entry);
     return this.control(this.tools, entry);
@@ -381,6 +405,7 @@ export class McpServer {
    */
   close(reason = 'The server is shutting down'): void {
     this.tasks?.cancelAll(reason);
+    this.admissionState?.close(); // a cluster limiter's Redis connection
   }
 
   /** Tells every client subscribed to `uri` that it changed (notifications/resources/updated). */

@@ -27,7 +27,7 @@ import type { McpServer } from '../server/server.js';
 import { Session } from '../server/session.js';
 import type { Channel } from '../server/session.js';
 import type { AuthPrincipal, JsonObject } from '../server/types.js';
-import { methodRouter, readMessages } from './intake.js';
+import { clientKey, gateFor, methodRouter, readMessages } from './intake.js';
 import type { Message } from './intake.js';
 import { checkStatelessHeaders, header } from './headers.js';
 import { ResourceServer } from '../auth/resource-server.js';
@@ -274,6 +274,7 @@ export class HttpTransport {
   private readonly sse: SseOptions;
   private readonly logLimits: { maxEvents: number; maxBytes: number };
   private readonly sessions = new Map<string, HttpSession>();
+  private readonly router = methodRouter();
   private readonly engine: Engine;
   private readonly sweeper: NodeJS.Timeout;
   private readonly legacySse: LegacySseEndpoints | undefined;
@@ -303,7 +304,7 @@ export class HttpTransport {
     if (options.auth !== undefined && options.authenticate !== undefined) throw new TypeError('Pass auth or authenticate, not both');
     this.auth = options.auth === undefined || options.auth instanceof ResourceServer ? options.auth : new ResourceServer(options.auth);
     this.authenticate = options.authenticate;
-    this.engine = createEngine({ router: methodRouter(), maxMessageBytes: this.maxBodyBytes });
+    this.engine = createEngine({ router: this.router, maxMessageBytes: this.maxBodyBytes });
     this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(this.sessionIdleMs / 4, 60_000)));
     this.sweeper.unref();
     this.legacySse = options.legacySse === false ? undefined : new LegacySseEndpoints(server, this.sse, this.maxSessions);
@@ -490,10 +491,20 @@ export class HttpTransport {
   /** A POST whose body is in: its message, then the session or stateless path. */
   private postBody(req: IncomingMessage, res: ServerResponse, body: Buffer, auth: AuthPrincipal | undefined): void {
     try {
-      const messages = readMessages(this.engine, this.engine.scan(body), body);
+      const admission = this.server.admission;
+      const gate = admission === undefined ? undefined : gateFor(admission, this.router, clientKey(auth, req.socket.remoteAddress));
+      const messages = readMessages(this.engine, this.engine.scan(body), body, gate);
       const message = messages[0];
       if (message === undefined) return httpError(res, 400, ErrorCode.InvalidRequest, 'Empty body');
       if (message.kind === 'invalid') return json(res, 400, message.reply);
+      if (message.kind === 'limited') return json(res, message.denial.status, message.denial.reply, message.denial.headers);
+      if (message.kind === 'deferred') {
+        void message.admitted.then((denial) => {
+          if (denial !== undefined) json(res, denial.status, denial.reply, denial.headers);
+          else this.dispatchPost(message.request, req, res, auth);
+        });
+        return;
+      }
       this.dispatchPost(message, req, res, auth);
     } catch {
       internalError(res);
@@ -630,6 +641,12 @@ export class HttpTransport {
           session.resolveResponse(item.idRaw, item.message);
         } else if (item.kind === 'invalid') {
           replies.push(item.reply);
+        } else if (item.kind === 'limited') {
+          replies.push(item.denial.reply);
+        } else if (item.kind === 'deferred') {
+          const denial = await item.admitted;
+          const reply = denial !== undefined ? denial.reply : (await handleRequest(this.server, env, item.request.idRaw, item.request.method, item.request.params)).json;
+          if (reply !== null) replies.push(reply);
         }
       }),
     );

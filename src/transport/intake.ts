@@ -28,6 +28,7 @@ import {
   METHOD_END,
   METHOD_START,
   NAME_END,
+  NAME_SLOT,
   NAME_START,
   NAME_TABLE_PROMPTS,
   NAME_TABLE_RESOURCES,
@@ -38,18 +39,36 @@ import {
   createRouter,
 } from '../jsonrpc/index.js';
 import type { Engine, NameTable, Router } from '../jsonrpc/index.js';
-import { LEGACY_METHODS, STATELESS_METHODS } from '../server/protocol.js';
+import type { Admission, Denial } from '../ratelimit/admission.js';
+import { METHOD_SLOTS } from '../server/protocol.js';
+
+/** Admission for one read: the server's rules and quotas, and who is calling. */
+export interface Gate {
+  readonly admission: Admission;
+  readonly client: string;
+}
+
+export interface RequestMessage {
+  kind: 'request';
+  idRaw: string;
+  method: string;
+  params: unknown;
+}
 
 export type Message =
-  | { kind: 'request'; idRaw: string; method: string; params: unknown }
+  | RequestMessage
   | { kind: 'notification'; method: string; params: unknown }
   | { kind: 'response'; idRaw: string; message: Record<string, unknown> }
   /** The engine already wrote the whole error reply (parse error, invalid request, too large). */
   | { kind: 'invalid'; reply: string }
+  /** A rate-limit rule or quota refused the request (src/ratelimit/admission.ts): answer with `denial`. */
+  | { kind: 'limited'; denial: Denial }
+  /** Cluster-mode admission still asking Redis: run `request` if `admitted` resolves undefined, else answer the denial. */
+  | { kind: 'deferred'; request: RequestMessage; admitted: Promise<Denial | undefined> }
   | { kind: 'batch'; items: Message[] };
 
 /** Every method the server knows, by router slot: the engine resolves them without a string. */
-const METHODS: readonly string[] = [...new Set([...LEGACY_METHODS, ...STATELESS_METHODS])];
+const METHODS = METHOD_SLOTS;
 
 /**
  * The methods whose params name a tool, prompt or resource, and the name table that routes them: the
@@ -64,6 +83,24 @@ const ROUTED: Readonly<Record<string, NameTable>> = {
   'resources/unsubscribe': NAME_TABLE_RESOURCES,
 };
 const ROUTED_KEY: readonly string[] = METHODS.map((m) => (ROUTED[m] === NAME_TABLE_RESOURCES ? 'uri' : 'name'));
+
+/**
+ * The rate-limit client of an HTTP request: the authenticated subject, else the remote address. The
+ * prefixes keep a subject that looks like an address apart from the address.
+ */
+export function clientKey(auth: { readonly subject: string } | undefined, remoteAddress: string | undefined): string {
+  return auth !== undefined ? `s:${auth.subject}` : `a:${remoteAddress ?? ''}`;
+}
+
+/**
+ * The gate for one read: undefined when the server has no limits. The first time an admission meets a
+ * router, it fills the router's name tables (the ids its rules key on), and keeps them current.
+ */
+export function gateFor(admission: Admission | undefined, router: Router, client: string): Gate | undefined {
+  if (admission === undefined) return undefined;
+  admission.attach(router);
+  return { admission, client };
+}
 
 /** A router with every MCP method (a new one, or `router` filled); one per transport (routers are per thread). */
 export function methodRouter(router: Router = createRouter()): Router {
@@ -184,7 +221,7 @@ function methodOf(text: SourceText, rec: Int32Array, r: number, flags: number): 
   return (flags & FLAG_METHOD_ESCAPED) !== 0 ? (JSON.parse('"' + raw + '"') as string) : raw;
 }
 
-function one(engine: Engine, rec: Int32Array, r: number, chunk: SourceText, carried: () => SourceText): Message | null {
+function one(engine: Engine, rec: Int32Array, r: number, chunk: SourceText, carried: () => SourceText, gate: Gate | undefined): Message | null {
   const kind = rec[r + KIND]!;
   const flags = rec[r + FLAGS]!;
   if (kind === KIND_INVALID) {
@@ -193,13 +230,17 @@ function one(engine: Engine, rec: Int32Array, r: number, chunk: SourceText, carr
   }
   const text = (flags & FLAG_SRC_CARRY) !== 0 ? carried() : chunk;
   switch (kind) {
-    case KIND_REQUEST:
-      return {
-        kind: 'request',
-        idRaw: text.keep(rec[r + ID_START]!, rec[r + ID_END]!),
-        method: methodOf(text, rec, r, flags),
-        params: parseBody(text, rec, r, flags, rec[r + SLOT]!),
-      };
+    case KIND_REQUEST: {
+      const idRaw = text.keep(rec[r + ID_START]!, rec[r + ID_END]!);
+      const admitted = gate === undefined ? undefined : gate.admission.admit(rec[r + SLOT]!, rec[r + NAME_SLOT]!, gate.client, idRaw);
+      if (admitted === undefined) {
+        return { kind: 'request', idRaw, method: methodOf(text, rec, r, flags), params: parseBody(text, rec, r, flags, rec[r + SLOT]!) };
+      }
+      if (!(admitted instanceof Promise)) return { kind: 'limited', denial: admitted };
+      // Cluster mode, a lease to claim first: the request is read now (the engine's buffers are reused).
+      const request: RequestMessage = { kind: 'request', idRaw, method: methodOf(text, rec, r, flags), params: parseBody(text, rec, r, flags, rec[r + SLOT]!) };
+      return { kind: 'deferred', request, admitted };
+    }
     case KIND_NOTIFICATION:
       return { kind: 'notification', method: methodOf(text, rec, r, flags), params: parseBody(text, rec, r, flags, rec[r + SLOT]!) };
     case KIND_RESPONSE:
@@ -214,8 +255,8 @@ function one(engine: Engine, rec: Int32Array, r: number, chunk: SourceText, carr
   }
 }
 
-/** The messages of the last engine call (`count` records over `chunk`). */
-export function readMessages(engine: Engine, count: number, chunk: Uint8Array): Message[] {
+/** The messages of the last engine call (`count` records over `chunk`), requests admitted through `gate`. */
+export function readMessages(engine: Engine, count: number, chunk: Uint8Array, gate?: Gate): Message[] {
   const out: Message[] = [];
   if (count === 0) return out;
   const rec = engine.records;
@@ -228,14 +269,14 @@ export function readMessages(engine: Engine, count: number, chunk: Uint8Array): 
       const items: Message[] = [];
       let j = i + 1;
       for (; j < count && (rec[j * RECORD_STRIDE + FLAGS]! & FLAG_IN_BATCH) !== 0; j++) {
-        const m = one(engine, rec, j * RECORD_STRIDE, text, carried);
+        const m = one(engine, rec, j * RECORD_STRIDE, text, carried, gate);
         if (m !== null) items.push(m);
       }
       out.push({ kind: 'batch', items });
       i = j;
       continue;
     }
-    const m = one(engine, rec, r, text, carried);
+    const m = one(engine, rec, r, text, carried, gate);
     if (m !== null) out.push(m);
     i++;
   }

@@ -10,7 +10,7 @@ import { writeError } from '../jsonrpc/response.js';
 import { ErrorCode } from '../server/protocol.js';
 import type { McpServer } from '../server/server.js';
 import { Session } from '../server/session.js';
-import { methodRouter, readMessages } from './intake.js';
+import { clientKey, gateFor, methodRouter, readMessages } from './intake.js';
 import { SseStream } from './sse.js';
 import type { SseOptions } from './sse.js';
 
@@ -19,7 +19,8 @@ export const LEGACY_MESSAGES_PATH = '/messages';
 
 export class LegacySseEndpoints {
   private readonly sessions = new Map<string, { session: Session; stream: SseStream; unlisten: () => void; owner: AuthPrincipal | undefined }>();
-  private readonly engine = createEngine({ router: methodRouter() });
+  private readonly router = methodRouter();
+  private readonly engine = createEngine({ router: this.router });
 
   constructor(
     private readonly server: McpServer,
@@ -59,7 +60,7 @@ export class LegacySseEndpoints {
       const body = await readBody();
       if (body === null) return;
       res.writeHead(202).end('Accepted');
-      this.process(entry.session, entry.stream, body, auth);
+      this.process(entry.session, entry.stream, body, auth, req.socket.remoteAddress);
       return;
     }
     res.writeHead(405, { Allow: path === LEGACY_SSE_PATH ? 'GET' : 'POST' }).end();
@@ -88,11 +89,20 @@ export class LegacySseEndpoints {
     });
   }
 
-  private process(session: Session, stream: SseStream, body: Buffer, auth: AuthPrincipal | undefined): void {
+  private process(session: Session, stream: SseStream, body: Buffer, auth: AuthPrincipal | undefined, remote: string | undefined): void {
     session.lastActive = Date.now();
     const env: RequestEnv = { session, channel: session.standalone!, auth, signal: undefined };
-    for (const message of readMessages(this.engine, this.engine.scan(body), body)) {
+    const gate = gateFor(this.server.admission, this.router, clientKey(auth, remote));
+    for (const message of readMessages(this.engine, this.engine.scan(body), body, gate)) {
       if (message.kind === 'invalid') stream.send(message.reply);
+      else if (message.kind === 'limited') stream.send(message.denial.reply);
+      else if (message.kind === 'deferred') {
+        const { request } = message;
+        void message.admitted.then(async (denial) => {
+          const reply = denial !== undefined ? denial.reply : (await handleRequest(this.server, env, request.idRaw, request.method, request.params)).json;
+          if (reply !== null) stream.send(reply);
+        });
+      }
       else if (message.kind === 'request') {
         void Promise.resolve(handleRequest(this.server, env, message.idRaw, message.method, message.params)).then((reply) => {
           if (reply.json !== null) stream.send(reply.json);

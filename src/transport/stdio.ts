@@ -19,8 +19,11 @@ import type { McpServer } from '../server/server.js';
 import { Session } from '../server/session.js';
 import type { Channel } from '../server/session.js';
 import { writeError } from '../jsonrpc/response.js';
-import { methodRouter, readMessages } from './intake.js';
+import { gateFor, methodRouter, readMessages } from './intake.js';
 import type { Message } from './intake.js';
+
+/** The rate-limit client key of a stdio connection (docs/ratelimit.md). */
+const STDIO_CLIENT = 'stdio';
 
 /** Requests left in flight per event-loop turn; see the header. */
 const REQUESTS_PER_TURN = 16;
@@ -40,6 +43,7 @@ export class StdioTransport {
   private readonly output: Writable;
   private readonly session: Session;
   private readonly channel: Channel;
+  private readonly router = methodRouter();
   private readonly engine;
   private readonly env: RequestEnv;
   private waitingForDrain = false;
@@ -64,7 +68,7 @@ export class StdioTransport {
     this.input = options.input ?? process.stdin;
     this.output = options.output ?? process.stdout;
     this.engine = createEngine({
-      router: methodRouter(),
+      router: this.router,
       ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
     });
     this.session = new Session({ requestTimeoutMs: server.clientRequestTimeoutMs });
@@ -115,7 +119,8 @@ export class StdioTransport {
   }
 
   private onChunk(count: number, chunk: Uint8Array): void {
-    const messages = readMessages(this.engine, count, chunk);
+    // One client on stdio: the process at the other end of the pipe.
+    const messages = readMessages(this.engine, count, chunk, gateFor(this.server.admission, this.router, STDIO_CLIENT));
     if (this.head === this.queue.length) {
       this.queue = messages;
       this.head = 0;
@@ -161,6 +166,17 @@ export class StdioTransport {
       case 'invalid':
         this.write(message.reply);
         return false;
+      case 'limited':
+        this.write(message.denial.reply);
+        return false;
+      case 'deferred':
+        this.track(
+          message.admitted.then((denial) => {
+            if (denial !== undefined) this.write(denial.reply);
+            else this.onMessage(message.request);
+          }),
+        );
+        return true;
       case 'batch':
         this.onBatch(message.items);
         return true;
@@ -202,6 +218,15 @@ export class StdioTransport {
         replies.push(Promise.resolve(handleRequest(this.server, this.env, item.idRaw, item.method, item.params)).then((r) => r.json));
       } else if (item.kind === 'invalid') {
         replies.push(Promise.resolve(item.reply));
+      } else if (item.kind === 'limited') {
+        replies.push(Promise.resolve(item.denial.reply));
+      } else if (item.kind === 'deferred') {
+        const { request } = item;
+        replies.push(
+          item.admitted.then((denial) =>
+            denial !== undefined ? denial.reply : Promise.resolve(handleRequest(this.server, this.env, request.idRaw, request.method, request.params)).then((r) => r.json),
+          ),
+        );
       } else {
         this.onMessage(item);
       }

@@ -216,6 +216,17 @@ describe('ClusterLimiter leases', () => {
     expect(await redis.zcard(keyFor('fmcp:rl:', 'wide', 'f', 'sliding-window-log'))).toBe(1); // one claim of 5
   });
 
+  it('a burst of concurrent checks larger than the lease is refused only when Redis is short', async () => {
+    const l = await make();
+    // Leases of 5 on a bucket of 20: 30 calls at once, the first claim sized before the others joined.
+    const ds = await Promise.all(Array.from({ length: 30 }, () => l.check([{ rule: 2, key: 'burst', cost: 1 }], 0)));
+    expect(ds.filter((d) => d.allowed)).toHaveLength(20);
+    for (const d of ds.filter((x) => !x.allowed)) {
+      expect(d.rule).toBe(2);
+      expect(d.retryAfterMs).toBeGreaterThan(1); // Redis's answer (about 3 s per token), not a contention retry
+    }
+  });
+
   it('a cost above the limit is denied at once, forever (-1)', async () => {
     const l = await make();
     expect(l.check([{ rule: 1, key: 'g', cost: 3 }], 0)).toEqual({ allowed: false, remaining: 0, retryAfterMs: -1, resetMs: 0, rule: 1 });
