@@ -51,6 +51,8 @@ export interface NativeEngine {
   carried(): Buffer; //                                copy of the carried line (SRC_CARRY spans)
   replies(): Buffer; //                                copy of the reply bytes (BODY_IS_REPLY spans)
   reset(): void;
+  setAdmission(ruleSet: object | null, replies: readonly (readonly string[])[]): void; // fused admission
+  setClient(client: string): void; //                  the caller the next calls admit for
 }
 
 /** The policy a native JwtVerifier is built with (src/jwt/js.ts JwtPolicy, validated in TS). */

@@ -6,6 +6,8 @@
 
 #include <napi.h>
 
+#include "core/ratelimit.h"
+
 #include "core/scan.h"
 
 namespace mcp::binding {
@@ -38,6 +40,9 @@ Napi::Array jwt_reason_table(Napi::Env env);
 /// Defines the RateLimiter and RuleSet classes (ratelimit_binding.cc).
 Napi::Function define_rate_limiter(Napi::Env env);
 Napi::Function define_rule_set(Napi::Env env);
+/// The core RuleSet behind a JS RuleSet (checked by type tag), or nullptr: the Engine's fused admission
+/// (engine_binding.cc) checks requests against it.
+ratelimit::RuleSet* rule_set_of(const Napi::Value& value);
 
 }  // namespace mcp::binding
 

@@ -4,9 +4,11 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "binding/addon.h"
@@ -38,6 +40,69 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     engine_.emplace(&router->router(), &env.GetInstanceData<McpNative>()->scanner, limits);
   }
 
+  // setAdmission(ruleSet: RuleSet | null, replies: [head, middle, tail, never][] (one per rule)): void
+  Napi::Value set_admission(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    if (!ready(info)) return env.Undefined();
+    jsonrpc::Admission admission;
+    if (info[0].IsNull() || info[0].IsUndefined()) {
+      engine_->set_admission(std::move(admission));
+      rule_set_reference_.Reset();
+      return env.Undefined();
+    }
+    admission.rules = rule_set_of(info[0]);
+    if (admission.rules == nullptr) {
+      throw_type_error(env, "ruleSet", "a RuleSet or null", info[0]);
+      return env.Undefined();
+    }
+    if (!info[1].IsArray() || info[1].As<Napi::Array>().Length() != admission.rules->rule_count()) {
+      throw_type_error(env, "replies", "an array with one [head, middle, tail, never] per rule", info[1]);
+      return env.Undefined();
+    }
+    const auto list = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      const Napi::Value item = list.Get(i);
+      if (!item.IsArray() || item.As<Napi::Array>().Length() != 4) {
+        throw_type_error(env, "replies[i]", "[head, middle, tail, never]", item);
+        return env.Undefined();
+      }
+      const auto parts = item.As<Napi::Array>();
+      std::string text[4];
+      for (uint32_t k = 0; k < 4; ++k) {
+        const Napi::Value part = parts.Get(k);
+        if (!part.IsString()) {
+          throw_type_error(env, "replies[i][k]", "a string", part);
+          return env.Undefined();
+        }
+        text[k] = part.As<Napi::String>().Utf8Value();
+      }
+      admission.replies.push_back({std::move(text[0]), std::move(text[1]), std::move(text[2]), std::move(text[3])});
+    }
+    admission.client = engine_->admission().client;
+    rule_set_reference_ = Napi::Persistent(info[0].As<Napi::Object>());  // keeps the RuleSet alive
+    engine_->set_admission(std::move(admission));
+    return env.Undefined();
+  }
+
+  // setClient(client: string): void — the caller the next feed/scan calls admit requests for.
+  Napi::Value set_client(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    if (!ready(info)) return env.Undefined();
+    std::size_t length = 0;
+    if (napi_get_value_string_utf8(env, info[0], client_.data(), client_.size(), &length) != napi_ok) {
+      throw_type_error(env, "client", "a string", info[0]);
+      return env.Undefined();
+    }
+    if (length + 1 >= client_.size()) {  // may have been cut: read it whole
+      std::size_t full = 0;
+      napi_get_value_string_utf8(env, info[0], nullptr, 0, &full);
+      client_.resize(full + 1);
+      napi_get_value_string_utf8(env, info[0], client_.data(), client_.size(), &length);
+    }
+    engine_->admission().client = ratelimit::RuleSet::client_hash(std::string_view(client_.data(), length));
+    return env.Undefined();
+  }
+
   // feed(chunk: Uint8Array, out: Int32Array): number
   Napi::Value feed(const Napi::CallbackInfo& info) {
     const uint8_t* data = nullptr;
@@ -46,6 +111,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     if (!ready(info) || !get_bytes(info[0], "chunk", &data, &size) || !get_int32_array(info[1], "out", &out)) {
       return info.Env().Undefined();
     }
+    stamp();
     if (!engine_->feed(data, size)) return too_long(info.Env(), "chunk");
     return copy_to(info.Env(), out);
   }
@@ -54,6 +120,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   Napi::Value end(const Napi::CallbackInfo& info) {
     Napi::Int32Array out;
     if (!ready(info) || !get_int32_array(info[0], "out", &out)) return info.Env().Undefined();
+    stamp();
     engine_->end();
     return copy_to(info.Env(), out);
   }
@@ -66,6 +133,7 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     if (!ready(info) || !get_bytes(info[0], "message", &data, &size) || !get_int32_array(info[1], "out", &out)) {
       return info.Env().Undefined();
     }
+    stamp();
     if (!engine_->scan(data, size)) return too_long(info.Env(), "message");
     return copy_to(info.Env(), out);
   }
@@ -99,6 +167,16 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   }
 
  private:
+  // The admission clock: wall-clock ms, as Date.now() (only read when admission is on).
+  void stamp() {
+    jsonrpc::Admission& a = engine_->admission();
+    if (a.rules != nullptr) {
+      a.now = static_cast<double>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count());
+    }
+  }
+
   static bool read_limit(const Napi::Object& limits, const char* name, int64_t low, int64_t high, const char* range,
                          uint32_t* out) {
     int64_t value = 0;
@@ -152,6 +230,8 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
   }
 
   Napi::ObjectReference router_reference_;  // keeps the Router (and its table) alive
+  Napi::ObjectReference rule_set_reference_;  // keeps the admission's RuleSet alive
+  std::string client_ = std::string(128, '\0');
   std::optional<jsonrpc::Engine> engine_;
 };
 
@@ -167,6 +247,8 @@ Napi::Function define_engine(Napi::Env env) {
                                         EngineBinding::InstanceMethod<&EngineBinding::carried>("carried"),
                                         EngineBinding::InstanceMethod<&EngineBinding::replies>("replies"),
                                         EngineBinding::InstanceMethod<&EngineBinding::reset>("reset"),
+                                        EngineBinding::InstanceMethod<&EngineBinding::set_admission>("setAdmission"),
+                                        EngineBinding::InstanceMethod<&EngineBinding::set_client>("setClient"),
                                     });
 }
 

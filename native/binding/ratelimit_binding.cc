@@ -369,9 +369,17 @@ class RuleSetBinding : public Napi::ObjectWrap<RuleSetBinding> {
   Napi::Reference<Napi::Float64Array> out_ref_;
   double* out_ = nullptr;
   std::string key_;
+
+  friend rl::RuleSet* mcp::binding::rule_set_of(const Napi::Value& value);
 };
 
 }  // namespace
+
+rl::RuleSet* rule_set_of(const Napi::Value& value) {
+  if (!value.IsObject() || !value.As<Napi::Object>().CheckTypeTag(&RuleSetBinding::kTypeTag)) return nullptr;
+  RuleSetBinding* binding = RuleSetBinding::Unwrap(value.As<Napi::Object>());
+  return binding == nullptr ? nullptr : binding->set_.get();
+}
 
 Napi::Function define_rate_limiter(Napi::Env env) {
   using B = RateLimiterBinding;

@@ -1,5 +1,8 @@
 #include "core/engine.h"
 
+#include <algorithm>
+#include <charconv>
+
 #include "core/router.h"
 
 namespace mcp::jsonrpc {
@@ -39,7 +42,64 @@ void Engine::scan_line(const Line& line) {
   message.offset = line.offset;
   message.readable_after = line.readable_after;
   message.flags = line.from_carry ? flag::kSrcCarry : 0;
+  const std::size_t first = records_.size() / kRecordStride;
   scanner_->scan(message, *router_, limits_, &records_, &replies_);
+  if (admission_.rules != nullptr) admit(first, line.data, line.offset);
+}
+
+namespace {
+
+int32_t clamp_int32(double v) {
+  if (!(v > -2147483648.0)) return v != v ? 0 : INT32_MIN;
+  return v >= 2147483647.0 ? INT32_MAX : static_cast<int32_t>(v);
+}
+
+void append_number(std::string* out, double v) {
+  char buffer[32];
+  const auto r = std::to_chars(buffer, buffer + sizeof buffer, static_cast<long long>(v));
+  out->append(buffer, r.ptr);
+}
+
+}  // namespace
+
+void Engine::admit(std::size_t first, const uint8_t* base, std::size_t offset) {
+  const std::size_t count = records_.size() / kRecordStride;
+  for (std::size_t i = first; i < count; ++i) {
+    int32_t* rec = &records_[i * kRecordStride];
+    if (rec[field::kKind] != kind::kRequest) continue;
+    const int32_t method = rec[field::kSlot];
+    const int32_t tool = rec[field::kNameSlot];
+    if (method > ratelimit::kMaxId || tool > ratelimit::kMaxId) continue;  // ids the rule set cannot name
+    const double cost = admission_.rules->cost_of(method, tool);
+    ratelimit::Decision d;
+    const int32_t rule = admission_.rules->check(method, tool, admission_.client, cost, admission_.now, &d);
+    if (rule < 0) continue;
+    // Refused: the record becomes a ready reply (kInvalid + kBodyIsReply + kLimited), the id kept.
+    const RuleReply& text = admission_.replies[static_cast<std::size_t>(rule)];
+    const auto reply_start = static_cast<int32_t>(replies_.size());
+    replies_.append(R"({"jsonrpc":"2.0","id":)");
+    const int32_t id_start = rec[field::kIdStart];
+    replies_.append(reinterpret_cast<const char*>(base) + (static_cast<std::size_t>(id_start) - offset),
+                    static_cast<std::size_t>(rec[field::kIdEnd] - id_start));
+    if (d.retry_after_ms < 0) {
+      replies_.append(text.never);
+    } else {
+      replies_.append(text.head);
+      append_number(&replies_, d.retry_after_ms);
+      replies_.append(text.middle);
+      append_number(&replies_, d.retry_after_ms);
+      replies_.append(text.tail);
+    }
+    rec[field::kKind] = kind::kInvalid;
+    rec[field::kFlags] = (rec[field::kFlags] & ~flag::kParamsSpanned) | flag::kBodyIsReply | flag::kLimited;
+    rec[field::kBodyStart] = reply_start;
+    rec[field::kBodyEnd] = static_cast<int32_t>(replies_.size());
+    rec[field::kCode] = limited::kCode;
+    rec[limited::kRule] = rule;
+    rec[limited::kRetryAfter] = clamp_int32(d.retry_after_ms);
+    rec[limited::kRemaining] = clamp_int32(d.remaining);
+    rec[limited::kReset] = clamp_int32(d.reset_ms);
+  }
 }
 
 bool Engine::feed(const uint8_t* chunk, std::size_t size) {
@@ -77,6 +137,7 @@ bool Engine::scan(const uint8_t* message, std::size_t size) {
     body.offset = 3;
   }
   scanner_->scan(body, *router_, limits_, &records_, &replies_);
+  if (admission_.rules != nullptr) admit(0, body.data, body.offset);
   return true;
 }
 

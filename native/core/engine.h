@@ -14,12 +14,32 @@
 
 #include "core/framing.h"
 #include "core/limits.h"
+#include "core/ratelimit.h"
 #include "core/records.h"
 #include "core/scan.h"
 
 namespace mcp::jsonrpc {
 
 class Router;
+
+/// The text of one rule's -32029 reply, around the id and the retry-after number (rendered by
+/// src/ratelimit/admission.ts, so both paths write the same bytes): `{"jsonrpc":"2.0","id":` ID `head`
+/// MS `middle` MS `tail`; and `never` after the id when the call costs more than the rule can ever admit.
+struct RuleReply {
+  std::string head;
+  std::string middle;
+  std::string tail;
+  std::string never;
+};
+
+/// Fused admission (docs/ratelimit.md section 8): requests checked against a rule set in the same call as
+/// framing and scanning, keyed by the record's SLOT and NAME_SLOT and the client set by set_client().
+struct Admission {
+  ratelimit::RuleSet* rules = nullptr;  ///< not owned; null: no admission
+  std::vector<RuleReply> replies;       ///< one per rule
+  uint64_t client = 0;                  ///< RuleSet::client_hash of the caller
+  double now = 0;                       ///< ms, set by the caller before each feed/scan
+};
 
 class Engine {
  public:
@@ -39,6 +59,10 @@ class Engine {
   /// Forgets the stream state and the output of the last call.
   void reset();
 
+  /// Checks every request of the following calls against `admission.rules` (nullptr: none).
+  void set_admission(Admission admission) { admission_ = std::move(admission); }
+  Admission& admission() noexcept { return admission_; }
+
   std::size_t record_count() const noexcept { return records_.size() / kRecordStride; }
   const int32_t* records() const noexcept { return records_.data(); }
   std::string_view carried() const noexcept { return framer_.carried(); }
@@ -48,6 +72,8 @@ class Engine {
  private:
   void start_call();
   void scan_line(const Line& line);
+  /// Fused admission over the records from `first` on, whose spans start at `base` for offset `offset`.
+  void admit(std::size_t first, const uint8_t* base, std::size_t offset);
 
   const Router* router_;
   Scanner* scanner_;
@@ -55,6 +81,7 @@ class Engine {
   Framer framer_;
   std::vector<int32_t> records_;
   std::string replies_;
+  Admission admission_;
 };
 
 }  // namespace mcp::jsonrpc

@@ -55,7 +55,20 @@ inline constexpr int32_t kMethodEscaped = 1 << 4;  ///< the method content conta
 inline constexpr int32_t kNameEscaped = 1 << 5;    ///< the routed name content contains a backslash escape
 inline constexpr int32_t kBodyIsReply = 1 << 6;    ///< BODY spans replies() (invalid records)
 inline constexpr int32_t kParamsSpanned = 1 << 7;  ///< params is exactly its NAME, ARGS and META spans (section 7)
+/// A request the engine's fused admission refused (docs/ratelimit.md section 8): the record is kInvalid with
+/// kBodyIsReply (BODY spans the -32029 reply in replies()), CODE -32029, SLOT and NAME_SLOT kept, and the
+/// decision in fields 16-19 (see limited::).
+inline constexpr int32_t kLimited = 1 << 8;
 }  // namespace flag
+
+/// Fields 16-19 of a kLimited record (they hold ARGS and META spans otherwise).
+namespace limited {
+inline constexpr std::size_t kRule = 16;        ///< the refusing rule's index
+inline constexpr std::size_t kRetryAfter = 17;  ///< ms (an integer >= 1), or -1: never (the cost exceeds the limit)
+inline constexpr std::size_t kRemaining = 18;   ///< permits left (clamped to int32)
+inline constexpr std::size_t kReset = 19;       ///< ms until full again (clamped to int32)
+inline constexpr int32_t kCode = -32029;        ///< the JSON-RPC error code (ErrorCode.RateLimited)
+}  // namespace limited
 
 /// Id kinds (flag bits 2-3).
 namespace id_kind {

@@ -85,6 +85,15 @@ export interface Engine {
   replies(): Uint8Array;
   /** Drops the carry buffer and starts a new stream. */
   reset(): void;
+  /**
+   * Native engines only: fused admission (docs/ratelimit.md section 8). Requests of the following calls are
+   * checked against `ruleSet` (a native RuleSet's raw handle; null: none) in the same crossing; a refused one
+   * becomes an invalid record with FLAG_LIMITED and its reply from `replies` (per rule: head, middle, tail,
+   * never).
+   */
+  setAdmission?(ruleSet: object | null, replies: readonly (readonly string[])[]): void;
+  /** Native engines only: the client the following calls admit requests for. */
+  setClient?(client: string): void;
 }
 
 // Imported bindings copied into module constants: the hot path reads these, and some loaders (tsx,

@@ -72,6 +72,14 @@ export class NativeEngine implements Engine {
     this.handle.reset();
   }
 
+  setAdmission(ruleSet: object | null, replies: readonly (readonly string[])[]): void {
+    this.handle.setAdmission(ruleSet, replies);
+  }
+
+  setClient(client: string): void {
+    this.handle.setClient(client);
+  }
+
   /** Grows the records array when `count` records did not fit, and has the addon copy them again. */
   private fit(count: number): number {
     if (count * RECORD_STRIDE > this.out.length) {

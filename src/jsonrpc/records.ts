@@ -49,6 +49,13 @@ export const FLAG_METHOD_ESCAPED = 1 << 4; ///< the method content contains a ba
 export const FLAG_NAME_ESCAPED = 1 << 5; ///< the routed name content contains a backslash escape
 export const FLAG_BODY_IS_REPLY = 1 << 6; ///< BODY spans replies() (invalid records)
 export const FLAG_PARAMS_SPANNED = 1 << 7; ///< params is exactly its NAME, ARGS and META spans (requests, notifications)
+/** A request the native engine's fused admission refused (docs/ratelimit.md section 8): an invalid record with
+ * BODY_IS_REPLY (the -32029 reply), SLOT and NAME_SLOT kept, the decision in LIMITED_* (fields 16-19). */
+export const FLAG_LIMITED = 1 << 8;
+export const LIMITED_RULE = 16; ///< the refusing rule's index
+export const LIMITED_RETRY_AFTER = 17; ///< ms, or -1: never
+export const LIMITED_REMAINING = 18;
+export const LIMITED_RESET = 19; ///< ms until full again
 
 // Id kinds (FLAGS bits 2-3).
 export const ID_NONE = 0;

@@ -68,6 +68,18 @@ function sfString(s: string): string {
   return `"${s.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, '\\$&')}"`;
 }
 
+/**
+ * The -32029 reply of a policy around the id and the retry-after number: `{"jsonrpc":"2.0","id":` ID head MS
+ * middle MS tail, or ID never when the call costs more than the policy can ever admit.
+ */
+function replyParts(policy: string, what: string): [string, string, string, string] {
+  const prefix = `,"error":{"code":${RATE_LIMITED},"message":`;
+  const message = JSON.stringify(`Rate limit ${JSON.stringify(policy)} (${what}) exceeded; retry after `);
+  const data = `"data":{"policy":${JSON.stringify(policy)},"retryAfterMs":`;
+  const never = JSON.stringify(`Rate limit ${JSON.stringify(policy)} (${what}) can never admit this call: it costs more than the limit`);
+  return [prefix + message.slice(0, -1), ` ms",${data}`, '}}}', `${prefix}${never},${data}null}}}`];
+}
+
 function seconds(ms: number): number {
   return Math.max(0, Math.ceil(ms / 1000));
 }
@@ -340,17 +352,45 @@ export class Admission {
     nameId: number,
     resetSeconds: number | undefined,
   ): Denial {
+    const [head, middle, tail, never] = replyParts(policy, what);
+    const reply = retryAfterMs < 0 ? `{"jsonrpc":"2.0","id":${idRaw}${never}` : `{"jsonrpc":"2.0","id":${idRaw}${head}${retryAfterMs}${middle}${retryAfterMs}${tail}`;
+    return { reply, status: 429, headers: this.headers(policy, retryAfterMs, remaining, methodSlot, nameId, resetSeconds) };
+  }
+
+  private headers(policy: string, retryAfterMs: number, remaining: number, methodSlot: number, nameId: number, resetSeconds: number | undefined): Record<string, string> {
     const never = retryAfterMs < 0;
-    const message = never
-      ? `Rate limit ${JSON.stringify(policy)} (${what}) can never admit this call: it costs more than the limit`
-      : `Rate limit ${JSON.stringify(policy)} (${what}) exceeded; retry after ${retryAfterMs} ms`;
-    const reply = `{"jsonrpc":"2.0","id":${idRaw},"error":{"code":${RATE_LIMITED},"message":${JSON.stringify(message)},"data":{"policy":${JSON.stringify(policy)},"retryAfterMs":${never ? 'null' : retryAfterMs}}}}`;
     const headers: Record<string, string> = {};
     if (!never) headers['Retry-After'] = String(Math.max(1, seconds(retryAfterMs)));
     const policies = this.policies(methodSlot, nameId);
     if (policies !== '') headers['RateLimit-Policy'] = policies;
     headers['RateLimit'] = `${sfString(policy)};r=${Math.max(0, Math.floor(remaining))};t=${resetSeconds ?? seconds(never ? 0 : retryAfterMs)}`;
-    return { reply, status: 429, headers };
+    return headers;
+  }
+
+  /**
+   * Whether the native engine can admit requests itself, in the same crossing as framing and scanning
+   * (docs/ratelimit.md section 8): the rule set is native, and there are no quotas and no cluster mode
+   * (both are decided here in TS).
+   */
+  get fusable(): boolean {
+    return this.quotas.length === 0 && this.cluster === undefined && this.set.implementation === 'native';
+  }
+
+  /** The native rule set's handle, for Engine.setAdmission(). */
+  get nativeRuleSet(): object {
+    return (this.set as unknown as { raw: object }).raw;
+  }
+
+  /** Per rule, the -32029 reply around the id and the retry-after number: the same bytes as render(). */
+  replyParts(): string[][] {
+    return this.rules.map((r) => replyParts(r.name, `${r.limit} per ${r.windowMs} ms`));
+  }
+
+  /** The denial of a request the engine refused (a FLAG_LIMITED record at `r`, its reply already written). */
+  denialOf(rec: Int32Array, r: number, reply: string, fields: { rule: number; retryAfter: number; remaining: number; reset: number; slot: number; nameSlot: number }): Denial {
+    const rule = this.rules[rec[r + fields.rule]!]!;
+    const retryAfterMs = rec[r + fields.retryAfter]!;
+    return { reply, status: 429, headers: this.headers(rule.name, retryAfterMs, rec[r + fields.remaining]!, rec[r + fields.slot]!, rec[r + fields.nameSlot]!, seconds(rec[r + fields.reset]!)) };
   }
 
   /** RateLimit-Policy: every rule and quota that applies to this method and name. */

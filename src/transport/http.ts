@@ -492,7 +492,7 @@ export class HttpTransport {
   private postBody(req: IncomingMessage, res: ServerResponse, body: Buffer, auth: AuthPrincipal | undefined): void {
     try {
       const admission = this.server.admission;
-      const gate = admission === undefined ? undefined : gateFor(admission, this.router, clientKey(auth, req.socket.remoteAddress));
+      const gate = gateFor(admission, this.router, admission === undefined ? '' : clientKey(auth, req.socket.remoteAddress), this.engine);
       const messages = readMessages(this.engine, this.engine.scan(body), body, gate);
       const message = messages[0];
       if (message === undefined) return httpError(res, 400, ErrorCode.InvalidRequest, 'Empty body');

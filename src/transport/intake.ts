@@ -10,6 +10,11 @@ import {
   END,
   FLAGS,
   FLAG_IN_BATCH,
+  FLAG_LIMITED,
+  LIMITED_REMAINING,
+  LIMITED_RESET,
+  LIMITED_RETRY_AFTER,
+  LIMITED_RULE,
   FLAG_METHOD_ESCAPED,
   FLAG_NAME_ESCAPED,
   FLAG_PARAMS_SPANNED,
@@ -46,7 +51,14 @@ import { METHOD_SLOTS } from '../server/protocol.js';
 export interface Gate {
   readonly admission: Admission;
   readonly client: string;
+  /** The engine admitted the requests itself (refused ones are FLAG_LIMITED records). */
+  readonly fused: boolean;
 }
+
+/** What each native engine was last given for fused admission (to set it only when it changes). */
+const fusedState = new WeakMap<Engine, { admission: Admission | undefined; client: string | undefined }>();
+/** Engines ever given fused admission (lets a server without limits skip the lookup). */
+let fusedEngines = 0;
 
 export interface RequestMessage {
   kind: 'request';
@@ -66,6 +78,8 @@ export type Message =
   /** Cluster-mode admission still asking Redis: run `request` if `admitted` resolves undefined, else answer the denial. */
   | { kind: 'deferred'; request: RequestMessage; admitted: Promise<Denial | undefined> }
   | { kind: 'batch'; items: Message[] };
+
+const LIMITED_FIELDS = { rule: LIMITED_RULE, retryAfter: LIMITED_RETRY_AFTER, remaining: LIMITED_REMAINING, reset: LIMITED_RESET, slot: SLOT, nameSlot: NAME_SLOT };
 
 /** Every method the server knows, by router slot: the engine resolves them without a string. */
 const METHODS = METHOD_SLOTS;
@@ -96,10 +110,29 @@ export function clientKey(auth: { readonly subject: string } | undefined, remote
  * The gate for one read: undefined when the server has no limits. The first time an admission meets a
  * router, it fills the router's name tables (the ids its rules key on), and keeps them current.
  */
-export function gateFor(admission: Admission | undefined, router: Router, client: string): Gate | undefined {
+export function gateFor(admission: Admission | undefined, router: Router, client: string, engine: Engine): Gate | undefined {
+  if (admission === undefined && fusedEngines === 0) return undefined; // the usual case: no limits anywhere
+  const fuse = admission !== undefined && admission.fusable && engine.setAdmission !== undefined;
+  const state = engine.setAdmission === undefined ? undefined : fusedState.get(engine);
+  if (state !== undefined || fuse) {
+    // A native engine: hand it the rule set (or take it away) when the server's limits change.
+    const wanted = fuse ? admission : undefined;
+    const s = state ?? { admission: undefined, client: undefined };
+    if (s.admission !== wanted) {
+      engine.setAdmission!(wanted === undefined ? null : wanted.nativeRuleSet, wanted === undefined ? [] : wanted.replyParts());
+      if (state === undefined) fusedEngines++;
+      s.admission = wanted;
+      s.client = undefined;
+      fusedState.set(engine, s);
+    }
+    if (fuse && s.client !== client) {
+      engine.setClient!(client);
+      s.client = client;
+    }
+  }
   if (admission === undefined) return undefined;
   admission.attach(router);
-  return { admission, client };
+  return { admission, client, fused: fuse };
 }
 
 /** A router with every MCP method (a new one, or `router` filled); one per transport (routers are per thread). */
@@ -226,13 +259,15 @@ function one(engine: Engine, rec: Int32Array, r: number, chunk: SourceText, carr
   const flags = rec[r + FLAGS]!;
   if (kind === KIND_INVALID) {
     const replies = engine.replies();
-    return { kind: 'invalid', reply: utf8Slice.call(replies, rec[r + BODY_START]!, rec[r + BODY_END]!) };
+    const reply = utf8Slice.call(replies, rec[r + BODY_START]!, rec[r + BODY_END]!);
+    if ((flags & FLAG_LIMITED) !== 0 && gate !== undefined) return { kind: 'limited', denial: gate.admission.denialOf(rec, r, reply, LIMITED_FIELDS) };
+    return { kind: 'invalid', reply };
   }
   const text = (flags & FLAG_SRC_CARRY) !== 0 ? carried() : chunk;
   switch (kind) {
     case KIND_REQUEST: {
       const idRaw = text.keep(rec[r + ID_START]!, rec[r + ID_END]!);
-      const admitted = gate === undefined ? undefined : gate.admission.admit(rec[r + SLOT]!, rec[r + NAME_SLOT]!, gate.client, idRaw);
+      const admitted = gate === undefined || gate.fused ? undefined : gate.admission.admit(rec[r + SLOT]!, rec[r + NAME_SLOT]!, gate.client, idRaw);
       if (admitted === undefined) {
         return { kind: 'request', idRaw, method: methodOf(text, rec, r, flags), params: parseBody(text, rec, r, flags, rec[r + SLOT]!) };
       }

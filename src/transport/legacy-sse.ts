@@ -92,7 +92,7 @@ export class LegacySseEndpoints {
   private process(session: Session, stream: SseStream, body: Buffer, auth: AuthPrincipal | undefined, remote: string | undefined): void {
     session.lastActive = Date.now();
     const env: RequestEnv = { session, channel: session.standalone!, auth, signal: undefined };
-    const gate = gateFor(this.server.admission, this.router, clientKey(auth, remote));
+    const gate = gateFor(this.server.admission, this.router, clientKey(auth, remote), this.engine);
     for (const message of readMessages(this.engine, this.engine.scan(body), body, gate)) {
       if (message.kind === 'invalid') stream.send(message.reply);
       else if (message.kind === 'limited') stream.send(message.denial.reply);

@@ -20,7 +20,7 @@ import { Session } from '../server/session.js';
 import type { Channel } from '../server/session.js';
 import { writeError } from '../jsonrpc/response.js';
 import { gateFor, methodRouter, readMessages } from './intake.js';
-import type { Message } from './intake.js';
+import type { Gate, Message } from './intake.js';
 
 /** The rate-limit client key of a stdio connection (docs/ratelimit.md). */
 const STDIO_CLIENT = 'stdio';
@@ -96,9 +96,13 @@ export class StdioTransport {
         }
       },
     });
-    this.input.on('data', (chunk: Buffer) => this.onChunk(this.engine.feed(chunk), chunk));
+    this.input.on('data', (chunk: Buffer) => {
+      const gate = this.gate();
+      this.onChunk(this.engine.feed(chunk), chunk, gate);
+    });
     this.input.on('end', () => {
-      this.onChunk(this.engine.end(), new Uint8Array(0));
+      const gate = this.gate();
+      this.onChunk(this.engine.end(), new Uint8Array(0), gate);
       this.ended = true;
       this.maybeDone();
     });
@@ -118,9 +122,14 @@ export class StdioTransport {
     this.maybeDone();
   }
 
-  private onChunk(count: number, chunk: Uint8Array): void {
+  /** Admission for the next chunk (set before the engine reads it: a native engine may admit by itself). */
+  private gate(): Gate | undefined {
     // One client on stdio: the process at the other end of the pipe.
-    const messages = readMessages(this.engine, count, chunk, gateFor(this.server.admission, this.router, STDIO_CLIENT));
+    return gateFor(this.server.admission, this.router, STDIO_CLIENT, this.engine);
+  }
+
+  private onChunk(count: number, chunk: Uint8Array, gate: Gate | undefined): void {
+    const messages = readMessages(this.engine, count, chunk, gate);
     if (this.head === this.queue.length) {
       this.queue = messages;
       this.head = 0;

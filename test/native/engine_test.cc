@@ -212,8 +212,58 @@ bool test_engines_share_a_scanner() {
 
 }  // namespace
 
+// Fused admission (docs/ratelimit.md section 8): a refused request becomes a kInvalid + kLimited record whose
+// body is the -32029 reply around the id as written, with the decision in fields 16-19; other requests,
+// notifications and a request split across chunks (from the carry buffer) are handled as without admission.
+bool test_fused_admission() {
+  namespace rl = mcp::ratelimit;
+  using mcp::jsonrpc::field::kKind;
+  rl::Rule rule;
+  rule.spec = {rl::Algorithm::kFixedWindow, 2, 60000};
+  rule.scope = rl::Scope::kClient;
+  rl::RuleSet rules({rule});
+  std::vector<int32_t> none;
+  rules.set_match(0, false, {3}, true, none);  // tools/call only
+  mcp::jsonrpc::Admission admission;
+  admission.rules = &rules;
+  admission.replies.push_back({",H", ",M", ",T", ",NEVER"});
+  admission.client = rl::RuleSet::client_hash("alice");
+  admission.now = 120000;  // the start of a window: retry after 60000 ms
+  Engine engine(&g_router, &g_scanner, Limits{});
+  engine.set_admission(std::move(admission));
+  const std::string ping = "{\"jsonrpc\":\"2.0\",\"id\":\"p\\\"1\",\"method\":\"ping\"}";
+  const std::string third = "{\"jsonrpc\":\"2.0\",\"id\":\"a\\\"b\",\"method\":\"tools/call\",\"params\":{\"name\":\"echo\"}}";
+  // Two admitted calls, a ping (never counted), and the third call split across two chunks.
+  auto first = feed(&engine, message(1) + "\n" + ping + "\n" + message(2) + "\n" + third.substr(0, 20));
+  ASSERT_EQ(first.size(), std::size_t{3});
+  for (const auto& r : first) ASSERT_EQ(r.kind(), mcp::jsonrpc::kind::kRequest);
+  auto second = feed(&engine, third.substr(20) + "\n" + message(4) + "\n");
+  ASSERT_EQ(second.size(), std::size_t{2});
+  for (std::size_t i = 0; i < 2; ++i) {
+    const int32_t* rec = engine.records() + i * mcp::jsonrpc::kRecordStride;
+    ASSERT_EQ(rec[kKind], mcp::jsonrpc::kind::kInvalid);
+    ASSERT_TRUE((rec[mcp::jsonrpc::field::kFlags] & mcp::jsonrpc::flag::kLimited) != 0);
+    ASSERT_TRUE((rec[mcp::jsonrpc::field::kFlags] & mcp::jsonrpc::flag::kBodyIsReply) != 0);
+    ASSERT_EQ(rec[mcp::jsonrpc::field::kCode], mcp::jsonrpc::limited::kCode);
+    ASSERT_EQ(rec[mcp::jsonrpc::field::kSlot], 3);
+    ASSERT_EQ(rec[mcp::jsonrpc::field::kNameSlot], 0);
+    ASSERT_EQ(rec[mcp::jsonrpc::limited::kRule], 0);
+    ASSERT_EQ(rec[mcp::jsonrpc::limited::kRetryAfter], 60000);
+    ASSERT_EQ(rec[mcp::jsonrpc::limited::kRemaining], 0);
+  }
+  ASSERT_EQ(second[0].reply, std::string("{\"jsonrpc\":\"2.0\",\"id\":\"a\\\"b\",H60000,M60000,T"));
+  ASSERT_EQ(second[1].reply, std::string("{\"jsonrpc\":\"2.0\",\"id\":4,H60000,M60000,T"));
+  // Another client has its own window; without admission nothing is refused.
+  engine.admission().client = rl::RuleSet::client_hash("bob");
+  ASSERT_EQ(feed(&engine, message(5) + "\n")[0].kind(), mcp::jsonrpc::kind::kRequest);
+  engine.set_admission({});
+  ASSERT_EQ(feed(&engine, message(6) + "\n")[0].kind(), mcp::jsonrpc::kind::kRequest);
+  return true;
+}
+
 int main() {
   int failures = 0;
+  RUN(test_fused_admission);
   RUN(test_many_messages_in_one_chunk);
   RUN(test_every_split_point);
   RUN(test_carried_records);
