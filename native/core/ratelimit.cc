@@ -57,7 +57,8 @@ std::string_view spec_error_message(SpecError error) noexcept {
     case SpecError::kAlgorithm:
       return "Expected algorithm to be one of token-bucket, sliding-window-log, sliding-window-counter, fixed-window";
     case SpecError::kLimit: return "Expected limit to be an integer in [1, 1000000000]";
-    case SpecError::kLogLimit: return "Expected limit to be an integer in [1, 100000] for the sliding-window-log algorithm";
+    case SpecError::kLogLimit:
+      return "Expected limit to be an integer in [1, 100000] for the sliding-window-log algorithm";
     case SpecError::kWindow: return "Expected windowMs to be a finite number in (0, 1000000000000]";
     case SpecError::kMaxKeys: return "Expected maxKeys to be an integer in [1, 100000000]";
   }

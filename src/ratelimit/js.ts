@@ -420,12 +420,14 @@ export class JsRateLimiter {
 
   check(key: string, cost: number, now: number): boolean {
     checkArgs(cost, now);
-    return this.table.check(String(key), cost, now, this.decision);
+    if (typeof key !== 'string') throw new TypeError('Expected key to be a string');
+    return this.table.check(key, cost, now, this.decision);
   }
 
   peek(key: string, cost: number, now: number): boolean {
     checkArgs(cost, now);
-    return this.table.peek(String(key), cost, now, this.decision);
+    if (typeof key !== 'string') throw new TypeError('Expected key to be a string');
+    return this.table.peek(key, cost, now, this.decision);
   }
 
   size(): number {
@@ -565,7 +567,7 @@ export class JsRuleSet {
     if (!(Number.isInteger(methodId) && methodId >= -1 && methodId <= MAX_ID && Number.isInteger(toolId) && toolId >= -1 && toolId <= MAX_ID)) {
       throw new RangeError('Expected integer method and tool ids');
     }
-    client = String(client);
+    if (typeof client !== 'string') throw new TypeError('Expected key to be a string');
     const d = this.scratch;
     const out = this.decision;
     let firstDenied = -1;
