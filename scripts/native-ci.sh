@@ -4,9 +4,11 @@
 #      UndefinedBehaviorSanitizer, then ctest;
 #   2. build-fuzz/: when clang++-14 is present, fuzz_jsonrpc with libFuzzer (+ ASan/UBSan), run for
 #      FUZZ_SECONDS (default 60) with test/fuzz/jsonrpc.dict and a seed corpus made from test/vectors; then
-#      fuzz_jwt for FUZZ_JWT_SECONDS (default 25) with test/fuzz/jwt.dict, seeded by test/fuzz/corpus-jwt/.
+#      fuzz_jwt for FUZZ_JWT_SECONDS (default 25) with test/fuzz/jwt.dict, seeded by test/fuzz/corpus-jwt/; then
+#      fuzz_ratelimit for FUZZ_RATELIMIT_SECONDS (default 20) with test/fuzz/ratelimit.dict, seeded by
+#      test/fuzz/corpus-ratelimit/.
 # Usage: scripts/native-ci.sh [all|asan|fuzz]   (default all). Exits non-zero on any failure.
-# Environment: FUZZ_SECONDS, FUZZ_JWT_SECONDS, JOBS (default: number of CPUs), CLANGXX (default clang++-14).
+# Environment: FUZZ_SECONDS, FUZZ_JWT_SECONDS, FUZZ_RATELIMIT_SECONDS, JOBS (default: number of CPUs), CLANGXX (default clang++-14).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +17,7 @@ mode=${1:-all}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 fuzz_seconds=${FUZZ_SECONDS:-60}
 fuzz_jwt_seconds=${FUZZ_JWT_SECONDS:-25}
+fuzz_ratelimit_seconds=${FUZZ_RATELIMIT_SECONDS:-20}
 clangxx=${CLANGXX:-clang++-14}
 
 # Sanitizer reports must fail the run; no leak checking of the test processes' intentional statics.
@@ -77,7 +80,7 @@ run_fuzz() {
   echo "== native-ci: libFuzzer build (build-fuzz/)"
   cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER="$clangxx" -DFASTERMCP_DEVELOPER=ON -DFASTERMCP_LIBFUZZER=ON \
     -DFASTERMCP_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  cmake --build build-fuzz -j "$jobs" --target fuzz_jsonrpc fuzz_jwt
+  cmake --build build-fuzz -j "$jobs" --target fuzz_jsonrpc fuzz_jwt fuzz_ratelimit
   local corpus=build-fuzz/corpus
   local seeds=build-fuzz/seeds
   rm -rf "$seeds"
@@ -93,6 +96,11 @@ run_fuzz() {
   ./build-fuzz/fuzz_jwt build-fuzz/corpus-jwt test/fuzz/corpus-jwt \
     -dict=test/fuzz/jwt.dict -max_total_time="$fuzz_jwt_seconds" -max_len=10000 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1
+  echo "== native-ci: fuzzing fuzz_ratelimit for ${fuzz_ratelimit_seconds}s"
+  mkdir -p build-fuzz/corpus-ratelimit
+  ./build-fuzz/fuzz_ratelimit build-fuzz/corpus-ratelimit test/fuzz/corpus-ratelimit \
+    -dict=test/fuzz/ratelimit.dict -max_total_time="$fuzz_ratelimit_seconds" -max_len=4096 -timeout=10 \
+    -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1
 }
 
 case "$mode" in

@@ -57,7 +57,8 @@ std::string_view spec_error_message(SpecError error) noexcept {
     case SpecError::kAlgorithm:
       return "Expected algorithm to be one of token-bucket, sliding-window-log, sliding-window-counter, fixed-window";
     case SpecError::kLimit: return "Expected limit to be an integer in [1, 1000000000]";
-    case SpecError::kLogLimit: return "Expected limit to be an integer in [1, 100000] for the sliding-window-log algorithm";
+    case SpecError::kLogLimit:
+      return "Expected limit to be an integer in [1, 100000] for the sliding-window-log algorithm";
     case SpecError::kWindow: return "Expected windowMs to be a finite number in (0, 1000000000000]";
     case SpecError::kMaxKeys: return "Expected maxKeys to be an integer in [1, 100000000]";
   }
@@ -247,18 +248,21 @@ bool KeyedLimiter::decide(const Slot* slot, double cost, double now, Decision* o
       break;
     }
     case Algorithm::kSlidingWindowCounter: {
-      double start = std::floor(now / window) * window;
+      // Windows are numbered (index = floor(now / windowMs)) so that "the next window" is an exact test even
+      // when index * windowMs rounds.
+      double index = std::floor(now / window);
       double curr = 0;
       double prev = 0;
       if (slot != nullptr) {
-        if (start <= slot->a) {
-          start = slot->a;
+        if (index <= slot->a) {
+          index = slot->a;
           curr = slot->b;
           prev = slot->c;
-        } else if (start == slot->a + window) {
+        } else if (index == slot->a + 1) {
           prev = slot->b;
         }
       }
+      const double start = index * window;
       const double weight = (window - (now - start)) / window;
       const double estimate = prev * weight + curr;
       out->allowed = estimate + cost <= limit;
@@ -345,17 +349,18 @@ bool KeyedLimiter::admits(const Slot* slot, double cost, double now) const {
       return count + cost <= limit;
     }
     case Algorithm::kSlidingWindowCounter: {
-      double start = std::floor(now / window) * window;
+      double index = std::floor(now / window);
       double curr = 0, prev = 0;
       if (slot != nullptr) {
-        if (start <= slot->a) {
-          start = slot->a;
+        if (index <= slot->a) {
+          index = slot->a;
           curr = slot->b;
           prev = slot->c;
-        } else if (start == slot->a + window) {
+        } else if (index == slot->a + 1) {
           prev = slot->b;
         }
       }
+      const double start = index * window;
       const double weight = (window - (now - start)) / window;
       return prev * weight + curr + cost <= limit;
     }
@@ -403,15 +408,15 @@ void KeyedLimiter::commit(Slot* s, uint32_t index, bool fresh, double cost, doub
       break;
     }
     case Algorithm::kSlidingWindowCounter: {
-      const double start = std::floor(now / window) * window;
+      const double number = std::floor(now / window);  // the window index
       if (fresh) {
-        s->a = start;
+        s->a = number;
         s->b = 0;
         s->c = 0;
-      } else if (start > s->a) {
-        s->c = start == s->a + window ? s->b : 0;
+      } else if (number > s->a) {
+        s->c = number == s->a + 1 ? s->b : 0;
         s->b = 0;
-        s->a = start;
+        s->a = number;
       }
       s->b += cost;
       break;

@@ -99,7 +99,7 @@ class KeyedLimiter {
  private:
   struct Slot {
     uint64_t key = 0;
-    double a = 0;  // bucket: tokens;   windows: window start
+    double a = 0;  // bucket: tokens;   fixed: window start;  counter: window index (floor(now / window_ms))
     double b = 0;  // bucket: last;     fixed: count;  counter: current window count
     double c = 0;  //                   counter: previous window count
     uint32_t prev = kNone;  // LRU neighbours (towards the head = most recent)

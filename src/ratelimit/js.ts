@@ -58,7 +58,7 @@ export function checkArgs(cost: number, now: number): void {
   if (!(typeof now === 'number' && Number.isFinite(now))) throw new RangeError('Expected now to be a finite number (ms)');
 }
 
-/** Per-key state. bucket: a = tokens, b = last; fixed: a = start, b = count; counter: a = start, b = curr, c = prev;
+/** Per-key state. bucket: a = tokens, b = last; fixed: a = start, b = count; counter: a = window index, b = curr, c = prev;
  * log: times/costs from `head` (a ring that is compacted when half empty), used = the sum of their costs. */
 interface KeyState {
   key: string;
@@ -207,18 +207,21 @@ export class KeyedTable {
         break;
       }
       case ALG_COUNTER: {
-        let start = Math.floor(now / window) * window;
+        // Windows are numbered (index = floor(now / windowMs)) so that "the next window" is an exact test even
+        // when index * windowMs rounds.
+        let index = Math.floor(now / window);
         let curr = 0;
         let prev = 0;
         if (s !== undefined) {
-          if (start <= s.a) {
-            start = s.a;
+          if (index <= s.a) {
+            index = s.a;
             curr = s.b;
             prev = s.c;
-          } else if (start === s.a + window) {
+          } else if (index === s.a + 1) {
             prev = s.b;
           }
         }
+        const start = index * window;
         const weight = (window - (now - start)) / window;
         const estimate = prev * weight + curr;
         allowed = estimate + cost <= limit;
@@ -300,18 +303,21 @@ export class KeyedTable {
         return count + cost <= limit;
       }
       case ALG_COUNTER: {
-        let start = Math.floor(now / window) * window;
+        // Windows are numbered (index = floor(now / windowMs)) so that "the next window" is an exact test even
+        // when index * windowMs rounds.
+        let index = Math.floor(now / window);
         let curr = 0;
         let prev = 0;
         if (s !== undefined) {
-          if (start <= s.a) {
-            start = s.a;
+          if (index <= s.a) {
+            index = s.a;
             curr = s.b;
             prev = s.c;
-          } else if (start === s.a + window) {
+          } else if (index === s.a + 1) {
             prev = s.b;
           }
         }
+        const start = index * window;
         const weight = (window - (now - start)) / window;
         return prev * weight + curr + cost <= limit;
       }
@@ -355,15 +361,15 @@ export class KeyedTable {
         break;
       }
       case ALG_COUNTER: {
-        const start = Math.floor(now / window) * window;
+        const index = Math.floor(now / window);
         if (fresh) {
-          s.a = start;
+          s.a = index;
           s.b = 0;
           s.c = 0;
-        } else if (start > s.a) {
-          s.c = start === s.a + window ? s.b : 0;
+        } else if (index > s.a) {
+          s.c = index === s.a + 1 ? s.b : 0;
           s.b = 0;
-          s.a = start;
+          s.a = index;
         }
         s.b += cost;
         break;
@@ -414,12 +420,14 @@ export class JsRateLimiter {
 
   check(key: string, cost: number, now: number): boolean {
     checkArgs(cost, now);
-    return this.table.check(String(key), cost, now, this.decision);
+    if (typeof key !== 'string') throw new TypeError('Expected key to be a string');
+    return this.table.check(key, cost, now, this.decision);
   }
 
   peek(key: string, cost: number, now: number): boolean {
     checkArgs(cost, now);
-    return this.table.peek(String(key), cost, now, this.decision);
+    if (typeof key !== 'string') throw new TypeError('Expected key to be a string');
+    return this.table.peek(key, cost, now, this.decision);
   }
 
   size(): number {
@@ -559,7 +567,7 @@ export class JsRuleSet {
     if (!(Number.isInteger(methodId) && methodId >= -1 && methodId <= MAX_ID && Number.isInteger(toolId) && toolId >= -1 && toolId <= MAX_ID)) {
       throw new RangeError('Expected integer method and tool ids');
     }
-    client = String(client);
+    if (typeof client !== 'string') throw new TypeError('Expected key to be a string');
     const d = this.scratch;
     const out = this.decision;
     let firstDenied = -1;

@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         REQUIRE(d.retry_after_ms >= 1 && std::floor(d.retry_after_ms) == d.retry_after_ms);
         rl::Decision later;
         REQUIRE(limiter.peek(key, cost, now + d.retry_after_ms, &later));
-        if (d.retry_after_ms > 1) REQUIRE(!limiter.peek(key, cost, now + d.retry_after_ms - 1, &later));
+        if (d.retry_after_ms > 1) REQUIRE(!limiter.peek(key, cost, now + (d.retry_after_ms - 1), &later));
       }
       REQUIRE(limiter.size() == size_before);
     }

@@ -158,10 +158,12 @@ bool run_ruleset_case(dom::element c) {
     }
   }
   if (c["methodCosts"].get_array().get(list) == simdjson::SUCCESS) {
-    for (dom::element p : list) set.set_method_cost(static_cast<int32_t>(num(p.at(0).value_unsafe())), num(p.at(1).value_unsafe()));
+    for (dom::element p : list)
+      set.set_method_cost(static_cast<int32_t>(num(p.at(0).value_unsafe())), num(p.at(1).value_unsafe()));
   }
   if (c["toolCosts"].get_array().get(list) == simdjson::SUCCESS) {
-    for (dom::element p : list) set.set_tool_cost(static_cast<int32_t>(num(p.at(0).value_unsafe())), num(p.at(1).value_unsafe()));
+    for (dom::element p : list)
+      set.set_tool_cost(static_cast<int32_t>(num(p.at(0).value_unsafe())), num(p.at(1).value_unsafe()));
   }
   if (c["costOf"].get_array().get(list) == simdjson::SUCCESS) {
     for (dom::element p : list) {

@@ -159,10 +159,12 @@ for (const impl of IMPLS) {
       const l = limiter(impl, { algorithm: 'token-bucket', limit: 5, windowMs: 1000 });
       for (const cost of [0, -1, 1.5, NaN, Infinity]) expect(() => l.check('k', cost, 0)).toThrow(/cost/);
       for (const now of [NaN, Infinity]) expect(() => l.check('k', 1, now)).toThrow(/now/);
+      expect(() => l.check(42 as unknown as string, 1, 0)).toThrow(TypeError);
       expect(l.size()).toBe(0);
       const set = createRuleSet([{ spec: { algorithm: 'token-bucket', limit: 5, windowMs: 1000 }, scope: 'client' }], { implementation: impl });
       expect(() => set.check(1.5, 0, 'c', 1, 0)).toThrow(/ids/);
       expect(() => set.check(0, 70000, 'c', 1, 0)).toThrow(/ids/);
+      expect(() => set.check(0, 0, null as unknown as string, 1, 0)).toThrow(TypeError);
       expect(() => set.setMatch(1, null, null)).toThrow(/rule/);
       expect(() => set.setMatch(0, [-1], null)).toThrow();
       expect(() => set.setToolCost(0, 0)).toThrow(/cost/);
