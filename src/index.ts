@@ -187,6 +187,16 @@ export {
 } from './auth/authenticate.js';
 export type { ApiKey, AuthDecision, AuthRefusal, Authenticator, Credentials } from './auth/authenticate.js';
 
+// Rate limits (docs/ratelimit.md): the algorithms (native with a pure-JS twin), rule sets, the server's
+// admission step and quotas, and cluster mode over Redis (docs/ratelimit-cluster.md).
+export { ALGORITHMS, SCOPES, createRateLimiter, createRuleSet } from './ratelimit/index.js';
+export type { Algorithm, Decision, ImplementationOptions, LimitSpec, RateLimiter, RuleDecision, RuleInit, RuleSet, RuleSpec, Scope } from './ratelimit/index.js';
+export type { Admission, Denial, LimitsOptions, RedisLimitsOptions } from './ratelimit/admission.js';
+export type { QuotaPeriod, QuotaSpec, QuotaUsage } from './ratelimit/quota.js';
+export { ClusterLimiter } from './ratelimit/cluster.js';
+export type { ClusterDecision, ClusterHealth, ClusterItem, ClusterLimiterOptions, RedisDownPolicy } from './ratelimit/cluster.js';
+export { ClusterQuota } from './ratelimit/cluster-quota.js';
+
 // Which implementation is running, and why.
 export { runtimeInfo } from './runtime.js';
 export type { RuntimeInfo } from './runtime.js';

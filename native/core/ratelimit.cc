@@ -570,6 +570,33 @@ uint64_t RuleSet::key_of(std::size_t rule, int32_t method_id, int32_t tool_id, u
 
 int32_t RuleSet::run(int32_t method_id, int32_t tool_id, uint64_t client_hash, double cost, double now,
                      Decision* out, bool commit) {
+  // One applying rule (the usual case, and the engine's fused admission): one lookup that decides and
+  // commits, instead of a peek and then a check. The numbers are the general path's: on an admitted call
+  // the committed decision; on a refused one the retry-after of the check and the rest without this call.
+  if (commit) {
+    std::size_t only = limiters_.size();
+    for (std::size_t r = 0; r < limiters_.size(); ++r) {
+      if (!applies(r, method_id, tool_id)) continue;
+      if (only != limiters_.size()) {
+        only = limiters_.size() + 1;  // two or more: the general path
+        break;
+      }
+      only = r;
+    }
+    if (only < limiters_.size()) {
+      const uint64_t key = key_of(only, method_id, tool_id, client_hash);
+      if (limiters_[only].check(key, cost, now, out)) {
+        out->rule = static_cast<int32_t>(only);
+        return -1;
+      }
+      const double retry = out->retry_after_ms;
+      limiters_[only].peek(key, 0, now, out);
+      out->allowed = false;
+      out->retry_after_ms = retry;
+      out->rule = static_cast<int32_t>(only);
+      return static_cast<int32_t>(only);
+    }
+  }
   int32_t first_denied = -1;
   bool any = false;
   bool never = false;

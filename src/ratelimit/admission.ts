@@ -22,7 +22,11 @@ export interface LimitsOptions {
   readonly quotas?: readonly QuotaSpec[];
   /** What one call of a method costs (default 1); a tool's own `cost` wins for tools/call. */
   readonly costs?: Readonly<Record<string, number>>;
-  /** The rule set's implementation (default: native when the addon loads). */
+  /**
+   * The rule set's implementation. Default: native when the addon loads and the engine can admit by
+   * itself (no quotas, no cluster mode: section 8 of docs/ratelimit.md), else the pure-JS twin (a check
+   * from JS costs less there than a crossing into the addon).
+   */
   readonly implementation?: 'native' | 'js';
   /**
    * Cluster mode (docs/ratelimit-cluster.md): the rules' budgets shared by every process using this
@@ -126,7 +130,7 @@ export class Admission {
     for (const q of this.quotas) this.methodIds(q.spec.methods, `Quota ${JSON.stringify(q.spec.name)}`);
     this.set = createRuleSet(
       this.rules.map((r) => ({ spec: { algorithm: r.algorithm, limit: r.limit, windowMs: r.windowMs }, scope: r.scope, ...(r.maxKeys === undefined ? {} : { maxKeys: r.maxKeys }) })),
-      { implementation: options.implementation },
+      { implementation: options.implementation ?? ((options.quotas ?? []).length === 0 && options.redis === undefined ? 'auto' : 'js') },
     );
     for (const [method, value] of Object.entries(options.costs ?? {})) {
       const slot = this.methodSlots.get(method);

@@ -36,6 +36,22 @@ describe('public exports (src/index.ts)', () => {
     for (const [n, value] of names) expect((api as Record<string, unknown>)[n], n).toBe(value);
   });
 
+  it('exports the rate-limit API by name', async () => {
+    const rl = await import('../../src/ratelimit/index.js');
+    const cluster = await import('../../src/ratelimit/cluster.js');
+    const quota = await import('../../src/ratelimit/cluster-quota.js');
+    const names: [string, unknown][] = [
+      ['createRateLimiter', rl.createRateLimiter],
+      ['createRuleSet', rl.createRuleSet],
+      ['ALGORITHMS', rl.ALGORITHMS],
+      ['SCOPES', rl.SCOPES],
+      ['ClusterLimiter', cluster.ClusterLimiter],
+      ['ClusterQuota', quota.ClusterQuota],
+    ];
+    for (const [n, value] of names) expect((api as Record<string, unknown>)[n], n).toBe(value);
+    expect('JsRuleSet' in api || 'NativeRuleSet' in api).toBe(false);
+  });
+
   it('uses explicit named exports only', () => {
     const text = readFileSync(fileURLToPath(new URL('../../src/index.ts', import.meta.url)), 'utf8');
     expect(text).not.toMatch(/^\s*export\s+\*/m);

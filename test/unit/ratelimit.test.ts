@@ -88,7 +88,9 @@ describe('ratelimit: the native addon', () => {
     expect(native).not.toBeNull();
     expect(typeof native!.RateLimiter).toBe('function');
     expect(typeof native!.RuleSet).toBe('function');
-    expect(createRateLimiter({ algorithm: 'token-bucket', limit: 1, windowMs: 1 }).implementation).toBe('native');
+    expect(createRateLimiter({ algorithm: 'token-bucket', limit: 1, windowMs: 1 }, { implementation: 'auto' }).implementation).toBe('native');
+    // Called from JS the twin is the default: a crossing costs more than a check (docs/ratelimit.md section 9).
+    expect(createRateLimiter({ algorithm: 'token-bucket', limit: 1, windowMs: 1 }).implementation).toBe('js');
   });
 });
 
@@ -213,7 +215,8 @@ describe('ratelimit: implementation choice', () => {
     expect(createRateLimiter(spec, { implementation: 'js' })).toBeInstanceOf(JsRateLimiter);
     expect(createRateLimiter(spec, { implementation: 'native' })).toBeInstanceOf(NativeRateLimiter);
     expect(createRuleSet([{ spec, scope: 'global' }], { implementation: 'js' })).toBeInstanceOf(JsRuleSet);
-    expect(createRuleSet([{ spec, scope: 'global' }])).toBeInstanceOf(NativeRuleSet);
+    expect(createRuleSet([{ spec, scope: 'global' }], { implementation: 'auto' })).toBeInstanceOf(NativeRuleSet);
+    expect(createRuleSet([{ spec, scope: 'global' }])).toBeInstanceOf(JsRuleSet);
   });
   it('the binding validates specs again (no TS in front)', () => {
     const out = new Float64Array(4);
