@@ -133,16 +133,13 @@ async function measure(size: number, who: Contender): Promise<number> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'fastermcp-bench-redis-'));
     const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
-    for (let t = 0; ; t++) {
-      try {
-        await client.connect();
-        break;
-      } catch (e) {
-        if (t > 100) throw e;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    // Reconnects every 50 ms until the server listens (bounded: 10 s).
+    const client = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    client.on('error', () => {});
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
+      client.once('ready', () => (clearTimeout(timer), resolve()));
+    });
     const limiter = new RateLimiterRedis({ storeClient: client, points: SPEC.limit, duration: 1 });
     for (const k of keys) await limiter.consume(k, 1);
     bench.add(who, async () => {

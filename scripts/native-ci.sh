@@ -6,9 +6,10 @@
 #      FUZZ_SECONDS (default 60) with test/fuzz/jsonrpc.dict and a seed corpus made from test/vectors; then
 #      fuzz_jwt for FUZZ_JWT_SECONDS (default 25) with test/fuzz/jwt.dict, seeded by test/fuzz/corpus-jwt/; then
 #      fuzz_ratelimit for FUZZ_RATELIMIT_SECONDS (default 20) with test/fuzz/ratelimit.dict, seeded by
-#      test/fuzz/corpus-ratelimit/.
+#      test/fuzz/corpus-ratelimit/; then fuzz_admission (the engine's fused admission) for
+#      FUZZ_ADMISSION_SECONDS (default 15) with the fuzz_jsonrpc dict and seeds.
 # Usage: scripts/native-ci.sh [all|asan|fuzz]   (default all). Exits non-zero on any failure.
-# Environment: FUZZ_SECONDS, FUZZ_JWT_SECONDS, FUZZ_RATELIMIT_SECONDS, JOBS (default: number of CPUs), CLANGXX (default clang++-14).
+# Environment: FUZZ_SECONDS, FUZZ_JWT_SECONDS, FUZZ_RATELIMIT_SECONDS, FUZZ_ADMISSION_SECONDS, JOBS (default: number of CPUs), CLANGXX (default clang++-14).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,6 +19,7 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 fuzz_seconds=${FUZZ_SECONDS:-60}
 fuzz_jwt_seconds=${FUZZ_JWT_SECONDS:-25}
 fuzz_ratelimit_seconds=${FUZZ_RATELIMIT_SECONDS:-20}
+fuzz_admission_seconds=${FUZZ_ADMISSION_SECONDS:-15}
 clangxx=${CLANGXX:-clang++-14}
 
 # Sanitizer reports must fail the run; no leak checking of the test processes' intentional statics.
@@ -80,7 +82,7 @@ run_fuzz() {
   echo "== native-ci: libFuzzer build (build-fuzz/)"
   cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER="$clangxx" -DFASTERMCP_DEVELOPER=ON -DFASTERMCP_LIBFUZZER=ON \
     -DFASTERMCP_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  cmake --build build-fuzz -j "$jobs" --target fuzz_jsonrpc fuzz_jwt fuzz_ratelimit
+  cmake --build build-fuzz -j "$jobs" --target fuzz_jsonrpc fuzz_jwt fuzz_ratelimit fuzz_admission
   local corpus=build-fuzz/corpus
   local seeds=build-fuzz/seeds
   rm -rf "$seeds"
@@ -100,6 +102,11 @@ run_fuzz() {
   mkdir -p build-fuzz/corpus-ratelimit
   ./build-fuzz/fuzz_ratelimit build-fuzz/corpus-ratelimit test/fuzz/corpus-ratelimit \
     -dict=test/fuzz/ratelimit.dict -max_total_time="$fuzz_ratelimit_seconds" -max_len=4096 -timeout=10 \
+    -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1
+  echo "== native-ci: fuzzing fuzz_admission for ${fuzz_admission_seconds}s"
+  mkdir -p build-fuzz/corpus-admission
+  ./build-fuzz/fuzz_admission build-fuzz/corpus-admission "$seeds" \
+    -dict=test/fuzz/jsonrpc.dict -max_total_time="$fuzz_admission_seconds" -max_len=8192 -timeout=10 \
     -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1
 }
 
