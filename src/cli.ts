@@ -164,6 +164,10 @@ async function main(argv: string[]): Promise<void> {
     await cluster.ready(5000).catch((e: unknown) => {
       process.stderr.write(`fastermcp: Redis is not reachable yet (${(e as Error).message}); calls follow --redis-down ${cluster.onRedisDown} until it is\n`);
     });
+    // The operator's health signal: every change of the Redis connection, on stderr.
+    cluster.on('health', (h: { state: string; lastError?: string }) => {
+      process.stderr.write(`fastermcp: rate-limit Redis is ${h.state}${h.lastError === undefined ? '' : ` (${h.lastError})`}${h.state === 'down' ? `; calls follow --redis-down ${cluster.onRedisDown}` : ''}\n`);
+    });
   }
   const maxMessageBytes = intOption(values['max-message-bytes'], '--max-message-bytes');
   process.stderr.write(`fastermcp ${info.version}: ${info.implementation} JSON-RPC engine${info.implementation === 'js' ? ' (pure-JS fallback)' : ''}\n`);
