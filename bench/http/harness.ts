@@ -82,6 +82,19 @@ export const FASTERMCP_NATIVE: ServerSpec = {
   env: { FASTERMCP_FORCE_JS: undefined },
   stderrMustMatch: /: native JSON-RPC engine/,
 };
+/**
+ * The native server with an authenticator and a rate limit on every call: an API key checked per request
+ * (bench/http/api-keys.json) and a per-client token bucket large enough never to refuse, admitted in the
+ * engine (docs/ratelimit.md section 8). What "auth and limits cost nothing visible" is measured on.
+ */
+export const FASTERMCP_GUARDED: ServerSpec = {
+  key: 'guarded',
+  label: 'fastermcp native + auth + limits',
+  args: ['dist/cli.js', 'serve', '--http', '0', '--api-keys-file', 'bench/http/api-keys.json', '--resource-url', 'http://127.0.0.1/mcp', '--rate-limit-per-client', '1000000000/1'],
+  env: { FASTERMCP_FORCE_JS: undefined },
+  stderrMustMatch: /: native JSON-RPC engine/,
+  loadgenArgs: ['--header', 'Authorization: Bearer bench-api-key-0123456789abcdef'],
+};
 export const FASTERMCP_JS: ServerSpec = {
   key: 'js',
   label: 'fastermcp pure-JS',

@@ -16,7 +16,8 @@
 // chunked, Content-Type application/json (or text/event-stream with --sse-ok), and the body must hold
 // `"text":"<the text of its request>"` (unique per request) and, for MCP, `"id":<its id>` and no
 // `"error":{` (and --expect STR, if given). Any mismatch is counted and makes the run fail (exit
-// status 1, "ok":false).
+// status 1, "ok":false). --header "Name: value" (repeatable) adds a header line to every request (e.g. a
+// credential for a server with authentication).
 //
 // Measured phase: after --warmup seconds, for --duration seconds or --requests responses. Reported:
 // requests/s, latency percentiles (requests sent and answered inside the phase), the server's CPU time in
@@ -66,6 +67,7 @@ struct Options {
   int text_bytes = 0;        ///< pad the echoed text to at least this many bytes
   std::string expect;        ///< a string every tools/call reply must also hold
   bool sse_ok = false;       ///< accept text/event-stream replies (the body is checked the same way)
+  std::string headers;       ///< extra header lines (--header "Name: value", repeatable), CRLF-terminated
 };
 
 int64_t now_ns() {
@@ -286,6 +288,7 @@ void append_request(const Run& run, const Connection& c, const char* method, con
       out->append("Mcp-Method: ").append(method).append("\r\nMcp-Name: echo\r\n");
     }
   }
+  out->append(o.headers);
   out->append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n").append(body);
 }
 
@@ -576,6 +579,13 @@ bool parse_args(int argc, char** argv, Options* o) {
       o->expect = value();
     } else if (a == "--sse-ok") {
       o->sse_ok = true;
+    } else if (a == "--header") {
+      const std::string h = value();
+      if (h.find(':') == std::string::npos || h.find_first_of("\r\n") != std::string::npos) {
+        fprintf(stderr, "http_loadgen: --header takes \"Name: value\", got %s\n", h.c_str());
+        return false;
+      }
+      o->headers.append(h).append("\r\n");
     } else {
       fprintf(stderr, "http_loadgen: unknown option %s\n", a.c_str());
       return false;
