@@ -28,42 +28,15 @@
 #include "core/response.h"
 #include "core/router.h"
 #include "core/scan.h"
+#include "engine_fixture.h"
 
 namespace {
 
 namespace jr = mcp::jsonrpc;
 namespace f = jr::field;
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "fuzz_jsonrpc invariant violated: %s\n", what);
-  std::abort();
-}
-
-#define REQUIRE(condition)              \
-  do {                                  \
-    if (!(condition)) fail(#condition); \
-  } while (0)
-
-jr::Scanner& scanner() {
-  static jr::Scanner instance;
-  return instance;
-}
-
-const jr::Router& router() {
-  static const jr::Router instance = [] {
-    jr::Router r;
-    r.set_method("ping", 1, jr::table::kNone);
-    r.set_method("tools/call", 3, jr::table::kTools);
-    r.set_method("resources/read", 4, jr::table::kResources);
-    r.set_method("prompts/get", 5, jr::table::kPrompts);
-    r.set_name(jr::table::kTools, "echo", 0);
-    r.set_name(jr::table::kTools, "a", 1);
-    r.set_name(jr::table::kResources, "u", 0);
-    r.set_name(jr::table::kPrompts, "p", 0);
-    return r;
-  }();
-  return instance;
-}
+using fuzz::router;
+using fuzz::scanner;
 
 simdjson::dom::parser& dom_parser() {
   static simdjson::dom::parser instance;
