@@ -212,6 +212,38 @@ const KeyedLimiter::LogEntry& KeyedLimiter::log_at(uint32_t slot, uint32_t i) co
 
 // The decision for `cost` at `now` from the stored state (`slot` null: a key not in the table). With
 // retry = false only out->allowed is meaningful (the retry-after search calls this).
+namespace {
+
+// A sliding-window counter's view of `now`: its current and previous window counts and the weight of the
+// previous one still in view. Windows are numbered (index = floor(now / windowMs)) so that "the next window"
+// is an exact test even when index * windowMs rounds; a clock behind the stored window counts in it.
+struct CounterView {
+  double curr = 0;
+  double prev = 0;
+  double start = 0;
+  double weight = 0;
+};
+
+template <typename Slot>
+CounterView counter_view(const Slot* slot, double now, double window) {
+  double index = std::floor(now / window);
+  CounterView v;
+  if (slot != nullptr) {
+    if (index <= slot->a) {
+      index = slot->a;
+      v.curr = slot->b;
+      v.prev = slot->c;
+    } else if (index == slot->a + 1) {
+      v.prev = slot->b;
+    }
+  }
+  v.start = index * window;
+  v.weight = (window - (now - v.start)) / window;
+  return v;
+}
+
+}  // namespace
+
 bool KeyedLimiter::decide(const Slot* slot, double cost, double now, Decision* out) const {
   const double limit = spec_.limit;
   const double window = spec_.window_ms;
@@ -248,22 +280,8 @@ bool KeyedLimiter::decide(const Slot* slot, double cost, double now, Decision* o
       break;
     }
     case Algorithm::kSlidingWindowCounter: {
-      // Windows are numbered (index = floor(now / windowMs)) so that "the next window" is an exact test even
-      // when index * windowMs rounds.
-      double index = std::floor(now / window);
-      double curr = 0;
-      double prev = 0;
-      if (slot != nullptr) {
-        if (index <= slot->a) {
-          index = slot->a;
-          curr = slot->b;
-          prev = slot->c;
-        } else if (index == slot->a + 1) {
-          prev = slot->b;
-        }
-      }
-      const double start = index * window;
-      const double weight = (window - (now - start)) / window;
+      const CounterView v = counter_view(slot, now, window);
+      const double curr = v.curr, prev = v.prev, start = v.start, weight = v.weight;
       const double estimate = prev * weight + curr;
       out->allowed = estimate + cost <= limit;
       const double after = out->allowed ? curr + cost : curr;
@@ -349,20 +367,8 @@ bool KeyedLimiter::admits(const Slot* slot, double cost, double now) const {
       return count + cost <= limit;
     }
     case Algorithm::kSlidingWindowCounter: {
-      double index = std::floor(now / window);
-      double curr = 0, prev = 0;
-      if (slot != nullptr) {
-        if (index <= slot->a) {
-          index = slot->a;
-          curr = slot->b;
-          prev = slot->c;
-        } else if (index == slot->a + 1) {
-          prev = slot->b;
-        }
-      }
-      const double start = index * window;
-      const double weight = (window - (now - start)) / window;
-      return prev * weight + curr + cost <= limit;
+      const CounterView v = counter_view(slot, now, window);
+      return v.prev * v.weight + v.curr + cost <= limit;
     }
     case Algorithm::kSlidingWindowLog: {
       if (slot == nullptr) return cost <= limit;

@@ -79,6 +79,35 @@ const ALG_COUNTER = 2;
 const ALG_FIXED = 3;
 
 /** One algorithm over a table of at most maxKeys keys (the twin of mcp::ratelimit::KeyedLimiter). */
+/** A sliding-window counter's view of `now`: one reused object (read its fields before the next call). */
+const view = { index: 0, curr: 0, prev: 0, start: 0, weight: 0 };
+
+/**
+ * The counter's current and previous window at `now`, and the weight of the previous one still in view.
+ * Windows are numbered (index = floor(now / windowMs)) so that "the next window" is an exact test even
+ * when index * windowMs rounds; a clock behind the stored window counts in the stored window.
+ */
+function counterView(s: KeyState | undefined, now: number, window: number): typeof view {
+  let index = Math.floor(now / window);
+  let curr = 0;
+  let prev = 0;
+  if (s !== undefined) {
+    if (index <= s.a) {
+      index = s.a;
+      curr = s.b;
+      prev = s.c;
+    } else if (index === s.a + 1) {
+      prev = s.b;
+    }
+  }
+  view.index = index;
+  view.curr = curr;
+  view.prev = prev;
+  view.start = index * window;
+  view.weight = (window - (now - view.start)) / window;
+  return view;
+}
+
 export class KeyedTable {
   readonly limit: number;
   readonly windowMs: number;
@@ -207,22 +236,7 @@ export class KeyedTable {
         break;
       }
       case ALG_COUNTER: {
-        // Windows are numbered (index = floor(now / windowMs)) so that "the next window" is an exact test even
-        // when index * windowMs rounds.
-        let index = Math.floor(now / window);
-        let curr = 0;
-        let prev = 0;
-        if (s !== undefined) {
-          if (index <= s.a) {
-            index = s.a;
-            curr = s.b;
-            prev = s.c;
-          } else if (index === s.a + 1) {
-            prev = s.b;
-          }
-        }
-        const start = index * window;
-        const weight = (window - (now - start)) / window;
+        const { curr, prev, start, weight } = counterView(s, now, window);
         const estimate = prev * weight + curr;
         allowed = estimate + cost <= limit;
         const after = allowed ? curr + cost : curr;
@@ -303,23 +317,8 @@ export class KeyedTable {
         return count + cost <= limit;
       }
       case ALG_COUNTER: {
-        // Windows are numbered (index = floor(now / windowMs)) so that "the next window" is an exact test even
-        // when index * windowMs rounds.
-        let index = Math.floor(now / window);
-        let curr = 0;
-        let prev = 0;
-        if (s !== undefined) {
-          if (index <= s.a) {
-            index = s.a;
-            curr = s.b;
-            prev = s.c;
-          } else if (index === s.a + 1) {
-            prev = s.b;
-          }
-        }
-        const start = index * window;
-        const weight = (window - (now - start)) / window;
-        return prev * weight + curr + cost <= limit;
+        const v = counterView(s, now, window);
+        return v.prev * v.weight + v.curr + cost <= limit;
       }
       default: {
         if (s === undefined) return cost <= limit;
