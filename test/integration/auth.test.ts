@@ -135,6 +135,26 @@ describe('401: no credential or a refused one', () => {
   });
 });
 
+describe('API keys: the fast path for a repeat key', () => {
+  it('answers a key seen before from its text, and still decides every other text by its digest', () => {
+    const a = apiKeyAuthenticator([{ key: 'first-key-0123456789abcdef', subject: 'first', scopes: ['x'] }]);
+    const b = apiKeyAuthenticator([{ key: 'second-key-0123456789abcdef', subject: 'second' }]);
+    const ask = (auth: typeof a, bearer: string) => auth.authenticate({ bearer, apiKey: undefined }) as { ok: boolean; principal?: { subject: string } } | null;
+    for (let i = 0; i < 3; i++) expect(ask(a, 'first-key-0123456789abcdef')?.principal?.subject).toBe('first');
+    // A key of another authenticator, a near miss and an empty value are never answered from a cache.
+    expect(ask(a, 'second-key-0123456789abcdef')).toBeNull();
+    expect(ask(b, 'first-key-0123456789abcdef')).toBeNull();
+    expect(ask(a, 'first-key-0123456789abcdeF')).toBeNull();
+    expect(a.authenticate({ bearer: undefined, apiKey: 'first-key-0123456789abcdeX' })).toMatchObject({ ok: false, error: 'invalid_token' });
+    expect(ask(a, '')).toBeNull();
+    // Many distinct valid keys: the kept texts stay bounded and every key keeps working.
+    const many = Array.from({ length: 3000 }, (_, i) => ({ key: `key-${i}-0123456789abcdef`, subject: `s${i}` }));
+    const c = apiKeyAuthenticator(many);
+    for (const k of many) expect(ask(c, k.key)?.principal?.subject).toBe(k.subject);
+    for (const k of many.slice(0, 10)) expect(ask(c, k.key)?.principal?.subject).toBe(k.subject);
+  });
+});
+
 describe('protected resource metadata (RFC 9728)', () => {
   it.each(['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource'])('%s', async (path) => {
     const res = await fetch(base + path);
