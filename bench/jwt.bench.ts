@@ -13,14 +13,14 @@
 //
 //   npm run bench -- jwt                     table on this node; writes bench/results/jwt.md
 //   npm run bench -- jwt --node node24       the same on Node 24 (node_modules/node24); bench/results/jwt-node24.md
-import { spawnSync } from 'node:child_process';
 import { constants, createHmac, createPrivateKey, createPublicKey, sign, verify as cryptoVerify } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import * as jose from 'jose';
 import { createVerifier } from 'fast-jwt';
 import jsonwebtoken from 'jsonwebtoken';
+import { median, resultsNameOrRerun, roundsOption, runIsolated } from './lib/isolated.js';
 import { ROOT, machineLines, table, writeResults } from './lib/report.js';
 import { createJwtVerifier, type JwtAlgorithm } from '../src/jwt/index.js';
 import { JWT_ALGORITHMS } from '../src/jwt/errors.js';
@@ -30,18 +30,7 @@ import type { NativeJwtCore } from '../src/jwt/native.js';
 
 // ---- --node: re-run this file under another node ----------------------------------------------------------
 const args = process.argv.slice(2);
-const nodeIndex = args.findIndex((a) => a === '--node' || a.startsWith('--node='));
-if (nodeIndex >= 0 && process.env.FASTERMCP_BENCH_CHILD !== '1') {
-  const spec = args[nodeIndex]!.includes('=') ? args[nodeIndex]!.split('=')[1]! : args[nodeIndex + 1]!;
-  const bin = /^node\d+$/.test(spec) ? join(ROOT, 'node_modules', spec, 'bin', 'node') : spec;
-  if (!existsSync(bin)) throw new Error(`--node ${spec}: ${bin} is missing`);
-  const r = spawnSync(bin, ['--import', 'tsx', process.argv[1]!, ...args.filter((_, i) => i !== nodeIndex && i !== nodeIndex + 1 - (args[nodeIndex]!.includes('=') ? 1 : 0))], {
-    stdio: 'inherit',
-    env: { ...process.env, FASTERMCP_BENCH_CHILD: '1', FASTERMCP_BENCH_NAME: `jwt-${spec}` },
-  });
-  process.exit(r.status ?? 1);
-}
-const resultName = process.env.FASTERMCP_BENCH_NAME ?? 'jwt';
+const resultName = resultsNameOrRerun('jwt', args);
 
 // ---- tokens -------------------------------------------------------------------------------------------------
 const priv = JSON.parse(readFileSync(join(ROOT, 'test/vectors/jwt/private-keys.json'), 'utf8')) as Record<string, { pem?: string; secret?: string }>;
@@ -148,8 +137,7 @@ function contenders(c: Case): Contender[] {
 // In one shared process every contender's calls go through the same call sites, the JIT's feedback
 // turns megamorphic, and a sub-microsecond verify reads up to 1.5x slower than it costs in a server
 // that holds one verifier; a fresh process gives every contender the same monomorphic start.
-const ROUNDS = Number(args.find((a) => a.startsWith('--rounds='))?.split('=')[1] ?? 5);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ROUNDS = roundsOption(args, 5);
 const only = process.env.FASTERMCP_JWT_PAIR; // "ALG\tcontender" in a child
 
 if (only !== undefined) {
@@ -168,20 +156,7 @@ if (only !== undefined) {
 
 const results: Record<string, Record<string, number>> = {};
 const pairs = cases.flatMap((c) => contenders(c).map((k) => [c.alg, k.name] as const));
-const rounds = new Map<string, number[]>();
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [alg, name] of pairs) {
-    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!], {
-      encoding: 'utf8',
-      env: { ...process.env, FASTERMCP_BENCH_CHILD: '1', FASTERMCP_JWT_PAIR: `${alg}\t${name}` },
-    });
-    if (child.status !== 0) throw new Error(`${alg} ${name}: child exited ${child.status}\n${child.stderr}`);
-    const { ns } = JSON.parse(child.stdout.trim().split('\n').pop()!) as { ns: number };
-    const key = `${alg}\t${name}`;
-    rounds.set(key, [...(rounds.get(key) ?? []), ns]);
-  }
-  console.log(`round ${r + 1}/${ROUNDS} done`);
-}
+const rounds = runIsolated('FASTERMCP_JWT_PAIR', pairs, ROUNDS);
 for (const c of cases) {
   results[c.alg] = Object.fromEntries(pairs.filter(([a]) => a === c.alg).map(([, n]) => [n, median(rounds.get(`${c.alg}\t${n}`)!)]));
   console.log(c.alg, Object.entries(results[c.alg]!).map(([k, v]) => `${k}=${v.toFixed(0)}ns`).join('  '));
