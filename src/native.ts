@@ -121,6 +121,8 @@ export interface NativeBinding {
   jwtReasons: string[]; //            JWT reason names by code (src/jwt/errors.ts JWT_REASONS)
   RateLimiter: new (spec: NativeLimitSpec, maxKeys: number, out: Float64Array) => NativeRateLimiter;
   RuleSet: new (rules: (NativeLimitSpec & { scope: number; maxKeys: number })[], out: Float64Array) => NativeRuleSet;
+  /** HTTP/1.1 request-head parser; writes src/http1/types.ts fields into `fields` (length HEAD_FIELDS_LENGTH). */
+  HeadParser: new (fields: Int32Array, maxHeadBytes: number) => { parse(buf: Uint8Array, start: number, end: number): number };
 }
 
 /** The package root: the directory holding package.json, build/ and prebuilds/. */
