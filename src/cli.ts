@@ -29,6 +29,8 @@ Transports:
   --http PORT                 Streamable HTTP (both protocol eras) on PORT (0 picks a free port)
   --host HOST                 address to listen on (default 127.0.0.1)
   --path PATH                 MCP endpoint path (default /mcp)
+  --no-fast-lane              answer every HTTP request through node:http's request/response objects
+                              (default: POSTs to PATH are read straight off the socket, docs/http-lane.md)
 
 Options:
   --allowed-hosts H1,H2       Host names accepted over HTTP (default: localhost,127.0.0.1,[::1]); * for any
@@ -88,6 +90,7 @@ async function main(argv: string[]): Promise<void> {
         'max-message-bytes': { type: 'string' },
         'session-idle-ms': { type: 'string' },
         'max-sessions': { type: 'string' },
+        'no-fast-lane': { type: 'boolean' },
         'state-key-file': { type: 'string' },
         name: { type: 'string' },
         'jwt-secret-file': { type: 'string' },
@@ -214,6 +217,7 @@ async function main(argv: string[]): Promise<void> {
     ...(maxMessageBytes === undefined ? {} : { maxBodyBytes: maxMessageBytes }),
     ...(values['session-idle-ms'] === undefined ? {} : { sessionIdleMs: intOption(values['session-idle-ms'], '--session-idle-ms')! }),
     ...(values['max-sessions'] === undefined ? {} : { maxSessions: intOption(values['max-sessions'], '--max-sessions')! }),
+    fastLane: values['no-fast-lane'] !== true,
   });
   process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);
   const stop = (): void => {

@@ -9,7 +9,7 @@
 // Bodies are JSON-RPC errors (codes in protocol.ts; the protocol defines none for these): -32011
 // without an id for 401 and 400, like the other HTTP-level refusals of this transport, and -32013
 // with the request's id for 403.
-import type { IncomingMessage } from 'node:http';
+import type { RequestHead } from '../transport/http-message.js';
 import { header } from '../transport/headers.js';
 import type { AuthDecision, Authenticator, Credentials } from './authenticate.js';
 import { bearerToken } from './authenticate.js';
@@ -66,7 +66,7 @@ export class ResourceServer {
   }
 
   /** Runs the authenticators on the request's credentials; null when it carries none. */
-  authenticate(req: IncomingMessage): AuthDecision | null | Promise<AuthDecision | null> {
+  authenticate(req: RequestHead): AuthDecision | null | Promise<AuthDecision | null> {
     return this.authenticator.authenticate(credentials(req));
   }
 
@@ -104,7 +104,7 @@ export class ResourceServer {
 }
 
 /** The credentials of a request: a Bearer token from Authorization, an X-API-Key header. Never the query string. */
-export function credentials(req: IncomingMessage): Credentials {
+export function credentials(req: RequestHead): Credentials {
   return { bearer: bearerToken(header(req, 'authorization')), apiKey: header(req, 'x-api-key') };
 }
 

@@ -4,11 +4,11 @@
 //
 // Values may be sent literally or as `=?base64?<base64>?=` (for characters headers cannot carry);
 // a malformed base64 form is a mismatch. Surrounding whitespace is not part of a value (RFC 9110).
-import type { IncomingMessage } from 'node:http';
 import { McpError } from '../server/errors.js';
 import { ErrorCode } from '../server/protocol.js';
 import type { McpServer } from '../server/server.js';
 import type { JsonObject } from '../server/types.js';
+import type { RequestHead } from './http-message.js';
 
 /** Which body field each method's Mcp-Name header repeats. */
 const NAME_FIELD: Record<string, string> = {
@@ -32,7 +32,7 @@ function mismatch(message: string, data?: JsonObject): McpError {
  * makes. Merging follows node's: the first of repeated Host/Content-Type/Content-Length/Authorization
  * wins, other repeats are joined with ", ".
  */
-export function header(req: IncomingMessage, name: string): string | undefined {
+export function header(req: RequestHead, name: string): string | undefined {
   const raw = req.rawHeaders;
   let value: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
@@ -51,7 +51,7 @@ export function header(req: IncomingMessage, name: string): string | undefined {
 /** Headers of which node keeps the first when repeated (lib/_http_incoming.js matchKnownFields). */
 const FIRST_WINS = new Set(['host', 'content-type', 'content-length', 'authorization', 'user-agent', 'referer', 'from', 'max-forwards']);
 
-function headerValue(req: IncomingMessage, name: string): string | undefined {
+function headerValue(req: RequestHead, name: string): string | undefined {
   return header(req, name)?.trim();
 }
 
@@ -63,7 +63,7 @@ export function decodeHeaderValue(raw: string): string | null {
   return Buffer.from(b64, 'base64').toString('utf8');
 }
 
-function expectEqual(req: IncomingMessage, header: string, expected: string, what: string): void {
+function expectEqual(req: RequestHead, header: string, expected: string, what: string): void {
   const raw = headerValue(req, header);
   if (raw === undefined) throw mismatch(`missing ${what} header`, { header, expected });
   const value = decodeHeaderValue(raw);
@@ -78,7 +78,7 @@ function scalarText(v: unknown): string | undefined {
 }
 
 /** Throws HeaderMismatch unless the headers agree with `method` and `params`. */
-export function checkStatelessHeaders(req: IncomingMessage, server: McpServer, method: string, params: JsonObject): void {
+export function checkStatelessHeaders(req: RequestHead, server: McpServer, method: string, params: JsonObject): void {
   expectEqual(req, 'mcp-method', method, 'Mcp-Method');
   const field = NAME_FIELD[method];
   if (field !== undefined) {

@@ -7,7 +7,7 @@
 // resumable stream so the client has an id to resume from before any message arrives.
 //
 // Idle streams get a keepalive comment so proxies do not cut them.
-import type { ServerResponse } from 'node:http';
+import type { ResponseSink } from './http-message.js';
 
 export interface SseOptions {
   /** Interval of `: keepalive` comments (default 15 s; 0 disables). */
@@ -75,7 +75,7 @@ export function parseEventId(id: string): { streamId: string; seq: number } | nu
 
 /** One SSE stream; survives the loss of its HTTP response when it has a log. */
 export class SseStream {
-  private res: ServerResponse | null = null;
+  private res: ResponseSink | null = null;
   private seq = 0;
   private keepAlive: NodeJS.Timeout | undefined;
   /** Set when the stream is finished (the response it belonged to is complete). */
@@ -92,7 +92,7 @@ export class SseStream {
   }
 
   /** Takes over `res`: writes the SSE headers and, when resumable, a priming event. */
-  open(res: ServerResponse, status = 200, headers: Record<string, string> = {}): void {
+  open(res: ResponseSink, status = 200, headers: Record<string, string> = {}): void {
     res.writeHead(status, {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache, no-transform',
@@ -105,7 +105,7 @@ export class SseStream {
   }
 
   /** Re-attaches after a reconnect: replays events after `afterSeq`; false if some were lost. */
-  resume(res: ServerResponse, afterSeq: number, headers: Record<string, string> = {}): boolean {
+  resume(res: ResponseSink, afterSeq: number, headers: Record<string, string> = {}): boolean {
     const missed = this.log?.after(this.id, afterSeq) ?? null;
     if (missed === null) return false;
     // The log may have dropped every event of this stream (then `after` finds none at all): what
@@ -147,7 +147,7 @@ export class SseStream {
     if (res !== null && !res.writableEnded) res.end();
   }
 
-  private attach(res: ServerResponse): void {
+  private attach(res: ResponseSink): void {
     this.res = res;
     res.on('close', () => {
       if (this.res === res) this.detach();

@@ -155,7 +155,14 @@ async function stdioHarness(engine: Engine, script: string[], options?: ClientOp
 async function httpHarness(server: McpServer, options?: ClientOptions): Promise<Harness> {
   const running = await serveHttp(server, { port: 0, host: '127.0.0.1' });
   const headers: IncomingHttpHeaders[] = [];
-  running.httpServer.on('request', (req: IncomingMessage) => void headers.push(req.headers));
+  // Every request the transport answers, whichever lane read it (the fast lane emits no 'request' event).
+  const handle = running.transport.handle.bind(running.transport) as (req: IncomingMessage, res: never) => void;
+  running.transport.handle = ((req: IncomingMessage, res: never) => {
+    const seen: IncomingHttpHeaders = {};
+    for (let i = 0; i < req.rawHeaders.length; i += 2) seen[req.rawHeaders[i]!.toLowerCase()] = req.rawHeaders[i + 1]!;
+    headers.push(seen);
+    handle(req, res);
+  }) as typeof running.transport.handle;
   const asked: Asked = { elicitations: [], samplings: [], roots: 0 };
   const errors: string[] = [];
   const client = newClient(asked, options);
