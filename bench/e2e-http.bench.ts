@@ -5,6 +5,8 @@
 //   fastermcp native   dist/cli.js serve --http 0
 //   native + auth + limits   the same with --api-keys-file and --rate-limit-per-client (never refusing):
 //                      an API key checked and a rate-limit check (in the engine) on every request
+//   native, node:http path   the same with --no-fast-lane: every request through node:http's request and
+//                      response objects (what the fast lane, src/transport/http-lane.ts, saves)
 //   fastermcp pure-JS  the same with FASTERMCP_FORCE_JS=1
 //   official SDK v1    bench/http/sdk.mjs: stateless (server + transport per request) or sessions
 //   floor              bench/http/bare-echo.mjs: node:http, JSON.parse, JSON.stringify({ text })
@@ -29,6 +31,7 @@ import {
   FASTERMCP_GUARDED,
   FASTERMCP_JS,
   FASTERMCP_NATIVE,
+  FASTERMCP_NODE_HTTP,
   SDK_STATEFUL,
   SDK_STATELESS,
   ensureLoadgen,
@@ -61,7 +64,7 @@ type Mode = 'stateless' | 'legacy';
 interface Load {
   /** "stateless", "legacy" or "floor" (the bare echo, shared by both modes' tables). */
   mode: Mode | 'floor';
-  contender: 'native' | 'guarded' | 'js' | 'sdk' | 'bare';
+  contender: 'native' | 'guarded' | 'nodehttp' | 'js' | 'sdk' | 'bare';
   label: string;
   server: string; // key into `running`
   args: string[]; // load generator arguments besides port, connections, timing and pid
@@ -72,10 +75,12 @@ const loads: Load[] = [
   { mode: 'floor', contender: 'bare', label: BARE_ECHO.label, server: 'bare', args: ['--mode', 'plain'] },
   { mode: 'stateless', contender: 'native', label: FASTERMCP_NATIVE.label, server: 'native', args: ['--mode', 'stateless', '--expect', RESULT_COMPLETE] },
   { mode: 'stateless', contender: 'guarded', label: FASTERMCP_GUARDED.label, server: 'guarded', args: ['--mode', 'stateless', '--expect', RESULT_COMPLETE, ...FASTERMCP_GUARDED.loadgenArgs!] },
+  { mode: 'stateless', contender: 'nodehttp', label: FASTERMCP_NODE_HTTP.label, server: 'nodehttp', args: ['--mode', 'stateless', '--expect', RESULT_COMPLETE] },
   { mode: 'stateless', contender: 'js', label: FASTERMCP_JS.label, server: 'js', args: ['--mode', 'stateless', '--expect', RESULT_COMPLETE] },
   { mode: 'stateless', contender: 'sdk', label: SDK_STATELESS.label, server: 'sdkStateless', args: ['--mode', 'stateless', '--protocol-version', '2025-11-25'] },
   { mode: 'legacy', contender: 'native', label: FASTERMCP_NATIVE.label, server: 'native', args: ['--mode', 'legacy'] },
   { mode: 'legacy', contender: 'guarded', label: FASTERMCP_GUARDED.label, server: 'guarded', args: ['--mode', 'legacy', ...FASTERMCP_GUARDED.loadgenArgs!] },
+  { mode: 'legacy', contender: 'nodehttp', label: FASTERMCP_NODE_HTTP.label, server: 'nodehttp', args: ['--mode', 'legacy'] },
   { mode: 'legacy', contender: 'js', label: FASTERMCP_JS.label, server: 'js', args: ['--mode', 'legacy'] },
   { mode: 'legacy', contender: 'sdk', label: SDK_STATEFUL.label, server: 'sdkStateful', args: ['--mode', 'legacy', ...SDK_STATEFUL.loadgenArgs!] },
 ];
@@ -83,6 +88,7 @@ const specs: Record<string, ServerSpec> = {
   bare: BARE_ECHO,
   native: FASTERMCP_NATIVE,
   guarded: FASTERMCP_GUARDED,
+  nodehttp: FASTERMCP_NODE_HTTP,
   js: FASTERMCP_JS,
   sdkStateless: SDK_STATELESS,
   sdkStateful: SDK_STATEFUL,
@@ -186,7 +192,7 @@ try {
         '',
         table(
           ['server', 'req/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'server CPU µs/req', 'server CPU (cores)', 'loadgen CPU µs/req', 'req/s vs floor', 'req/s vs SDK', 'CPU/req vs floor', 'CPU/req vs SDK', 'framing'],
-          (['native', 'guarded', 'js', 'sdk', 'bare'] as const).map((c) => {
+          (['native', 'guarded', 'nodehttp', 'js', 'sdk', 'bare'] as const).map((c) => {
             const r = rows[c]!;
             return [
               r.label,
@@ -245,7 +251,7 @@ try {
       ? `the load generator reached ${(maxLoadgenShare * 100).toFixed(0)}% of its core in some measurement: it may have been a bottleneck there`
       : `the load generator used at most ${(maxLoadgenShare * 100).toFixed(0)}% of its core in any measurement (not a bottleneck); with 50 connections the servers used up to ${(maxServerShare50 * 100).toFixed(0)}% of theirs`;
 
-  const chartBars = (['native', 'guarded', 'js', 'sdk', 'bare'] as const).map((c) => ({
+  const chartBars = (['native', 'guarded', 'nodehttp', 'js', 'sdk', 'bare'] as const).map((c) => ({
     label: summary.stateless![50]![c]!.label,
     value: summary.stateless![50]![c]!.serverCpuUs,
   }));
@@ -265,7 +271,8 @@ try {
     '',
     '## Contenders',
     '',
-    '- fastermcp native: `dist/cli.js serve --http 0` (the demo set; its `echo` tool); fastermcp pure-JS: the same with FASTERMCP_FORCE_JS=1. Replies: application/json.',
+    '- fastermcp native: `dist/cli.js serve --http 0` (the demo set; its `echo` tool); fastermcp pure-JS: the same with FASTERMCP_FORCE_JS=1. Replies: application/json. Both take POSTs to the endpoint through the fast lane (src/transport/http-lane.ts: read straight off the socket).',
+    '- fastermcp native, node:http path: the native server with `--no-fast-lane`: every request through node:http\'s IncomingMessage and ServerResponse.',
     '- fastermcp native + auth + limits: the native server with `--api-keys-file bench/http/api-keys.json --rate-limit-per-client 1000000000/1`: every request carries `Authorization: Bearer <key>` (checked: a SHA-256 digest lookup), and every call is admitted by a per-client token bucket in the engine (never refusing).',
     '- official SDK v1: bench/http/sdk.mjs. Stateless: a new McpServer + StreamableHTTPServerTransport per POST (enableJsonResponse), sent as 2025-11-25 since v1 refuses 2026-07-28. Sessions: one server + transport per session, replies as SSE streams (the transport\'s default; its JSON mode keeps an entry per request in SDK 1.32.2, see bench/http/sdk.mjs).',
     '- floor: bench/http/bare-echo.mjs, node:http reading the body, JSON.parse, JSON.stringify({ text }); the load is a plain POST of `{"text":...}`.',

@@ -95,6 +95,14 @@ export const FASTERMCP_GUARDED: ServerSpec = {
   stderrMustMatch: /: native JSON-RPC engine/,
   loadgenArgs: ['--header', 'Authorization: Bearer bench-api-key-0123456789abcdef'],
 };
+/** The native server answering every request through node:http's objects: what the fast lane saves. */
+export const FASTERMCP_NODE_HTTP: ServerSpec = {
+  key: 'nodehttp',
+  label: 'fastermcp native, node:http path',
+  args: ['dist/cli.js', 'serve', '--http', '0', '--no-fast-lane'],
+  env: { FASTERMCP_FORCE_JS: undefined },
+  stderrMustMatch: /: native JSON-RPC engine/,
+};
 export const FASTERMCP_JS: ServerSpec = {
   key: 'js',
   label: 'fastermcp pure-JS',

@@ -8,7 +8,9 @@ import { McpError } from '../server/errors.js';
 import { ErrorCode } from '../server/protocol.js';
 import type { McpServer } from '../server/server.js';
 import type { JsonObject } from '../server/types.js';
+import { FIRST_WINS } from './http-message.js';
 import type { RequestHead } from './http-message.js';
+import { LaneRequest } from './lane-message.js';
 
 /** Which body field each method's Mcp-Name header repeats. */
 const NAME_FIELD: Record<string, string> = {
@@ -33,6 +35,7 @@ function mismatch(message: string, data?: JsonObject): McpError {
  * wins, other repeats are joined with ", ".
  */
 export function header(req: RequestHead, name: string): string | undefined {
+  if (req instanceof LaneRequest) return req.header(name);
   const raw = req.rawHeaders;
   let value: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
@@ -48,8 +51,6 @@ export function header(req: RequestHead, name: string): string | undefined {
   return value;
 }
 
-/** Headers of which node keeps the first when repeated (lib/_http_incoming.js matchKnownFields). */
-const FIRST_WINS = new Set(['host', 'content-type', 'content-length', 'authorization', 'user-agent', 'referer', 'from', 'max-forwards']);
 
 function headerValue(req: RequestHead, name: string): string | undefined {
   return header(req, name)?.trim();

@@ -16,14 +16,11 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createHeadParser } from '../http1/index.js';
 import {
-  FIELD_STRIDE,
   FLAG_EXPECT,
   FLAG_CLOSE,
   FLAG_TRANSFER_ENCODING,
   FLAG_UPGRADE,
   HEAD_CONTENT_LENGTH,
-  HEAD_COUNT,
-  HEAD_FIELDS,
   HEAD_FLAGS,
   HEAD_METHOD,
   HEAD_TARGET_END,
@@ -202,7 +199,7 @@ class LaneConnection implements LaneOwner {
           return;
         }
         if ((f[HEAD_FLAGS]! & FLAG_CLOSE) !== 0) this.clientClose = true;
-        const req = new LaneRequest(buf.toString('latin1', f[HEAD_TARGET_START]!, f[HEAD_TARGET_END]!), rawHeaders(buf, f), this.socket, buf.subarray(headLength, total));
+        const req = new LaneRequest(buf.latin1Slice(f[HEAD_TARGET_START]!, f[HEAD_TARGET_END]!), buf, f, this.socket, buf.subarray(headLength, total));
         this.buf = total === buf.length ? null : buf.subarray(total);
         const res = new LaneResponse(this, this.socket);
         this.current = res;
@@ -290,15 +287,4 @@ class LaneConnection implements LaneOwner {
     this.gone = true;
     this.socket.destroy();
   }
-}
-
-/** node's rawHeaders (name, value, ...) of the head just parsed, decoded as latin1 as node does. */
-function rawHeaders(buf: Buffer, f: Int32Array): string[] {
-  const count = f[HEAD_COUNT]!;
-  const out = new Array<string>(count * 2);
-  for (let i = 0, at = HEAD_FIELDS; i < count; i++, at += FIELD_STRIDE) {
-    out[2 * i] = buf.toString('latin1', f[at + 1]!, f[at + 2]!);
-    out[2 * i + 1] = buf.toString('latin1', f[at + 3]!, f[at + 4]!);
-  }
-  return out;
 }

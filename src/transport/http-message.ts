@@ -25,3 +25,13 @@ export interface ResponseSink {
   on(event: 'close', listener: () => void): this;
   off(event: 'close', listener: () => void): this;
 }
+
+/** Headers of which node keeps the first when repeated (lib/_http_incoming.js matchKnownFields); others are joined with ', '. */
+export const FIRST_WINS: ReadonlySet<string> = new Set(['host', 'content-type', 'content-length', 'authorization', 'user-agent', 'referer', 'from', 'max-forwards']);
+
+declare module 'node:buffer' {
+  interface Buffer {
+    /** node's own latin1 decoder (what toString('latin1', start, end) ends in), without the argument checks. */
+    latin1Slice(start: number, end: number): string;
+  }
+}

@@ -4,20 +4,70 @@
 // (Date, Connection: keep-alive, Keep-Alive: timeout=N), so a client cannot tell the lanes apart.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { FIELD_STRIDE, HEAD_COUNT, HEAD_FIELDS, KNOWN_HEADERS } from '../http1/types.js';
+import { FIRST_WINS } from './http-message.js';
 import type { RequestHead, ResponseSink } from './http-message.js';
 
-/** A POST whose head and whole body are in. */
+/** Known-header ids by lower-case name (src/http1/types.ts). */
+const KNOWN_ID = new Map(KNOWN_HEADERS.map((name, id) => [name, id] as const).filter(([, id]) => id !== 0));
+
+/**
+ * A POST whose head and whole body are in. Header values are cut from the head's bytes when asked for
+ * (the transport asks for a handful), not all made into strings up front as node's rawHeaders are.
+ */
 export class LaneRequest implements RequestHead {
   readonly method = 'POST';
   /** The body is read already (the transport's readBody takes `body` as a body parser's). */
   readonly readableEnded = true;
+  /** The head's header lines: FIELD_STRIDE ints each (id, name start/end, value start/end) into `head`. */
+  private readonly lines: Int32Array;
+  private raw: string[] | undefined;
 
   constructor(
     readonly url: string,
-    readonly rawHeaders: string[],
+    private readonly head: Buffer,
+    fields: Int32Array,
     readonly socket: Socket,
     readonly body: Buffer,
-  ) {}
+  ) {
+    this.lines = fields.slice(HEAD_FIELDS, HEAD_FIELDS + fields[HEAD_COUNT]! * FIELD_STRIDE);
+  }
+
+  /** node's rawHeaders (name, value, ...), latin1 as node decodes them; made on first use. */
+  get rawHeaders(): string[] {
+    if (this.raw === undefined) {
+      const lines = this.lines;
+      const out: string[] = [];
+      for (let at = 0; at < lines.length; at += FIELD_STRIDE) {
+        out.push(this.head.latin1Slice(lines[at + 1]!, lines[at + 2]!), this.head.latin1Slice(lines[at + 3]!, lines[at + 4]!));
+      }
+      this.raw = out;
+    }
+    return this.raw;
+  }
+
+  /** A header by lower-case name, merged as node merges repeats (src/transport/headers.ts header()). */
+  header(name: string): string | undefined {
+    const lines = this.lines;
+    const head = this.head;
+    const id = KNOWN_ID.get(name) ?? 0;
+    let value: string | undefined;
+    for (let at = 0; at < lines.length; at += FIELD_STRIDE) {
+      if (id !== 0) {
+        if (lines[at] !== id) continue;
+      } else if (lines[at] !== 0 || lines[at + 2]! - lines[at + 1]! !== name.length || head.latin1Slice(lines[at + 1]!, lines[at + 2]!).toLowerCase() !== name) {
+        continue;
+      }
+      const v = head.latin1Slice(lines[at + 3]!, lines[at + 4]!);
+      if (value === undefined) {
+        value = v;
+        if (FIRST_WINS.has(name)) break;
+      } else {
+        value += ', ' + v;
+      }
+    }
+    return value;
+  }
 }
 
 /** What a response tells its connection. */
