@@ -16,7 +16,7 @@
 //   npm run bench -- http1 --rounds 5      more rounds
 //   npm run bench -- http1 --node node24   the same on Node 24; bench/results/http1-node24.md
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,7 +77,7 @@ let HTTPParser: HttpParserClass | null = null;
 let httpParserVersion = 'not installed';
 try {
   HTTPParser = (requireCjs('http-parser-js') as { HTTPParser: HttpParserClass }).HTTPParser;
-  httpParserVersion = (JSON.parse(readFileSync(join(ROOT, 'node_modules/http-parser-js/package.json'), 'utf8')) as { version: string }).version;
+  httpParserVersion = (requireCjs('http-parser-js/package.json') as { version: string }).version;
 } catch {
   HTTPParser = null;
 }
@@ -224,7 +224,11 @@ const md = [
   table(
     ['target', 'measured', 'verdict'],
     [
-      ['native parse of the 8-header MCP POST head, crossing included, well under 200 ns', fmt(nativeMain), nativeMain < 200 ? 'met' : 'missed'],
+      [
+        'native parse of the 8-header MCP POST head, crossing included, under 200 ns',
+        fmt(nativeMain),
+        nativeMain < 200 ? `met (${(200 - nativeMain).toFixed(0)} ns to spare)` : 'missed',
+      ],
       ...(core.has(main) ? [['N-API cost (native - core only)', fmt(nativeMain - core.get(main)!), '—']] : []),
     ],
   ),
