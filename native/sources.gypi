@@ -5,6 +5,7 @@
       "native/core/engine.cc",
       "native/core/errors.cc",
       "native/core/framing.cc",
+      "native/core/http1.cc",
       "native/core/jwt.cc",
       "native/core/ratelimit.cc",
       "native/core/response.cc",
@@ -14,6 +15,7 @@
     "binding_sources": [
       "native/binding/addon.cc",
       "native/binding/engine_binding.cc",
+      "native/binding/http1_binding.cc",
       "native/binding/jwt_binding.cc",
       "native/binding/ratelimit_binding.cc",
       "native/binding/router_binding.cc"

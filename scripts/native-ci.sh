@@ -7,9 +7,12 @@
 #      fuzz_jwt for FUZZ_JWT_SECONDS (default 25) with test/fuzz/jwt.dict, seeded by test/fuzz/corpus-jwt/; then
 #      fuzz_ratelimit for FUZZ_RATELIMIT_SECONDS (default 20) with test/fuzz/ratelimit.dict, seeded by
 #      test/fuzz/corpus-ratelimit/; then fuzz_admission (the engine's fused admission) for
-#      FUZZ_ADMISSION_SECONDS (default 15) with the fuzz_jsonrpc dict and seeds.
+#      FUZZ_ADMISSION_SECONDS (default 15) with the fuzz_jsonrpc dict and seeds; then fuzz_http1 (the HTTP/1.1 head
+#      parser) for FUZZ_HTTP1_SECONDS (default 15) with test/fuzz/http1.dict, seeded by test/fuzz/corpus-http1/
+#      (the test/vectors/http1-head.json inputs). The ASan/UBSan ctest run of step 1 includes http1_test and the
+#      replayed fuzz_http1.
 # Usage: scripts/native-ci.sh [all|asan|fuzz]   (default all). Exits non-zero on any failure.
-# Environment: FUZZ_SECONDS, FUZZ_JWT_SECONDS, FUZZ_RATELIMIT_SECONDS, FUZZ_ADMISSION_SECONDS, JOBS (default: number of CPUs), CLANGXX (default clang++-14).
+# Environment: FUZZ_SECONDS, FUZZ_JWT_SECONDS, FUZZ_RATELIMIT_SECONDS, FUZZ_ADMISSION_SECONDS, FUZZ_HTTP1_SECONDS, JOBS (default: number of CPUs), CLANGXX (default clang++-14).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,6 +23,7 @@ fuzz_seconds=${FUZZ_SECONDS:-60}
 fuzz_jwt_seconds=${FUZZ_JWT_SECONDS:-25}
 fuzz_ratelimit_seconds=${FUZZ_RATELIMIT_SECONDS:-20}
 fuzz_admission_seconds=${FUZZ_ADMISSION_SECONDS:-15}
+fuzz_http1_seconds=${FUZZ_HTTP1_SECONDS:-15}
 clangxx=${CLANGXX:-clang++-14}
 
 # Sanitizer reports must fail the run; no leak checking of the test processes' intentional statics.
@@ -82,7 +86,7 @@ run_fuzz() {
   echo "== native-ci: libFuzzer build (build-fuzz/)"
   cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER="$clangxx" -DFASTERMCP_DEVELOPER=ON -DFASTERMCP_LIBFUZZER=ON \
     -DFASTERMCP_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  cmake --build build-fuzz -j "$jobs" --target fuzz_jsonrpc fuzz_jwt fuzz_ratelimit fuzz_admission
+  cmake --build build-fuzz -j "$jobs" --target fuzz_jsonrpc fuzz_jwt fuzz_ratelimit fuzz_admission fuzz_http1
   local corpus=build-fuzz/corpus
   local seeds=build-fuzz/seeds
   rm -rf "$seeds"
@@ -107,6 +111,11 @@ run_fuzz() {
   mkdir -p build-fuzz/corpus-admission
   ./build-fuzz/fuzz_admission build-fuzz/corpus-admission "$seeds" \
     -dict=test/fuzz/jsonrpc.dict -max_total_time="$fuzz_admission_seconds" -max_len=8192 -timeout=10 \
+    -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1
+  echo "== native-ci: fuzzing fuzz_http1 for ${fuzz_http1_seconds}s"
+  mkdir -p build-fuzz/corpus-http1
+  ./build-fuzz/fuzz_http1 build-fuzz/corpus-http1 test/fuzz/corpus-http1 \
+    -dict=test/fuzz/http1.dict -max_total_time="$fuzz_http1_seconds" -max_len=20000 -timeout=10 \
     -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1
 }
 

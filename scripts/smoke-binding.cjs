@@ -11,7 +11,7 @@ const b = require(file);
 const { version } = require('../package.json');
 
 assert.equal(b.version, version, 'binding version');
-assert.equal(b.abi, 2, 'binding abi');
+assert.equal(b.abi, 3, 'binding abi');
 assert.equal(typeof b.simdjsonImplementation, 'string');
 assert.match(b.opensslVersion, /^OpenSSL \d+\.\d+\.\d+/);
 assert.ok(Array.isArray(b.reasons) && b.reasons[0] === 'ok', 'reasons table');
@@ -41,6 +41,13 @@ assert.equal(out[0], 4, 'KIND invalid');
 assert.equal(out[14], -32700, 'CODE');
 const reply = engine.replies().subarray(out[8], out[9]).toString();
 assert.equal(reply, '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: message is not valid JSON"}}');
+
+// abi 3: the HTTP/1.1 head parser (src/http1/types.ts fields; HEAD_FIELDS_LENGTH 508)
+const fields = new Int32Array(508);
+const heads = new b.HeadParser(fields, 16384);
+const head = Buffer.from('POST /mcp HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}');
+assert.equal(heads.parse(head, 0, head.length), head.length - 2, 'head length');
+assert.deepEqual(Array.from(fields.subarray(1, 8)), [2, 5, 9, 1, 2, 0, 2], 'head fields');
 
 console.log(
   `smoke-binding: ok: ${path.relative(process.cwd(), file)} on node ${process.version}: ` +

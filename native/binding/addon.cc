@@ -1,7 +1,7 @@
 // Module entry of mcp_native.node (docs/jsonrpc-engine.md section 10): version, abi, simdjson's kernel,
 // the OpenSSL version of the running node, the reason tables, the Router and Engine classes and the
 // JwtVerifier class (docs/jwt.md) with its reason table, and the RateLimiter and RuleSet classes
-// (docs/ratelimit.md).
+// (docs/ratelimit.md), and the HTTP/1.1 HeadParser class (docs/http1.md).
 //
 // OpenSSL: compiled against Node 20's OpenSSL 3.0 headers and linked with no libcrypto; the symbols bind
 // to the running node binary at load time (-z now), so a missing one fails require(), not a later call.
@@ -23,7 +23,8 @@
 namespace mcp::binding {
 namespace {
 
-constexpr uint32_t kAbi = 2;  // revision of the exports contract (2: 20-int32 records); src/native.ts refuses a mismatch
+// Revision of the exports contract (2: 20-int32 records; 3: + HeadParser); src/native.ts refuses a mismatch.
+constexpr uint32_t kAbi = 3;
 
 Napi::Array reason_table(Napi::Env env, std::string_view (*column)(jsonrpc::Reason)) {
   Napi::Array table = Napi::Array::New(env, jsonrpc::kReasonCount);
@@ -50,6 +51,8 @@ McpNative::McpNative(Napi::Env env, Napi::Object exports) {
   rate_limiter_constructor_ = Napi::Persistent(rate_limiter);
   const Napi::Function rule_set = define_rule_set(env);
   rule_set_constructor_ = Napi::Persistent(rule_set);
+  const Napi::Function head_parser = define_head_parser(env);
+  head_parser_constructor_ = Napi::Persistent(head_parser);
   DefineAddon(
       exports,
       {
@@ -66,6 +69,7 @@ McpNative::McpNative(Napi::Env env, Napi::Object exports) {
           InstanceValue("jwtReasons", jwt_reason_table(env), napi_enumerable),
           InstanceValue("RateLimiter", rate_limiter, napi_enumerable),
           InstanceValue("RuleSet", rule_set, napi_enumerable),
+          InstanceValue("HeadParser", head_parser, napi_enumerable),
       });
 }
 

@@ -25,6 +25,7 @@ class McpNative : public Napi::Addon<McpNative> {
   Napi::FunctionReference jwt_constructor_;
   Napi::FunctionReference rate_limiter_constructor_;
   Napi::FunctionReference rule_set_constructor_;
+  Napi::FunctionReference head_parser_constructor_;
 };
 
 /// Defines the Router class (router_binding.cc).
@@ -40,6 +41,8 @@ Napi::Array jwt_reason_table(Napi::Env env);
 /// Defines the RateLimiter and RuleSet classes (ratelimit_binding.cc).
 Napi::Function define_rate_limiter(Napi::Env env);
 Napi::Function define_rule_set(Napi::Env env);
+/// Defines the HeadParser class (http1_binding.cc).
+Napi::Function define_head_parser(Napi::Env env);
 /// The core RuleSet behind a JS RuleSet (checked by type tag), or nullptr: the Engine's fused admission
 /// (engine_binding.cc) checks requests against it.
 ratelimit::RuleSet* rule_set_of(const Napi::Value& value);

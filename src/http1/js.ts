@@ -182,6 +182,10 @@ export class JsHeadParser implements HeadParser {
     let count = 0;
     let flags = 0;
     let contentLength = -1;
+    // The first Content-Length's digits without leading zeros: equal values have equal digits, also
+    // above 2^31 - 1, where the values themselves all read CONTENT_LENGTH_TOO_BIG.
+    let lengthDigits = 0;
+    let lengthDigitsEnd = 0;
     let hosts = 0;
     while (i < headEnd - 2) {
       if (count === MAX_HEADERS) return -431;
@@ -211,15 +215,24 @@ export class JsHeadParser implements HeadParser {
         case HEADER_CONTENT_LENGTH: {
           if (valueEnd === valueStart) return -400;
           let n = 0;
+          let digits = valueStart;
           for (let k = valueStart; k < valueEnd; k++) {
             const d = buf[k]! - 48;
             if (d < 0 || d > 9) return -400;
+            if (n === 0 && d === 0) digits = k + 1;
             n = n * 10 + d;
             if (n > TOO_BIG) n = TOO_BIG + 1; // saturate: stays "too big" whatever follows
           }
-          const value = n > TOO_BIG ? CONTENT_LENGTH_TOO_BIG : n;
-          if (contentLength !== -1 && contentLength !== value) return -400;
-          contentLength = value;
+          if (digits === valueEnd) digits = valueEnd - 1; // "0", "000": keep one zero
+          if (contentLength !== -1) {
+            const length = valueEnd - digits;
+            if (length !== lengthDigitsEnd - lengthDigits) return -400;
+            for (let k = 0; k < length; k++) if (buf[digits + k] !== buf[lengthDigits + k]) return -400;
+          } else {
+            lengthDigits = digits;
+            lengthDigitsEnd = valueEnd;
+          }
+          contentLength = n > TOO_BIG ? CONTENT_LENGTH_TOO_BIG : n;
           break;
         }
         case HEADER_TRANSFER_ENCODING:
