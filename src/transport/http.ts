@@ -794,7 +794,7 @@ export async function serveHttp(server: McpServer, options: ServeHttpOptions = {
   httpServer.keepAliveTimeout = 65_000;
   const lane =
     options.fastLane !== false && options.authenticate === undefined
-      ? new HttpLane(httpServer, transport, { path: transport.path, maxBodyBytes: transport.maxBodyBytes, implementation: 'js' /*TEMP*/ })
+      ? new HttpLane(httpServer, transport, { path: transport.path, maxBodyBytes: transport.maxBodyBytes })
       : undefined;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
