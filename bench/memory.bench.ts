@@ -5,9 +5,13 @@
 // stdin -> process.memoryUsage() after full GCs on stdout); the server code is unchanged.
 //   (a) per server: warm-up sessions, measure, create N more sessions (initialize +
 //       notifications/initialized over 4 keep-alive connections; the connections then close, the
-//       sessions stay), measure; per session = difference / N. Servers: fastermcp native and pure-JS
-//       (dist/cli.js serve --http 0 --max-sessions), the official SDK v1 with one McpServer +
-//       StreamableHTTPServerTransport per session (bench/http/sdk.mjs stateful).
+//       sessions stay), measure; per session = difference / N. RSS is also given without V8's young
+//       generation (rss - new space, both samples): the burst can grow the new space's semispaces by
+//       a doubling (MiBs, empty after GC, bounded, given back when idle), a step that is not per
+//       session and that the headline RSS divides by N; both figures are printed. Servers:
+//       fastermcp native and pure-JS (dist/cli.js serve --http 0 --max-sessions), the official SDK
+//       v1 with one McpServer + StreamableHTTPServerTransport per session (bench/http/sdk.mjs
+//       stateful).
 //   (b) per server: C1 tools/call (warm-up), measure, then measure again after every further step
 //       of calls up to C2; growth per call = least-squares slope of heapUsed over the checkpoints.
 //       Legacy: all calls in one session (each step on its own keep-alive connection). Stateless:
@@ -76,6 +80,8 @@ interface SessionResult {
   before: MemSample;
   after: MemSample;
   rssPerSession: number;
+  /** RSS per session without the young generation: ((rss - newSpace) after - before) / N. */
+  rssOldPerSession: number;
   heapPerSession: number;
   externalPerSession: number;
 }
@@ -102,11 +108,12 @@ async function perSession(spec: ServerSpec, extraArgs: string[]): Promise<Sessio
       before,
       after,
       rssPerSession: (after.rss - before.rss) / SESSIONS,
+      rssOldPerSession: (after.rss - after.newSpace - (before.rss - before.newSpace)) / SESSIONS,
       heapPerSession: (after.heapUsed - before.heapUsed) / SESSIONS,
       externalPerSession: (after.external - before.external) / SESSIONS,
     };
     console.log(
-      `  (a) ${spec.label.padEnd(28)} ${SESSIONS} sessions in ${seconds.toFixed(1)} s: RSS ${fmtKb(result.rssPerSession)} KiB, heap ${fmtKb(result.heapPerSession)} KiB per session`,
+      `  (a) ${spec.label.padEnd(28)} ${SESSIONS} sessions in ${seconds.toFixed(1)} s: RSS ${fmtKb(result.rssPerSession)} KiB (${fmtKb(result.rssOldPerSession)} KiB without the young generation), heap ${fmtKb(result.heapPerSession)} KiB per session`,
     );
     return result;
   } finally {
@@ -254,13 +261,19 @@ const md = [
   '',
   'A session: initialize + notifications/initialized on a keep-alive connection (4 connections, closed afterwards), then idle.',
   '',
+  '"RSS w/o young gen": the RSS difference less the change in the resident size of V8\'s new space (its semispaces, empty after the GCs). ' +
+    'A burst of allocation in which objects survive can make V8 double the semispaces (MiBs at once, up to 16 MiB each on Node 20 x64), which V8 gives back after some seconds idle; ' +
+    'that step does not grow with the number of sessions, but the headline RSS figure divides it by them. The targets are read on the headline figure.',
+  '',
   table(
-    ['server', 'RSS KiB/session', 'heap KiB/session', 'external KiB/session', 'heap before MiB', 'heap after MiB', 'RSS after MiB', 'sessions/s'],
+    ['server', 'RSS KiB/session', 'RSS w/o young gen KiB/session', 'heap KiB/session', 'external KiB/session', 'young gen before -> after MiB', 'heap before MiB', 'heap after MiB', 'RSS after MiB', 'sessions/s'],
     sessionResults.map((r) => [
       r.label,
       fmtKb(r.rssPerSession),
+      fmtKb(r.rssOldPerSession),
       fmtKb(r.heapPerSession),
       fmtKb(r.externalPerSession),
+      `${fmtMb(r.before.newSpace)} -> ${fmtMb(r.after.newSpace)}`,
       fmtMb(r.before.heapUsed),
       fmtMb(r.after.heapUsed),
       fmtMb(r.after.rss),

@@ -125,6 +125,8 @@ export interface MemSample {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** Resident bytes of V8's young generation (new space), included in rss. */
+  newSpace: number;
 }
 
 export interface RunningServer {

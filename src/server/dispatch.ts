@@ -183,15 +183,15 @@ function settle(handler: Handler, call: RequestCall): Reply | Promise<Reply> {
     return settleError(call, e);
   }
   if (!isThenable(out)) return settleResult(call, out);
-  const inflight = call.env.session?.inflight;
-  inflight?.set(call.idRaw, call);
+  const session = call.env.session;
+  session?.trackRequest(call.idRaw, call);
   return Promise.resolve(out).then(
     (result) => {
-      inflight?.delete(call.idRaw);
+      session?.untrackRequest(call.idRaw);
       return settleResult(call, result);
     },
     (e: unknown) => {
-      inflight?.delete(call.idRaw);
+      session?.untrackRequest(call.idRaw);
       return settleError(call, e);
     },
   );
@@ -786,14 +786,14 @@ const subscribe: Handler = ({ server, env, params }) => {
   if (typeof uri !== 'string') throw invalidParams('resources/subscribe needs params.uri (a string)');
   const entry = server.resources.get(uri) ?? server.matchTemplate(uri)?.entry;
   if (entry !== undefined) checkScopes(entry, env.auth, `resource ${uri}`);
-  env.session!.subscriptions.add(uri);
+  env.session!.subscribe(uri);
   return {};
 };
 
 const unsubscribe: Handler = ({ env, params }) => {
   const uri = params['uri'];
   if (typeof uri !== 'string') throw invalidParams('resources/unsubscribe needs params.uri (a string)');
-  env.session!.subscriptions.delete(uri);
+  env.session!.unsubscribe(uri);
   return {};
 };
 

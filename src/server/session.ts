@@ -5,6 +5,10 @@
 // Request ids are scoped here: a session's in-flight map and its pending map belong to it alone, so
 // two clients using the same ids can never see each other's responses. Over stdio the connection is
 // the session; over HTTP the Mcp-Session-Id header picks it.
+//
+// An HTTP server may hold thousands of idle sessions, so a session's collections (subscriptions,
+// requests in flight, requests waiting for the client) are made when first used: an idle session is
+// one object, its id and what the client sent in initialize (bench/memory.bench.ts).
 import { randomBytes } from 'node:crypto';
 import { McpError } from './errors.js';
 import { ErrorCode, LOG_LEVELS } from './protocol.js';
@@ -16,6 +20,11 @@ export interface Channel {
   send(message: string): void;
   /** False once the client can no longer receive on it. */
   readonly open: boolean;
+}
+
+/** A request's cancellation handle, as the in-flight map holds it. */
+export interface InflightHandle {
+  abort(reason?: unknown): void;
 }
 
 interface Pending {
@@ -38,18 +47,47 @@ export class Session {
   clientInfo: JsonObject | undefined;
   /** Rank in LOG_LEVELS of the lowest level the client wants; 0 (everything) until logging/setLevel. */
   minLogRank = 0;
-  readonly subscriptions = new Set<string>();
-  /** Requests from the client being handled, by raw id text. */
-  readonly inflight = new Map<string, { abort(reason?: unknown): void }>();
+  private subscribed: Set<string> | undefined;
+  private running: Map<string, InflightHandle> | undefined;
   /** The stream for messages unrelated to a request (GET stream, or the stdio connection). */
   standalone: Channel | null = null;
   lastActive = Date.now();
   closed = false;
-  private readonly pending = new Map<string, Pending>();
+  private pending: Map<string, Pending> | undefined;
   /** Ids of our requests to the client start at 1: some clients ignore a cancellation of id 0. */
   private nextId = 1;
+  private readonly requestTimeoutMs: number;
 
-  constructor(private readonly options: SessionOptions) {}
+  constructor(options: SessionOptions) {
+    this.requestTimeoutMs = options.requestTimeoutMs;
+  }
+
+  /** Resource URIs the client subscribed to. */
+  get subscriptions(): ReadonlySet<string> {
+    return this.subscribed ?? NO_SUBSCRIPTIONS;
+  }
+
+  subscribe(uri: string): void {
+    (this.subscribed ??= new Set()).add(uri);
+  }
+
+  unsubscribe(uri: string): void {
+    this.subscribed?.delete(uri);
+  }
+
+  /** Requests from the client being handled, by raw id text. */
+  get inflight(): ReadonlyMap<string, InflightHandle> {
+    return this.running ?? NOTHING_IN_FLIGHT;
+  }
+
+  /** A request whose handler runs on: notifications/cancelled and close() can now abort it. */
+  trackRequest(idRaw: string, handle: InflightHandle): void {
+    (this.running ??= new Map()).set(idRaw, handle);
+  }
+
+  untrackRequest(idRaw: string): void {
+    this.running?.delete(idRaw);
+  }
 
   /**
    * Sends `method` to the client over `channel` and waits for the answer. Aborting `signal`, or no
@@ -76,9 +114,9 @@ export class Session {
       };
       const timer = setTimeout(() => {
         pending.cleanup();
-        cancel(`No answer within ${this.options.requestTimeoutMs} ms`);
-        reject(new McpError(ErrorCode.InternalError, `The client did not answer ${method} within ${this.options.requestTimeoutMs} ms`));
-      }, this.options.requestTimeoutMs);
+        cancel(`No answer within ${this.requestTimeoutMs} ms`);
+        reject(new McpError(ErrorCode.InternalError, `The client did not answer ${method} within ${this.requestTimeoutMs} ms`));
+      }, this.requestTimeoutMs);
       timer.unref?.();
       const pending: Pending = {
         resolve,
@@ -86,11 +124,11 @@ export class Session {
         cleanup: () => {
           clearTimeout(timer);
           signal.removeEventListener('abort', onAbort);
-          this.pending.delete(key);
+          this.pending?.delete(key);
         },
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(key, pending);
+      (this.pending ??= new Map()).set(key, pending);
       channel.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
     });
   }
@@ -100,7 +138,7 @@ export class Session {
    * an error object nor a result object fails the request (it never throws here).
    */
   resolveResponse(idText: string, message: JsonObject): boolean {
-    const pending = this.pending.get(idText);
+    const pending = this.pending?.get(idText);
     if (pending === undefined) return false;
     pending.cleanup();
     const error = message['error'];
@@ -128,15 +166,19 @@ export class Session {
   close(reason = 'Session closed'): void {
     if (this.closed) return;
     this.closed = true;
-    for (const controller of this.inflight.values()) controller.abort(new Error(reason));
-    this.inflight.clear();
-    for (const pending of [...this.pending.values()]) {
+    const running = this.running;
+    this.running = undefined;
+    if (running !== undefined) for (const controller of running.values()) controller.abort(new Error(reason));
+    for (const pending of this.pending === undefined ? [] : [...this.pending.values()]) {
       pending.cleanup();
       pending.reject(new McpError(ErrorCode.InternalError, reason));
     }
     this.standalone = null;
   }
 }
+
+const NO_SUBSCRIPTIONS: ReadonlySet<string> = new Set();
+const NOTHING_IN_FLIGHT: ReadonlyMap<string, InflightHandle> = new Map();
 
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -74,18 +74,53 @@ export interface HttpOptions {
   authenticate?: (req: IncomingMessage) => AuthPrincipal | undefined | Promise<AuthPrincipal | undefined>;
 }
 
-interface HttpSession {
-  session: Session;
-  /** Subject of the caller that opened it, when authenticated: only that caller may use it. */
-  owner: string | undefined;
-  log: EventLog;
-  /** Streams of this session by id, for resumption; bounded, oldest ended first out. */
-  streams: Map<string, SseStream>;
-  /** The standalone GET stream, if open. */
-  get: SseStream | null;
+/**
+ * A legacy session as the transport keeps it. Idle sessions are most of them (bench/memory.bench.ts),
+ * so its event log and stream table are made with its first SSE stream, and it has no listener of
+ * its own: the transport's one listener walks the sessions that have a GET stream.
+ */
+class HttpSession {
+  /** The standalone GET stream, once opened. */
+  get: SseStream | null = null;
   /** Requests being answered (open POST exchanges), so an idle session is not one in use. */
-  busy: number;
-  unlisten: () => void;
+  busy = 0;
+  private log: EventLog | undefined;
+  /** Streams of this session by id, for resumption; bounded, oldest ended first out. */
+  private streams: Map<string, SseStream> | undefined;
+
+  constructor(
+    readonly session: Session,
+    /** Subject of the caller that opened it, when authenticated: only that caller may use it. */
+    readonly owner: string | undefined,
+    private readonly limits: { maxEvents: number; maxBytes: number },
+  ) {}
+
+  /** A new resumable stream of this session, kept for Last-Event-ID (`trim`: forget the oldest ended or detached one past the bound). */
+  stream(id: string, sse: SseOptions, trim: boolean): SseStream {
+    const stream = new SseStream(id, sse, (this.log ??= new EventLog(this.limits.maxEvents, this.limits.maxBytes)));
+    const streams = (this.streams ??= new Map());
+    streams.set(id, stream);
+    if (trim && streams.size > MAX_STREAMS_PER_SESSION) {
+      for (const [old, s] of streams) {
+        if (s.ended || !s.attached) {
+          streams.delete(old);
+          break;
+        }
+      }
+    }
+    return stream;
+  }
+
+  /** The stream a Last-Event-ID names, if it is still kept. */
+  find(streamId: string): SseStream | undefined {
+    return this.streams?.get(streamId) ?? (this.get?.id === streamId ? this.get : undefined);
+  }
+
+  /** Ends every stream of the session. */
+  end(): void {
+    if (this.streams !== undefined) for (const stream of this.streams.values()) stream.end();
+    this.get?.end();
+  }
 }
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
@@ -251,19 +286,7 @@ class Exchange implements Channel {
   private ensureStream(): SseStream {
     if (this.stream === null) {
       const id = randomBytes(9).toString('base64url');
-      this.stream = new SseStream(id, this.sse, this.hs?.log ?? null);
-      if (this.hs !== undefined) {
-        const streams = this.hs.streams;
-        streams.set(id, this.stream);
-        if (streams.size > MAX_STREAMS_PER_SESSION) {
-          for (const [old, s] of streams) {
-            if (s.ended || !s.attached) {
-              streams.delete(old);
-              break;
-            }
-          }
-        }
-      }
+      this.stream = this.hs !== undefined ? this.hs.stream(id, this.sse, true) : new SseStream(id, this.sse, null);
       this.stream.open(this.res, 200, this.extraHeaders);
     }
     return this.stream;
@@ -280,6 +303,10 @@ export class HttpTransport {
   private readonly sse: SseOptions;
   private readonly logLimits: { maxEvents: number; maxBytes: number };
   private readonly sessions = new Map<string, HttpSession>();
+  /** Sessions with a GET stream: where list changes and resource updates go (legacy era). */
+  private readonly listening = new Set<HttpSession>();
+  /** Removes `listener` from the server; set while `listening` is not empty. */
+  private unlisten: (() => void) | undefined;
   private readonly router = methodRouter();
   private readonly engine: Engine;
   private readonly sweeper: NodeJS.Timeout;
@@ -553,25 +580,7 @@ export class HttpTransport {
 
   private openSession(auth: AuthPrincipal | undefined): HttpSession {
     const session = new Session({ requestTimeoutMs: this.server.clientRequestTimeoutMs });
-    const hs: HttpSession = {
-      session,
-      owner: auth?.subject,
-      log: new EventLog(this.logLimits.maxEvents, this.logLimits.maxBytes),
-      streams: new Map(),
-      get: null,
-      busy: 0,
-      unlisten: () => {},
-    };
-    hs.unlisten = this.server.addListener({
-      listChanged: (kind) => {
-        if (session.initialized && hs.get !== null) hs.get.send(`{"jsonrpc":"2.0","method":"notifications/${kind}/list_changed"}`);
-      },
-      resourceUpdated: (uri) => {
-        if (session.subscriptions.has(uri) && hs.get !== null) {
-          hs.get.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } }));
-        }
-      },
-    });
+    const hs = new HttpSession(session, auth?.subject, this.logLimits);
     this.sessions.set(session.id, hs);
     return hs;
   }
@@ -580,10 +589,38 @@ export class HttpTransport {
     const hs = this.sessions.get(id);
     if (hs === undefined) return;
     this.sessions.delete(id);
-    hs.unlisten();
+    this.stopListening(hs);
     hs.session.close('Session ended');
-    for (const stream of hs.streams.values()) stream.end();
-    hs.get?.end();
+    hs.end();
+  }
+
+  /**
+   * Server-wide events for the GET streams of legacy sessions: one listener for the transport, made
+   * once, registered with the server while some session has a GET stream.
+   */
+  private readonly listener = {
+    listChanged: (kind: 'tools' | 'prompts' | 'resources'): void => {
+      const message = `{"jsonrpc":"2.0","method":"notifications/${kind}/list_changed"}`;
+      for (const hs of this.listening) if (hs.session.initialized) hs.get!.send(message);
+    },
+    resourceUpdated: (uri: string): void => {
+      let message: string | undefined;
+      for (const hs of this.listening) {
+        if (hs.session.subscriptions.has(uri)) hs.get!.send((message ??= JSON.stringify({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } })));
+      }
+    },
+  };
+
+  /** `hs` has a GET stream: server-wide events go to it from now on (until the session closes). */
+  private startListening(hs: HttpSession): void {
+    if (this.listening.size === 0) this.unlisten = this.server.addListener(this.listener);
+    this.listening.add(hs);
+  }
+
+  private stopListening(hs: HttpSession): void {
+    if (!this.listening.delete(hs) || this.listening.size !== 0) return;
+    this.unlisten?.();
+    this.unlisten = undefined;
   }
 
   private legacyPost(
@@ -700,16 +737,16 @@ export class HttpTransport {
     const lastEventId = header(req, 'last-event-id');
     if (lastEventId !== undefined) {
       const parsed = parseEventId(lastEventId);
-      const stream = parsed === null ? undefined : hs.streams.get(parsed.streamId) ?? (hs.get?.id === parsed.streamId ? hs.get : undefined);
+      const stream = parsed === null ? undefined : hs.find(parsed.streamId);
       if (stream !== undefined && parsed !== null && stream.resume(res, parsed.seq)) return;
       if (stream !== undefined) return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: the events after Last-Event-ID are no longer kept');
     }
     if (hs.get !== null && hs.get.attached) {
       return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: this session already has an open GET stream');
     }
-    const stream = new SseStream(randomBytes(9).toString('base64url'), this.sse, hs.log);
+    const stream = hs.stream(randomBytes(9).toString('base64url'), this.sse, false);
     hs.get = stream;
-    hs.streams.set(stream.id, stream);
+    this.startListening(hs);
     stream.open(res);
     hs.session.standalone = { send: (m) => stream.send(m), get open() { return !stream.ended; } };
   }

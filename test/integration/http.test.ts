@@ -329,6 +329,36 @@ describe('legacy sessions (2024-11-05 .. 2025-11-25)', () => {
     await inSession(url, sid, call(1, 'test_trigger_tool_change'));
     await get.until(() => get.messages.some((m) => m.method === 'notifications/tools/list_changed'), 'tools/list_changed');
   });
+
+  it('one server listener serves every GET stream: list changes to each, resources/updated to subscribers; sessions without one hold none', async () => {
+    const r = await start();
+    const { url } = r;
+    const listeners = (): number => (r.transport as unknown as { server: { listeners: Set<unknown> } }).server.listeners.size;
+    const a = await session(url);
+    const b = await session(url);
+    const quiet = await session(url);
+    expect(listeners()).toBe(0);
+    const getA = stream(url, { headers: { accept: 'text/event-stream', 'mcp-session-id': a } });
+    const getB = stream(url, { headers: { accept: 'text/event-stream', 'mcp-session-id': b } });
+    await Promise.all([getA.head, getB.head]);
+    expect([getA.status, getB.status]).toEqual([200, 200]);
+    expect(listeners()).toBe(1);
+    const uri = 'test://watched';
+    expect((await inSession(url, b, { jsonrpc: '2.0', id: 's', method: 'resources/subscribe', params: { uri } })).msg.result).toEqual({});
+    expect(textOf((await inSession(url, quiet, call(1, 'notify', { uri, count: 1 }))).msg)).toBe('notified');
+    await getB.until(() => getB.messages.some((m) => m.method === 'notifications/resources/updated' && m.params.uri === uri), 'resources/updated');
+    await inSession(url, quiet, call(2, 'test_trigger_tool_change'));
+    await getA.until(() => getA.messages.some((m) => m.method === 'notifications/tools/list_changed'), 'tools/list_changed on a');
+    await getB.until(() => getB.messages.some((m) => m.method === 'notifications/tools/list_changed'), 'tools/list_changed on b');
+    // a did not subscribe: the update (sent before the list change, on the same stream) never came.
+    expect(getA.messages.some((m) => m.method === 'notifications/resources/updated')).toBe(false);
+    // The listener goes with the last session that has a GET stream.
+    expect((await request(url, { method: 'DELETE', headers: { 'mcp-session-id': a } })).status).toBe(200);
+    expect(listeners()).toBe(1);
+    expect((await request(url, { method: 'DELETE', headers: { 'mcp-session-id': b } })).status).toBe(200);
+    expect(listeners()).toBe(0);
+    await Promise.all([getA.done, getB.done]);
+  });
 });
 
 // ---- checks every request goes through ---------------------------------------------------------------

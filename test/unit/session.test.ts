@@ -43,6 +43,28 @@ describe('Session basics', () => {
     expect(s.closed).toBe(false);
   });
 
+  it('makes no collection until one is used (an idle session is one object)', () => {
+    const s = session();
+    const made = (): unknown[] => ['subscribed', 'running', 'pending'].map((k) => (s as unknown as Record<string, unknown>)[k]);
+    expect(made()).toEqual([undefined, undefined, undefined]);
+    expect([...s.subscriptions]).toEqual([]);
+    expect(s.inflight.has('1')).toBe(false);
+    expect(s.resolveResponse('1', { id: 1, result: {} })).toBe(false);
+    expect(made()).toEqual([undefined, undefined, undefined]);
+    // Reads of one session's empty collections never see another's.
+    const other = session();
+    other.subscribe('file:///a');
+    other.trackRequest('7', new AbortController());
+    expect(s.subscriptions.size).toBe(0);
+    expect(s.inflight.size).toBe(0);
+    expect([...other.subscriptions]).toEqual(['file:///a']);
+    expect([...other.inflight.keys()]).toEqual(['7']);
+    other.unsubscribe('file:///a');
+    other.untrackRequest('7');
+    expect(other.subscriptions.size).toBe(0);
+    expect(other.inflight.size).toBe(0);
+  });
+
   it('sets the log level by name and refuses unknown names', () => {
     const s = session();
     expect(s.setLogLevel('warning')).toBe(true);
@@ -196,7 +218,7 @@ describe('Session.close', () => {
     const s = session();
     const channel = new FakeChannel();
     const handler = new AbortController();
-    s.inflight.set('1', handler);
+    s.trackRequest('1', handler);
     const waiting = [s.request(channel, 'roots/list', {}, never), s.request(channel, 'sampling/createMessage', {}, never)];
     s.close('Connection closed');
     expect(handler.signal.aborted).toBe(true);
@@ -220,7 +242,7 @@ describe('Session.close', () => {
     const s = session();
     const channel = new FakeChannel();
     const handler = new AbortController();
-    s.inflight.set('1', handler);
+    s.trackRequest('1', handler);
     const settled: string[] = [];
     const pending = s.request(channel, 'roots/list', {}, handler.signal).then(
       () => settled.push('resolved'),
