@@ -13,29 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "timing.h"
 #include "core/http1.h"
 
 namespace {
 
 namespace h1 = mcp::http1;
-using Clock = std::chrono::steady_clock;
 
-template <typename F>
-double time_ns(double seconds, F&& body) {
-  double best = 1e30;
-  for (int trial = 0; trial < 3; ++trial) {
-    std::size_t n = 0;
-    const auto start = Clock::now();
-    double elapsed = 0;
-    do {
-      for (int i = 0; i < 1024; ++i) body();
-      n += 1024;
-      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    } while (elapsed < seconds / 3);
-    best = std::min(best, elapsed * 1e9 / static_cast<double>(n));
-  }
-  return best;
-}
+using mcp::bench::time_ns;
 
 // {ns parse_head, ns parse_head_scalar} for one head; exits when the head is not accepted whole.
 std::pair<double, double> measure(const std::string& head, double seconds) {
@@ -47,10 +32,10 @@ std::pair<double, double> measure(const std::string& head, double seconds) {
     std::exit(1);
   }
   volatile int32_t sink = 0;
-  const double simd = time_ns(seconds, [&] {
+  const double simd = time_ns(seconds, [&](std::size_t) {
     sink = h1::parse_head(buf.data(), 0, buf.size(), h1::kDefaultMaxHeadBytes, fields);
   });
-  const double scalar = time_ns(seconds, [&] {
+  const double scalar = time_ns(seconds, [&](std::size_t) {
     sink = h1::parse_head_scalar(buf.data(), 0, buf.size(), h1::kDefaultMaxHeadBytes, fields);
   });
   (void)sink;

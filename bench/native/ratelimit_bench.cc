@@ -9,28 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "timing.h"
 #include "core/ratelimit.h"
 
 namespace {
 
 namespace rl = mcp::ratelimit;
-using Clock = std::chrono::steady_clock;
 
-template <typename F>
-double time_ns(double seconds, F&& body) {
-  double best = 1e30;
-  for (int trial = 0; trial < 3; ++trial) {
-    std::size_t n = 0;
-    const auto start = Clock::now();
-    double elapsed = 0;
-    do {
-      for (int i = 0; i < 4096; ++i) body(n++);
-      elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-    } while (elapsed < seconds / 3);
-    best = std::min(best, elapsed * 1e9 / static_cast<double>(n));
-  }
-  return best;
-}
+using mcp::bench::time_ns;
 
 }  // namespace
 

@@ -28,6 +28,7 @@ import {
   type HeadParser,
 } from '../../src/http1/index.js';
 import { REQUIRE_NATIVE } from './helpers/impls.js';
+import { uniform } from './helpers/prng.js';
 
 const native = (() => {
   try {
@@ -156,18 +157,6 @@ describe('http1 vectors', () => {
 
 // --- differential property test ------------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pick = <T,>(r: () => number, list: readonly T[]): T => list[Math.floor(r() * list.length)]!;
 
 const G = {
@@ -229,7 +218,7 @@ function definedFields(p: HeadParser, status: number): number[] {
 
 describe.skipIf(native === null && !REQUIRE_NATIVE)('http1 differential: native against the JS twin', () => {
   it('fills identical fields on 6000 generated and mutated heads (seed 0x4854)', () => {
-    const r = rng(0x4854);
+    const r = uniform(0x4854);
     const statuses = new Map<number, number>();
     const parsers = new Map<number, [HeadParser, HeadParser]>();
     const pair = (max: number): [HeadParser, HeadParser] => {

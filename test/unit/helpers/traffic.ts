@@ -9,21 +9,15 @@
 // tokens JSON.parse accepts but the engine must not (escaped lone surrogates). The mutator then breaks
 // bytes: flips, deletions, insertions of structural characters, control bytes, invalid UTF-8, CR, LF
 // and BOMs, duplicated members and truncation.
+import { mulberry32 } from './prng.js';
 
-/** mulberry32: small, fast, good enough for test data; the state is one uint32. */
+/** mulberry32 (./prng.ts): small, fast, good enough for test data. */
 export class Rng {
-  private state: number;
+  /** A uint32. */
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** A uint32. */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    this.next = mulberry32(seed);
   }
 
   /** An integer in [0, n). */
