@@ -160,6 +160,7 @@ class LaneConnection implements LaneOwner {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.gone) return; // closing: what a client still sends is not read
     if (this.more !== null) {
       this.more.push(chunk);
       this.moreBytes += chunk.length;
