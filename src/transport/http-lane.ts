@@ -56,8 +56,6 @@ export class HttpLane {
   private readonly connections = new Set<LaneConnection>();
   private readonly nodeListener: (socket: Socket) => void;
   private readonly pathBytes: Buffer;
-  /** Once draining, every response says Connection: close. */
-  draining = false;
 
   constructor(
     readonly httpServer: Server,
@@ -110,15 +108,8 @@ export class HttpLane {
     return true;
   }
 
-  /** Ends idle connections now; busy ones end after their response. */
-  closeIdle(): void {
-    this.draining = true;
-    for (const conn of this.connections) conn.closeIfIdle();
-  }
-
-  /** Ends every connection the lane holds. */
+  /** Ends every connection the lane holds (serveHttp's close(), after the transport has drained). */
   closeAll(): void {
-    this.draining = true;
     for (const conn of this.connections) conn.destroy();
     this.connections.clear();
   }
@@ -132,7 +123,8 @@ class LaneConnection implements LaneOwner {
   private moreBytes = 0;
   private need = 0;
   private current: LaneResponse | null = null;
-  private draining = false;
+  /** Inside drain(): a response that ends synchronously lets the loop go on rather than re-enter it. */
+  private inDrain = false;
   private paused = false;
   private clientClose = false;
   private gone = false;
@@ -156,7 +148,7 @@ class LaneConnection implements LaneOwner {
   }
 
   get closeAfter(): boolean {
-    return this.clientClose || this.lane.draining;
+    return this.clientClose;
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -180,8 +172,8 @@ class LaneConnection implements LaneOwner {
 
   /** Answers every complete request in `buf`, one at a time; stops at a response still in progress. */
   private drain(): void {
-    if (this.draining) return;
-    this.draining = true;
+    if (this.inDrain) return;
+    this.inDrain = true;
     try {
       const lane = this.lane;
       const parser = lane.parser;
@@ -207,7 +199,7 @@ class LaneConnection implements LaneOwner {
         lane.handler.handle(req, res);
       }
     } finally {
-      this.draining = false;
+      this.inDrain = false;
     }
   }
 
@@ -251,10 +243,9 @@ class LaneConnection implements LaneOwner {
     socket.off('close', this.onClose);
     socket.off('timeout', this.onTimeout);
     socket.setTimeout(0);
-    let pending = this.buf;
-    if (this.more !== null && pending !== null) pending = Buffer.concat([pending, ...this.more]);
+    // drain() runs only with no body being collected (`more` is null): `buf` is every byte not answered.
+    const pending = this.buf;
     this.buf = null;
-    this.more = null;
     this.lane.handOff(this, socket, pending);
   }
 
@@ -279,10 +270,6 @@ class LaneConnection implements LaneOwner {
     // A response in progress (an SSE stream) keeps its connection; an idle or stalled one closes.
     if (this.current === null) this.destroy();
   };
-
-  closeIfIdle(): void {
-    if (this.current === null) this.destroy();
-  }
 
   destroy(): void {
     this.gone = true;

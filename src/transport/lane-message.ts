@@ -74,7 +74,7 @@ export class LaneRequest implements RequestHead {
 export interface LaneOwner {
   /** Keep-Alive timeout in whole seconds, announced in every response. */
   readonly keepAliveSeconds: number;
-  /** The connection closes after this response (the client asked, or the server is draining). */
+  /** The connection closes after this response (the client sent Connection: close). */
   readonly closeAfter: boolean;
   /** The response is complete (all of it handed to the socket). */
   finished(res: LaneResponse): void;
