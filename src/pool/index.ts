@@ -1,0 +1,429 @@
+// The trusted worker pool (docs/worker-pool.md): CPU-heavy tool handlers that the server operator
+// trusts run on Piscina worker threads, off the event loop.
+//
+//   const pool = createWorkerPool({ maxThreads: 2, maxQueue: 256, taskTimeoutMs: 10_000 });
+//   server.tool('resize', { inputSchema }, pool.tool('/abs/path/resize.mjs', 'resize'));
+//
+// A call goes: pool.tool handler -> run() -> the fair queue (one FIFO per caller, served round-robin)
+// -> Piscina.run on a free thread -> src/pool/worker.ts -> the handler module. Arguments and results
+// cross as the bytes of their JSON with the buffer transferred (protocol.ts).
+//
+// Why the queue is ours and not Piscina's `taskQueue` option: Piscina 5 puts every task that has an
+// AbortSignal into an internal "skip queue" that bypasses both the custom taskQueue and maxQueue
+// (piscinajs/piscina#899; checked on 5.3.2: zero pushes into the custom queue, no limit). Every pool
+// call needs a signal (cancellation, timeouts), so a taskQueue could neither order nor bound them.
+// Instead the pool hands Piscina at most maxThreads calls at once, each of which gets a thread at
+// once (or as soon as a replacement thread is up), and everything else waits in the FairQueue here.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { basename, isAbsolute } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { McpError } from '../server/errors.js';
+import { ErrorCode } from '../server/protocol.js';
+import type { RequestContext } from '../server/context.js';
+import type { ToolHandler, ToolResultLike } from '../server/server.js';
+import type { CallToolResult } from '../server/types.js';
+import { POOL_FAILURES, PoolError, PoolErrors } from './errors.js';
+import type { PoolFailure } from './errors.js';
+import { FairQueue } from './fair-queue.js';
+import type { QueueNode } from './fair-queue.js';
+import type { PoolAnswer, PoolTask, Transfer } from './protocol.js';
+
+export { POOL_ERROR_CODES, POOL_FAILURES, PoolError } from './errors.js';
+export type { PoolErrorCode, PoolFailure } from './errors.js';
+export { FairQueue } from './fair-queue.js';
+export type { Transfer } from './protocol.js';
+
+export interface WorkerPoolOptions {
+  /** Threads kept alive even when idle (default 1). */
+  minThreads?: number;
+  /** Most threads, and so most calls running at once (default: os.availableParallelism()). */
+  maxThreads?: number;
+  /** Most calls waiting for a thread, over all callers; beyond it calls fail at once (default 1024). */
+  maxQueue?: number;
+  /** Most calls waiting for one caller (default: maxQueue). */
+  maxQueuePerCaller?: number;
+  /** A thread above minThreads idle this long exits (default 30 000 ms). */
+  idleTimeoutMs?: number;
+  /** V8 limits of each thread (default { maxOldGenerationSizeMb: 512 }). */
+  resourceLimits?: ResourceLimits;
+  /** Longest a call may run on its thread before the thread is terminated (default 60 000 ms; Infinity: none). */
+  taskTimeoutMs?: number;
+  /** How arguments and results cross (default 'bytes'; see docs/worker-pool.md for the measurements). */
+  transfer?: Transfer;
+}
+
+export interface RunOptions {
+  /** Aborting it drops a waiting call, or terminates the thread running it. */
+  signal?: AbortSignal;
+  /** Whose call this is, for round-robin serving (default: one shared caller). */
+  caller?: string;
+}
+
+export interface WorkerPoolStats {
+  /** Live worker threads. */
+  threads: number;
+  /** Calls waiting for a thread. */
+  queued: number;
+  /** Calls on a thread now. */
+  running: number;
+  /** Calls that returned a value. */
+  completed: number;
+  /** Calls that failed, by cause. */
+  failed: Record<PoolFailure, number>;
+  /** Median time on a thread (ms) of the last 1024 calls that reached one; null before the first. */
+  runTimeP50Ms: number | null;
+}
+
+export interface WorkerPool {
+  /** The options in effect, defaults filled in. */
+  readonly options: Readonly<Required<Omit<WorkerPoolOptions, 'resourceLimits'>>> & { readonly resourceLimits: ResourceLimits };
+  /**
+   * A tool handler for server.tool() that runs export `exportName` of `module` (an absolute path or
+   * a file: URL) on the pool. The export is `(args) => result | Promise<result>`; the result is what
+   * an in-process tool handler returns (a string, content blocks or a CallToolResult).
+   */
+  tool(module: string | URL, exportName?: string): ToolHandler;
+  /** Runs the export on the pool and resolves with its result; rejects with a PoolError. */
+  run(module: string | URL, exportName: string, args: unknown, options?: RunOptions): Promise<unknown>;
+  stats(): WorkerPoolStats;
+  /**
+   * Closes the pool: waiting calls fail with MCP_POOL_CLOSED, running ones finish (or, with
+   * force, are terminated and fail with MCP_POOL_CLOSED), later calls fail at once.
+   */
+  close(options?: { force?: boolean }): Promise<void>;
+}
+
+/** The `_meta` key under which a failed pool tool result carries its code and cause. */
+export const POOL_META_KEY = 'fastermcp/pool';
+
+const RUN_TIME_SAMPLES = 1024;
+
+/** Reasons given to a call's AbortController, to tell a timeout from a cancellation afterwards. */
+const CANCELLED = Symbol('cancelled');
+const TIMED_OUT = Symbol('timeout');
+const CLOSING = Symbol('closing');
+
+interface Job {
+  readonly target: string;
+  readonly exportName: string;
+  readonly label: string;
+  readonly args: unknown;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: PoolError) => void;
+  /** While waiting: the queue handle and the abort listener that removes it. */
+  node: QueueNode<Job> | undefined;
+  onQueuedAbort: (() => void) | undefined;
+}
+
+export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
+  return new PiscinaWorkerPool(checkOptions(options));
+}
+
+type FilledOptions = WorkerPool['options'];
+
+function positiveInteger(value: unknown, name: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`Expected ${name} to be an integer >= ${min} but received ${String(value)} of type ${typeof value}`);
+  }
+  return value;
+}
+
+/** Checks the options once, before any thread starts. */
+function checkOptions(options: WorkerPoolOptions): FilledOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createWorkerPool expects an options object');
+  const maxThreads = positiveInteger(options.maxThreads, 'maxThreads', availableParallelism());
+  const minThreads = positiveInteger(options.minThreads, 'minThreads', Math.min(1, maxThreads), 0);
+  if (minThreads > maxThreads) throw new RangeError(`Expected minThreads (${minThreads}) to be at most maxThreads (${maxThreads})`);
+  const maxQueue = positiveInteger(options.maxQueue, 'maxQueue', 1024, 0);
+  const maxQueuePerCaller = positiveInteger(options.maxQueuePerCaller, 'maxQueuePerCaller', maxQueue, 0);
+  const idleTimeoutMs = positiveInteger(options.idleTimeoutMs, 'idleTimeoutMs', 30_000, 0);
+  let taskTimeoutMs = 60_000;
+  if (options.taskTimeoutMs !== undefined) {
+    taskTimeoutMs = options.taskTimeoutMs === Infinity ? Infinity : positiveInteger(options.taskTimeoutMs, 'taskTimeoutMs (or Infinity)', 0);
+  }
+  const resourceLimits = options.resourceLimits ?? { maxOldGenerationSizeMb: 512 };
+  if (typeof resourceLimits !== 'object' || resourceLimits === null) {
+    throw new TypeError(`Expected resourceLimits to be an object but received ${String(resourceLimits)}`);
+  }
+  const transfer = options.transfer ?? 'bytes';
+  if (transfer !== 'bytes' && transfer !== 'clone') {
+    throw new TypeError(`Expected transfer to be 'bytes' or 'clone' but received ${JSON.stringify(transfer)}`);
+  }
+  return Object.freeze({ minThreads, maxThreads, maxQueue, maxQueuePerCaller, idleTimeoutMs, taskTimeoutMs, resourceLimits, transfer });
+}
+
+/**
+ * Where the worker entry is. Built (dist/pool/index.js): dist/pool/worker.js next to it. From the
+ * TypeScript sources (vitest, `node --import tsx`): src/pool/worker.ts, which the threads load
+ * through tsx's loader (a devDependency; a package install always runs from dist).
+ */
+function workerEntry(): { filename: string; execArgv: string[] | undefined } {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return { filename: fileURLToPath(new URL('./worker.js', here)), execArgv: undefined };
+  let tsx: string;
+  try {
+    tsx = createRequire(here).resolve('tsx');
+  } catch {
+    throw new Error('The worker pool runs from its TypeScript sources, which its threads load with tsx; install the tsx devDependency or use the built package (dist/)');
+  }
+  return { filename: fileURLToPath(new URL('./worker.ts', here)), execArgv: ['--import', pathToFileURL(tsx).href] };
+}
+
+/** An absolute path or file: URL, as the file: URL string the worker imports. */
+function moduleUrl(module: string | URL): string {
+  let url: URL;
+  if (module instanceof URL) url = module;
+  else if (typeof module === 'string' && module.startsWith('file:')) url = new URL(module);
+  else if (typeof module === 'string' && isAbsolute(module)) url = pathToFileURL(module);
+  else throw new TypeError(`Expected the handler module to be an absolute path or a file: URL but received ${JSON.stringify(String(module))}`);
+  if (url.protocol !== 'file:') throw new TypeError(`Expected a file: URL for the handler module but received ${url.href}`);
+  if (!existsSync(fileURLToPath(url))) throw new Error(`Handler module ${fileURLToPath(url)} does not exist`);
+  return url.href;
+}
+
+function checkExportName(exportName: unknown): string {
+  if (typeof exportName !== 'string' || exportName === '') {
+    throw new TypeError(`Expected the export name to be a non-empty string but received ${String(exportName)}`);
+  }
+  return exportName;
+}
+
+/** The round-robin key of a call: the authenticated subject, else the session, else one shared key. */
+export function callerKey(ctx: Pick<RequestContext, 'auth' | 'sessionId'>): string {
+  const subject = ctx.auth?.subject;
+  if (subject !== undefined) return 'a:' + subject;
+  const session = ctx.sessionId;
+  return session === undefined ? '' : 's:' + session;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function isFailure(answer: PoolAnswer): answer is { error: string; name: string } {
+  return typeof (answer as { error?: unknown }).error === 'string';
+}
+
+class PiscinaWorkerPool implements WorkerPool {
+  private readonly piscina: Piscina;
+  private readonly queue = new FairQueue<Job>();
+  private running = 0;
+  private completed = 0;
+  private readonly failed = Object.fromEntries(POOL_FAILURES.map((f) => [f, 0])) as Record<PoolFailure, number>;
+  private readonly runTimes = new Float64Array(RUN_TIME_SAMPLES);
+  private runTimeCount = 0;
+  private closed = false;
+  /** AbortControllers of running calls, so close({ force }) can terminate them. */
+  private readonly live = new Set<AbortController>();
+
+  constructor(readonly options: FilledOptions) {
+    const entry = workerEntry();
+    this.piscina = new Piscina({
+      filename: entry.filename,
+      ...(entry.execArgv === undefined ? {} : { execArgv: entry.execArgv }),
+      minThreads: options.minThreads,
+      maxThreads: options.maxThreads,
+      idleTimeout: options.idleTimeoutMs,
+      resourceLimits: options.resourceLimits,
+      // Abortable tasks each need a thread of their own; the pool never hands Piscina more.
+      concurrentTasksPerWorker: 1,
+    });
+    // A thread that fails with no call on it (an error thrown after its handler returned) is
+    // replaced by Piscina; without a listener the 'error' event would crash the process.
+    this.piscina.on('error', () => {
+      this.failed.crashed++;
+    });
+  }
+
+  tool(module: string | URL, exportName = 'default'): ToolHandler {
+    const target = moduleUrl(module);
+    const name = checkExportName(exportName);
+    return async (args: unknown, ctx: RequestContext): Promise<ToolResultLike> => {
+      try {
+        return (await this.start(target, name, args, ctx.signal, callerKey(ctx))) as ToolResultLike;
+      } catch (e) {
+        if (!(e instanceof PoolError)) throw e;
+        // The dispatcher's own rule: a cancelled call gets no reply at all.
+        if (e.failure === 'cancelled') throw e;
+        if (e.failure === 'overloaded') throw this.overloadedError(e);
+        const result: CallToolResult = {
+          content: [{ type: 'text', text: e.message }],
+          isError: true,
+          _meta: { [POOL_META_KEY]: { code: e.code, failure: e.failure } },
+        };
+        return result;
+      }
+    };
+  }
+
+  run(module: string | URL, exportName: string, args: unknown, options: RunOptions = {}): Promise<unknown> {
+    return this.start(moduleUrl(module), checkExportName(exportName), args, options.signal, options.caller ?? '');
+  }
+
+  stats(): WorkerPoolStats {
+    const n = Math.min(this.runTimeCount, RUN_TIME_SAMPLES);
+    let p50: number | null = null;
+    if (n > 0) {
+      const sorted = this.runTimes.slice(0, n).sort();
+      p50 = sorted[(n - 1) >> 1]!;
+    }
+    return {
+      threads: this.piscina.threads.length,
+      queued: this.queue.size,
+      running: this.running,
+      completed: this.completed,
+      failed: { ...this.failed },
+      runTimeP50Ms: p50,
+    };
+  }
+
+  async close(options: { force?: boolean } = {}): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.drain()) this.fail(job, PoolErrors.closed());
+    if (options.force === true) for (const controller of this.live) controller.abort(CLOSING);
+    await this.piscina.close({ force: options.force === true });
+  }
+
+  /** Rate-limiter rejections are JSON-RPC errors (-32029, HTTP 429); an overloaded pool answers the same way. */
+  private overloadedError(e: PoolError): McpError {
+    const p50 = this.stats().runTimeP50Ms;
+    // A guess at when a thread frees up: the median run time times the waiting rounds ahead.
+    const retryAfterMs = Math.max(1, Math.ceil((p50 ?? 1) * Math.ceil((this.queue.size + 1) / this.options.maxThreads)));
+    return new McpError(ErrorCode.RateLimited, e.message, { policy: 'worker-pool', code: e.code, retryAfterMs }, 429);
+  }
+
+  private start(target: string, exportName: string, args: unknown, signal: AbortSignal | undefined, caller: string): Promise<unknown> {
+    if (this.closed) return this.rejectNow('closed', PoolErrors.closed());
+    if (signal?.aborted === true) return this.rejectNow('cancelled', PoolErrors.cancelled());
+    const queued = this.running >= this.options.maxThreads;
+    if (queued) {
+      // Fail fast rather than grow: the queue is the only place calls wait.
+      if (this.queue.size >= this.options.maxQueue) return this.rejectNow('overloaded', PoolErrors.overloaded(this.queue.size, this.options.maxQueue, false));
+      const mine = this.queue.sizeOf(caller);
+      if (mine >= this.options.maxQueuePerCaller) return this.rejectNow('overloaded', PoolErrors.overloaded(mine, this.options.maxQueuePerCaller, true));
+    }
+    return new Promise<unknown>((resolve, reject) => {
+      const job: Job = {
+        target,
+        exportName,
+        label: `${basename(fileURLToPath(target))}#${exportName}`,
+        args,
+        signal,
+        resolve,
+        reject,
+        node: undefined,
+        onQueuedAbort: undefined,
+      };
+      if (!queued) return this.dispatch(job);
+      job.node = this.queue.push(caller, job);
+      if (signal !== undefined) {
+        job.onQueuedAbort = () => {
+          if (job.node !== undefined && this.queue.remove(job.node)) this.fail(job, PoolErrors.cancelled());
+        };
+        signal.addEventListener('abort', job.onQueuedAbort, { once: true });
+      }
+    });
+  }
+
+  private rejectNow(failure: PoolFailure, error: PoolError): Promise<never> {
+    this.failed[failure]++;
+    return Promise.reject(error);
+  }
+
+  private fail(job: Job, error: PoolError): void {
+    this.failed[error.failure]++;
+    job.reject(error);
+  }
+
+  /** Hands a job to Piscina; Piscina has a thread for it (or is starting one), never a queue. */
+  private dispatch(job: Job): void {
+    if (job.onQueuedAbort !== undefined) job.signal!.removeEventListener('abort', job.onQueuedAbort);
+    job.node = undefined;
+    let task: PoolTask;
+    try {
+      task = this.encode(job);
+    } catch (e) {
+      this.fail(job, PoolErrors.handler(`The tool arguments are not JSON-serializable: ${e instanceof Error ? e.message : String(e)}`));
+      return;
+    }
+    this.running++;
+    const controller = new AbortController();
+    this.live.add(controller);
+    const onCancel = (): void => controller.abort(CANCELLED);
+    job.signal?.addEventListener('abort', onCancel, { once: true });
+    const timeoutMs = this.options.taskTimeoutMs;
+    const timer = timeoutMs === Infinity ? undefined : setTimeout(() => controller.abort(TIMED_OUT), timeoutMs);
+    timer?.unref();
+    const startedAt = performance.now();
+    const transferList = task.a === undefined ? undefined : [task.a.buffer as ArrayBuffer];
+    this.piscina.run(task, { signal: controller.signal, ...(transferList === undefined ? {} : { transferList }) }).then(
+      (answer: PoolAnswer) => this.settle(job, controller, timer, onCancel, performance.now() - startedAt, answer),
+      (e: unknown) => this.settle(job, controller, timer, onCancel, performance.now() - startedAt, this.threadFailure(job, controller, e)),
+    );
+  }
+
+  /** The task message: the arguments as transferable JSON bytes, or as themselves for 'clone'. */
+  private encode(job: Job): PoolTask {
+    if (this.options.transfer === 'clone') return { m: job.target, x: job.exportName, v: job.args };
+    const json = JSON.stringify(job.args);
+    return { m: job.target, x: job.exportName, a: json === undefined ? new Uint8Array(0) : encoder.encode(json) };
+  }
+
+  /** What a rejected Piscina task means: the thread failed, or we aborted it. */
+  private threadFailure(job: Job, controller: AbortController, e: unknown): PoolError {
+    if (controller.signal.aborted) {
+      const reason: unknown = controller.signal.reason;
+      if (reason === TIMED_OUT) return PoolErrors.timeout(job.label, this.options.taskTimeoutMs);
+      if (reason === CLOSING) return PoolErrors.closed();
+      return PoolErrors.cancelled();
+    }
+    const err = e as { code?: unknown; message?: unknown } | undefined;
+    if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY') return PoolErrors.oom(job.label, this.options.resourceLimits.maxOldGenerationSizeMb);
+    const message = typeof err?.message === 'string' ? err.message : String(e);
+    const exited = /^worker exited with code: (-?\d+)/.exec(message);
+    if (exited !== null) return PoolErrors.exited(job.label, `exited with code ${exited[1]}`);
+    if (this.closed && message === 'Terminating worker thread') return PoolErrors.closed();
+    return PoolErrors.exited(job.label, `died of an uncaught error (${message})`);
+  }
+
+  private settle(
+    job: Job,
+    controller: AbortController,
+    timer: NodeJS.Timeout | undefined,
+    onCancel: () => void,
+    ms: number,
+    outcome: PoolAnswer | PoolError,
+  ): void {
+    clearTimeout(timer);
+    job.signal?.removeEventListener('abort', onCancel);
+    this.live.delete(controller);
+    this.running--;
+    this.runTimes[this.runTimeCount++ % RUN_TIME_SAMPLES] = ms;
+    // The freed slot goes to the next caller in line before this result is delivered.
+    this.pump();
+    if (outcome instanceof PoolError) return this.fail(job, outcome);
+    if (isFailure(outcome)) return this.fail(job, PoolErrors.handler(outcome.error));
+    let value: unknown;
+    try {
+      value = outcome instanceof Uint8Array ? (outcome.length === 0 ? undefined : JSON.parse(decoder.decode(outcome))) : outcome.v;
+    } catch (e) {
+      return this.fail(job, PoolErrors.handler(`The worker answered bytes that are not JSON: ${e instanceof Error ? e.message : String(e)}`));
+    }
+    this.completed++;
+    job.resolve(value);
+  }
+
+  private pump(): void {
+    while (this.running < this.options.maxThreads && !this.closed) {
+      const job = this.queue.shift();
+      if (job === undefined) return;
+      this.dispatch(job);
+    }
+  }
+}
