@@ -200,3 +200,7 @@ export { ClusterQuota } from './ratelimit/cluster-quota.js';
 // Which implementation is running, and why.
 export { runtimeInfo } from './runtime.js';
 export type { RuntimeInfo } from './runtime.js';
+
+// The trusted worker pool (docs/worker-pool.md): CPU-heavy tool handlers on Piscina worker threads.
+export { POOL_ERROR_CODES, POOL_FAILURES, POOL_META_KEY, PoolError, createWorkerPool } from './pool/index.js';
+export type { PoolErrorCode, PoolFailure, RunOptions as WorkerPoolRunOptions, Transfer as WorkerPoolTransfer, WorkerPool, WorkerPoolOptions, WorkerPoolStats } from './pool/index.js';

@@ -35,7 +35,6 @@ import type { PoolAnswer, PoolTask, Transfer } from './protocol.js';
 
 export { POOL_ERROR_CODES, POOL_FAILURES, PoolError } from './errors.js';
 export type { PoolErrorCode, PoolFailure } from './errors.js';
-export { FairQueue } from './fair-queue.js';
 export type { Transfer } from './protocol.js';
 
 export interface WorkerPoolOptions {
@@ -148,7 +147,7 @@ function checkOptions(options: WorkerPoolOptions): FilledOptions {
   if (options.taskTimeoutMs !== undefined) {
     taskTimeoutMs = options.taskTimeoutMs === Infinity ? Infinity : positiveInteger(options.taskTimeoutMs, 'taskTimeoutMs (or Infinity)', 0);
   }
-  const resourceLimits = options.resourceLimits ?? { maxOldGenerationSizeMb: 512 };
+  const resourceLimits = options.resourceLimits === undefined ? { maxOldGenerationSizeMb: 512 } : options.resourceLimits;
   if (typeof resourceLimits !== 'object' || resourceLimits === null) {
     throw new TypeError(`Expected resourceLimits to be an object but received ${String(resourceLimits)}`);
   }
