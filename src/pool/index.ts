@@ -107,6 +107,40 @@ const CANCELLED = Symbol('cancelled');
 const TIMED_OUT = Symbol('timeout');
 const CLOSING = Symbol('closing');
 
+/**
+ * The taskTimeoutMs clock of one call. It runs from when a thread is free for the call: a thread
+ * still starting (a replacement after a crash, or one above minThreads) is not the call's time.
+ * While waiting for a thread it starts anyway after taskTimeoutMs, so a thread that never comes up
+ * cannot hold a call forever.
+ */
+class TaskClock {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly ms: number,
+    private readonly onTimeout: () => void,
+  ) {}
+
+  readonly start = (): void => {
+    if (this.running) return;
+    this.running = true;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.onTimeout, this.ms);
+    this.timer.unref();
+  };
+
+  waitForThread(): void {
+    this.timer = setTimeout(this.start, this.ms);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.running = true;
+    clearTimeout(this.timer);
+  }
+}
+
 interface Job {
   readonly target: string;
   readonly exportName: string;
@@ -220,6 +254,8 @@ class PiscinaWorkerPool implements WorkerPool {
   private closed = false;
   /** AbortControllers of running calls, so close({ force }) can terminate them. */
   private readonly live = new Set<AbortController>();
+  /** Clocks of calls handed to Piscina while no thread was idle, started as threads come up. */
+  private readonly awaitingThread: TaskClock[] = [];
 
   constructor(readonly options: FilledOptions) {
     const entry = workerEntry();
@@ -238,6 +274,10 @@ class PiscinaWorkerPool implements WorkerPool {
     this.piscina.on('error', () => {
       this.failed.crashed++;
     });
+    // A thread that comes up takes the oldest call waiting for one (Piscina serves its waiting
+    // tasks in order). Attached after the start-up threads announced themselves: those were idle
+    // from the first call on.
+    queueMicrotask(() => this.piscina.on('workerCreate', () => this.awaitingThread.shift()?.start()));
   }
 
   tool(module: string | URL, exportName = 'default'): ToolHandler {
@@ -356,14 +396,20 @@ class PiscinaWorkerPool implements WorkerPool {
     this.live.add(controller);
     const onCancel = (): void => controller.abort(CANCELLED);
     job.signal?.addEventListener('abort', onCancel, { once: true });
-    const timeoutMs = this.options.taskTimeoutMs;
-    const timer = timeoutMs === Infinity ? undefined : setTimeout(() => controller.abort(TIMED_OUT), timeoutMs);
-    timer?.unref();
+    let clock: TaskClock | undefined;
+    if (this.options.taskTimeoutMs !== Infinity) {
+      clock = new TaskClock(this.options.taskTimeoutMs, () => controller.abort(TIMED_OUT));
+      if (this.piscina.idleThreads > 0) clock.start();
+      else {
+        clock.waitForThread();
+        this.awaitingThread.push(clock);
+      }
+    }
     const startedAt = performance.now();
     const transferList = task.a === undefined ? undefined : [task.a.buffer as ArrayBuffer];
     this.piscina.run(task, { signal: controller.signal, ...(transferList === undefined ? {} : { transferList }) }).then(
-      (answer: PoolAnswer) => this.settle(job, controller, timer, onCancel, performance.now() - startedAt, answer),
-      (e: unknown) => this.settle(job, controller, timer, onCancel, performance.now() - startedAt, this.threadFailure(job, controller, e)),
+      (answer: PoolAnswer) => this.settle(job, controller, clock, onCancel, performance.now() - startedAt, answer),
+      (e: unknown) => this.settle(job, controller, clock, onCancel, performance.now() - startedAt, this.threadFailure(job, controller, e)),
     );
   }
 
@@ -394,12 +440,16 @@ class PiscinaWorkerPool implements WorkerPool {
   private settle(
     job: Job,
     controller: AbortController,
-    timer: NodeJS.Timeout | undefined,
+    clock: TaskClock | undefined,
     onCancel: () => void,
     ms: number,
     outcome: PoolAnswer | PoolError,
   ): void {
-    clearTimeout(timer);
+    if (clock !== undefined) {
+      clock.stop();
+      const waiting = this.awaitingThread.indexOf(clock);
+      if (waiting >= 0) this.awaitingThread.splice(waiting, 1);
+    }
     job.signal?.removeEventListener('abort', onCancel);
     this.live.delete(controller);
     this.running--;
