@@ -6,7 +6,7 @@
 //
 // A call goes: pool.tool handler -> run() -> the fair queue (one FIFO per caller, served round-robin)
 // -> Piscina.run on a free thread -> src/pool/worker.ts -> the handler module. Arguments and results
-// cross as the bytes of their JSON with the buffer transferred (protocol.ts).
+// cross as their JSON text by default (protocol.ts; the measurements in docs/worker-pool.md).
 //
 // Why the queue is ours and not Piscina's `taskQueue` option: Piscina 5 puts every task that has an
 // AbortSignal into an internal "skip queue" that bypasses both the custom taskQueue and maxQueue
@@ -52,7 +52,7 @@ export interface WorkerPoolOptions {
   resourceLimits?: ResourceLimits;
   /** Longest a call may run on its thread before the thread is terminated (default 60 000 ms; Infinity: none). */
   taskTimeoutMs?: number;
-  /** How arguments and results cross (default 'bytes'; see docs/worker-pool.md for the measurements). */
+  /** How arguments and results cross: 'json', 'bytes' or 'clone' (default 'json'; docs/worker-pool.md section 7). */
   transfer?: Transfer;
 }
 
@@ -185,9 +185,9 @@ function checkOptions(options: WorkerPoolOptions): FilledOptions {
   if (typeof resourceLimits !== 'object' || resourceLimits === null) {
     throw new TypeError(`Expected resourceLimits to be an object but received ${String(resourceLimits)}`);
   }
-  const transfer = options.transfer ?? 'bytes';
-  if (transfer !== 'bytes' && transfer !== 'clone') {
-    throw new TypeError(`Expected transfer to be 'bytes' or 'clone' but received ${JSON.stringify(transfer)}`);
+  const transfer = options.transfer ?? 'json';
+  if (transfer !== 'json' && transfer !== 'bytes' && transfer !== 'clone') {
+    throw new TypeError(`Expected transfer to be 'json', 'bytes' or 'clone' but received ${JSON.stringify(transfer)}`);
   }
   return Object.freeze({ minThreads, maxThreads, maxQueue, maxQueuePerCaller, idleTimeoutMs, taskTimeoutMs, resourceLimits, transfer });
 }
@@ -209,8 +209,24 @@ function workerEntry(): { filename: string; execArgv: string[] | undefined } {
   return { filename: fileURLToPath(new URL('./worker.ts', here)), execArgv: ['--import', pathToFileURL(tsx).href] };
 }
 
-/** An absolute path or file: URL, as the file: URL string the worker imports. */
+/** moduleUrl() answers by path, so pool.run() does not stat the file on every call. */
+const resolvedModules = new Map<string, string>();
+const RESOLVED_MODULES_MAX = 1024;
+
+/** An absolute path or file: URL, as the file: URL string the worker imports; checked to exist. */
 function moduleUrl(module: string | URL): string {
+  const key = typeof module === 'string' ? module : undefined;
+  const known = key === undefined ? undefined : resolvedModules.get(key);
+  if (known !== undefined) return known;
+  const href = checkModule(module);
+  if (key !== undefined) {
+    if (resolvedModules.size >= RESOLVED_MODULES_MAX) resolvedModules.clear();
+    resolvedModules.set(key, href);
+  }
+  return href;
+}
+
+function checkModule(module: string | URL): string {
   let url: URL;
   if (module instanceof URL) url = module;
   else if (typeof module === 'string' && module.startsWith('file:')) url = new URL(module);
@@ -240,7 +256,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function isFailure(answer: PoolAnswer): answer is { error: string; name: string } {
-  return typeof (answer as { error?: unknown }).error === 'string';
+  return typeof answer === 'object' && typeof (answer as { error?: unknown }).error === 'string';
 }
 
 class PiscinaWorkerPool implements WorkerPool {
@@ -271,8 +287,10 @@ class PiscinaWorkerPool implements WorkerPool {
     });
     // A thread that fails with no call on it (an error thrown after its handler returned) is
     // replaced by Piscina; without a listener the 'error' event would crash the process.
-    this.piscina.on('error', () => {
-      this.failed.crashed++;
+    this.piscina.on('error', (e: unknown) => {
+      process.emitWarning(`fastermcp: a worker-pool thread failed between calls and was replaced: ${e instanceof Error ? e.message : String(e)}`, {
+        code: 'FASTERMCP_POOL_THREAD_ERROR',
+      });
     });
     // A thread that comes up takes the oldest call waiting for one (Piscina serves its waiting
     // tasks in order). Attached after the start-up threads announced themselves: those were idle
@@ -413,11 +431,12 @@ class PiscinaWorkerPool implements WorkerPool {
     );
   }
 
-  /** The task message: the arguments as transferable JSON bytes, or as themselves for 'clone'. */
+  /** The task message: the arguments as JSON text, as transferable JSON bytes, or as themselves ('clone'). */
   private encode(job: Job): PoolTask {
-    if (this.options.transfer === 'clone') return { m: job.target, x: job.exportName, v: job.args };
-    const json = JSON.stringify(job.args);
-    return { m: job.target, x: job.exportName, a: json === undefined ? new Uint8Array(0) : encoder.encode(json) };
+    const transfer = this.options.transfer;
+    if (transfer === 'clone') return { m: job.target, x: job.exportName, v: job.args };
+    const json = JSON.stringify(job.args) ?? '';
+    return transfer === 'json' ? { m: job.target, x: job.exportName, s: json } : { m: job.target, x: job.exportName, a: encoder.encode(json) };
   }
 
   /** What a rejected Piscina task means: the thread failed, or we aborted it. */
@@ -460,7 +479,9 @@ class PiscinaWorkerPool implements WorkerPool {
     if (isFailure(outcome)) return this.fail(job, PoolErrors.handler(outcome.error));
     let value: unknown;
     try {
-      value = outcome instanceof Uint8Array ? (outcome.length === 0 ? undefined : JSON.parse(decoder.decode(outcome))) : outcome.v;
+      if (typeof outcome === 'string') value = outcome === '' ? undefined : JSON.parse(outcome);
+      else if (outcome instanceof Uint8Array) value = outcome.length === 0 ? undefined : JSON.parse(decoder.decode(outcome));
+      else value = outcome.v;
     } catch (e) {
       return this.fail(job, PoolErrors.handler(`The worker answered bytes that are not JSON: ${e instanceof Error ? e.message : String(e)}`));
     }

@@ -25,18 +25,23 @@ async function load(url: string, name: string): Promise<Handler> {
   return fn as Handler;
 }
 
+function parse(json: string): unknown {
+  return json === '' ? undefined : JSON.parse(json);
+}
+
 function failure(e: unknown): HandlerFailure {
   return e instanceof Error ? { error: e.message, name: e.name } : { error: String(e), name: 'Error' };
 }
 
 function answer(task: PoolTask, value: unknown): PoolAnswer {
-  if (task.a === undefined) return { v: value } satisfies ClonedAnswer;
+  if (task.s === undefined && task.a === undefined) return { v: value } satisfies ClonedAnswer;
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
   } catch (e) {
     return { error: `The tool result is not JSON-serializable: ${e instanceof Error ? e.message : String(e)}`, name: 'TypeError' };
   }
+  if (task.s !== undefined) return json ?? '';
   // Piscina transfers what move() marks instead of copying it.
   return move(json === undefined ? new Uint8Array(0) : encoder.encode(json)) as Uint8Array;
 }
@@ -44,7 +49,7 @@ function answer(task: PoolTask, value: unknown): PoolAnswer {
 export default async function run(task: PoolTask): Promise<PoolAnswer> {
   try {
     const handler = handlers.get(task.x + '\0' + task.m) ?? (await load(task.m, task.x));
-    const args = task.a === undefined ? task.v : task.a.length === 0 ? undefined : JSON.parse(decoder.decode(task.a));
+    const args = task.s !== undefined ? parse(task.s) : task.a !== undefined ? parse(decoder.decode(task.a)) : task.v;
     return answer(task, await handler(args));
   } catch (e) {
     return failure(e);

@@ -1,6 +1,6 @@
 // The trusted worker pool (src/pool) on real Piscina threads: tools served through an McpServer over
 // an in-process stdio pair (PassThrough streams into a StdioTransport), and pool.run() directly.
-// Covers the happy path (both transfer modes), each crash kind (throw, process.exit, heap limit,
+// Covers the happy path (every transfer mode), each crash kind (throw, process.exit, heap limit,
 // uncaught error, hang -> timeout), cancellation (running: the thread is terminated and the others
 // are untouched; waiting: dropped), overload (maxQueue, maxQueuePerCaller; a -32029 error through
 // the server), fairness (one caller's single call behind 200 of another's), recovery, close, and the
@@ -150,7 +150,7 @@ const text = (reply: any): string => reply.result.content[0].text;
 const poolMeta = (reply: any): any => reply.result._meta?.[POOL_META_KEY];
 
 describe('worker pool through an McpServer', () => {
-  it.each(['bytes', 'clone'] as const)('serves tools on worker threads (transfer %s)', async (transfer) => {
+  it.each(['json', 'bytes', 'clone'] as const)('serves tools on worker threads (transfer %s)', async (transfer) => {
     const p = pool({ transfer });
     const { client } = await connected(p);
     const list = await client.reply(client.request('tools/list', {}));
@@ -386,7 +386,7 @@ describe('worker pool, run() directly', () => {
 
   it('fills in documented defaults', () => {
     const p = pool({ maxThreads: 2, taskTimeoutMs: undefined as unknown as number });
-    expect(p.options).toMatchObject({ minThreads: 1, maxThreads: 2, maxQueue: 1024, maxQueuePerCaller: 1024, idleTimeoutMs: 30_000, taskTimeoutMs: 60_000, transfer: 'bytes' });
+    expect(p.options).toMatchObject({ minThreads: 1, maxThreads: 2, maxQueue: 1024, maxQueuePerCaller: 1024, idleTimeoutMs: 30_000, taskTimeoutMs: 60_000, transfer: 'json' });
     expect(p.options.resourceLimits).toEqual({ maxOldGenerationSizeMb: 512 });
   });
 });

@@ -191,7 +191,7 @@ describe('createWorkerPool option checks (before any thread starts)', () => {
     ['taskTimeoutMs 0', { taskTimeoutMs: 0 }, /taskTimeoutMs/],
     ['taskTimeoutMs -Infinity', { taskTimeoutMs: -Infinity }, /taskTimeoutMs/],
     ['resourceLimits null', { resourceLimits: null }, /resourceLimits to be an object/],
-    ['transfer json', { transfer: 'json' }, /transfer to be 'bytes' or 'clone'/],
+    ['transfer text', { transfer: 'text' }, /transfer to be 'json', 'bytes' or 'clone'/],
     ['options null', null, /options object/],
   ];
   it.each(bad)('refuses %s', (_name, options, message) => {
