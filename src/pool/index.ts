@@ -74,7 +74,7 @@ export interface WorkerPoolStats {
   completed: number;
   /** Calls that failed, by cause. */
   failed: Record<PoolFailure, number>;
-  /** Median time on a thread (ms) of the last 1024 calls that reached one; null before the first. */
+  /** Median ms from hand-off to a thread to the answer, over the last 1024 calls that got one; null before the first. */
   runTimeP50Ms: number | null;
 }
 
