@@ -144,7 +144,6 @@ class TaskClock {
 interface Job {
   readonly target: string;
   readonly exportName: string;
-  readonly label: string;
   readonly args: unknown;
   readonly signal: AbortSignal | undefined;
   readonly resolve: (value: unknown) => void;
@@ -369,7 +368,6 @@ class PiscinaWorkerPool implements WorkerPool {
       const job: Job = {
         target,
         exportName,
-        label: `${basename(fileURLToPath(target))}#${exportName}`,
         args,
         signal,
         resolve,
@@ -441,19 +439,20 @@ class PiscinaWorkerPool implements WorkerPool {
 
   /** What a rejected Piscina task means: the thread failed, or we aborted it. */
   private threadFailure(job: Job, controller: AbortController, e: unknown): PoolError {
+    const label = `${basename(fileURLToPath(job.target))}#${job.exportName}`;
     if (controller.signal.aborted) {
       const reason: unknown = controller.signal.reason;
-      if (reason === TIMED_OUT) return PoolErrors.timeout(job.label, this.options.taskTimeoutMs);
+      if (reason === TIMED_OUT) return PoolErrors.timeout(label, this.options.taskTimeoutMs);
       if (reason === CLOSING) return PoolErrors.closed();
       return PoolErrors.cancelled();
     }
     const err = e as { code?: unknown; message?: unknown } | undefined;
-    if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY') return PoolErrors.oom(job.label, this.options.resourceLimits.maxOldGenerationSizeMb);
+    if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY') return PoolErrors.oom(label, this.options.resourceLimits.maxOldGenerationSizeMb);
     const message = typeof err?.message === 'string' ? err.message : String(e);
     const exited = /^worker exited with code: (-?\d+)/.exec(message);
-    if (exited !== null) return PoolErrors.exited(job.label, `exited with code ${exited[1]}`);
+    if (exited !== null) return PoolErrors.exited(label, `exited with code ${exited[1]}`);
     if (this.closed && message === 'Terminating worker thread') return PoolErrors.closed();
-    return PoolErrors.exited(job.label, `died of an uncaught error (${message})`);
+    return PoolErrors.exited(label, `died of an uncaught error (${message})`);
   }
 
   private settle(

@@ -2,7 +2,7 @@
 // an in-process stdio pair (PassThrough streams into a StdioTransport), and pool.run() directly.
 // Covers the happy path (every transfer mode), each crash kind (throw, process.exit, heap limit,
 // uncaught error, hang -> timeout), cancellation (running: the thread is terminated and the others
-// are untouched; waiting: dropped), overload (maxQueue, maxQueuePerCaller; a -32029 error through
+// are untouched; waiting: dropped; a 2025-11-25 task cancelled by tasks/cancel), overload (maxQueue, maxQueuePerCaller; a -32029 error through
 // the server), fairness (one caller's single call behind 200 of another's), recovery, close, and the
 // built package (dist/, whose threads load dist/pool/worker.js without tsx).
 //
@@ -104,8 +104,8 @@ class MemoryClient {
     }
   }
 
-  async initialize(): Promise<void> {
-    const id = this.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } });
+  async initialize(protocolVersion = '2025-06-18'): Promise<void> {
+    const id = this.request('initialize', { protocolVersion, capabilities: {}, clientInfo: { name: 't', version: '1' } });
     await this.reply(id);
     this.send({ method: 'notifications/initialized' });
   }
@@ -135,6 +135,7 @@ function serverWith(p: WorkerPool): McpServer {
   server.tool('exit', { inputSchema: open }, p.tool(fixture('exit.mjs')));
   server.tool('oom', { inputSchema: open }, p.tool(fixture('oom.mjs')));
   server.tool('spin', { inputSchema: open }, p.tool(fixture('spin.mjs')));
+  server.tool('spin_task', { inputSchema: open, execution: { taskSupport: 'optional' } }, p.tool(fixture('spin.mjs')));
   server.tool('uncaught', { inputSchema: open }, p.tool(fixture('uncaught.mjs')));
   return server;
 }
@@ -234,6 +235,23 @@ describe('worker pool through an McpServer', () => {
     // The cancelled request is never answered (the dispatcher drops it).
     expect(client.messages.some((m) => m.id === spinning && m.method === undefined)).toBe(false);
     expect(p.stats()).toMatchObject({ running: 0, completed: 2 });
+  });
+
+  it('runs a pool tool as a task (2025-11-25); tasks/cancel terminates its thread', async () => {
+    const p = pool({ maxThreads: 1 });
+    const server = serverWith(p);
+    const client = new MemoryClient(server);
+    await client.initialize('2025-11-25');
+    const created = await client.reply(client.request('tools/call', { name: 'spin_task', arguments: {}, task: { ttl: 60_000 } }));
+    const taskId = created.result.task.taskId as string;
+    expect(created.result.task.status).toBe('working');
+    await vi.waitFor(() => expect(p.stats().running).toBe(1), WAIT);
+    const cancelled = await client.reply(client.request('tasks/cancel', { taskId }));
+    expect(cancelled.result.status).toBe('cancelled');
+    await vi.waitFor(() => expect(p.stats().failed.cancelled).toBe(1), WAIT);
+    expect(p.stats().running).toBe(0);
+    // The thread it spun on is gone; the pool serves the next call on a fresh one.
+    expect(JSON.parse(text(await client.reply(client.call('echo', { next: 1 }))))).toEqual({ next: 1 });
   });
 
   it('answers an overloaded pool with JSON-RPC error -32029 (as rate limits do)', async () => {
