@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
 import { McpServer } from '../../src/server/server.js';
 import { StdioTransport } from '../../src/transport/stdio.js';
 import { POOL_META_KEY, PoolError, createWorkerPool } from '../../src/pool/index.js';
@@ -406,6 +407,32 @@ describe('worker pool, run() directly', () => {
     const p = pool({ maxThreads: 2, taskTimeoutMs: undefined as unknown as number });
     expect(p.options).toMatchObject({ minThreads: 1, maxThreads: 2, maxQueue: 1024, maxQueuePerCaller: 1024, idleTimeoutMs: 30_000, taskTimeoutMs: 60_000, transfer: 'json' });
     expect(p.options.resourceLimits).toEqual({ maxOldGenerationSizeMb: 512 });
+  });
+});
+
+describe('why the pool keeps its own queue (a Piscina behaviour it relies on)', () => {
+  // If this starts failing, Piscina sends tasks with a signal through a custom taskQueue now
+  // (piscinajs/piscina#899): the FairQueue could then become Piscina's taskQueue (docs/worker-pool.md section 3).
+  it('Piscina 5 routes tasks that carry an AbortSignal around a custom taskQueue and its maxQueue', async () => {
+    let pushes = 0;
+    const tasks: unknown[] = [];
+    const taskQueue = {
+      get size() {
+        return tasks.length;
+      },
+      push: (t: unknown) => void (pushes++, tasks.push(t)),
+      shift: () => tasks.shift() ?? null,
+      remove: (t: unknown) => void tasks.splice(tasks.indexOf(t), 1),
+    };
+    const piscina = new Piscina({ filename: TOOLS, minThreads: 1, maxThreads: 1, maxQueue: 2, taskQueue: taskQueue as never });
+    try {
+      const signal = new AbortController().signal;
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => piscina.run({ i }, { name: 'asyncEcho', signal })));
+      expect(results.every((r) => r.status === 'fulfilled')).toBe(true); // maxQueue 2 did not refuse any
+      expect(pushes).toBe(0); // and none went through the custom queue
+    } finally {
+      await piscina.destroy();
+    }
   });
 });
 
