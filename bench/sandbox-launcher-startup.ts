@@ -1,8 +1,8 @@
 // Start-up cost of the sandbox launchers (docs/sandbox-launcher.md, "Measured"): not a unit test, a script.
 //   npx tsx bench/sandbox-launcher-startup.ts [rounds=200] [nodeRounds=20] [ballastMiB=0]
 // 1. launch -> exit callback of /bin/true through: the native launcher (fork), the native launcher
-//    (clone CLONE_VM|CLONE_VFORK), the js launcher with no limits (a bare spawn), the js launcher with
-//    limits (through util-linux prlimit), and child_process.spawn itself (its 'exit' event).
+//    (clone CLONE_VM|CLONE_VFORK), the js launcher with no limits (spawn through setpriv only), the js
+//    launcher with limits (setpriv then prlimit), and child_process.spawn itself (its 'exit' event).
 // 2. node child start -> first byte on fd 3 (net.Socket({fd: 3}).write) through the same paths.
 // Contenders take turns within each round, so load from other users of the machine hits all of them alike.
 // ballastMiB > 0 first fills that much of this process's memory, to show how fork's cost grows with the
@@ -73,10 +73,10 @@ const childProcess: Contender = {
 };
 
 const contenders: Contender[] = [
-  viaLauncher('native fork', new NativeLauncher(native), none, false),
+  viaLauncher('native fork', new NativeLauncher(native, { useVfork: false }), none, false),
   viaLauncher('native vfork', new NativeLauncher(native, { useVfork: true }), none, false),
   viaLauncher('native vfork + limits + seccomp', new NativeLauncher(native, { useVfork: true }), limited, true),
-  viaLauncher('js (bare spawn)', new JsLauncher(), none, false),
+  viaLauncher('js (spawn via setpriv)', new JsLauncher(), none, false),
   viaLauncher('js + limits (prlimit, setpriv)', new JsLauncher(), limited, false),
   childProcess,
 ];

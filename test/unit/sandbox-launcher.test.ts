@@ -29,9 +29,9 @@ const load = <T>(name: string): T => JSON.parse(readFileSync(join(vectors, name)
 const native = loadNative();
 const launchers: Launcher[] = [new JsLauncher()];
 if (native !== null && typeof native.sandboxLaunch === 'function') {
-  launchers.unshift(new NativeLauncher(native), new NativeLauncher(native, { useVfork: true }));
+  launchers.unshift(new NativeLauncher(native), new NativeLauncher(native, { useVfork: false }));
 }
-const label = (l: Launcher, i: number): string => (l.kind === 'native' && i === 1 ? 'native (vfork)' : l.kind);
+const label = (l: Launcher, i: number): string => (l.kind === 'native' ? (i === 0 ? 'native (vfork)' : 'native (fork)') : l.kind);
 const root = process.getuid?.() === 0;
 const WAIT_MS = 20_000;
 

@@ -38,10 +38,13 @@ export class NativeLauncher implements Launcher {
   readonly #binding: NativeBinding;
   readonly #useVfork: boolean;
 
-  /** useVfork: clone(CLONE_VM | CLONE_VFORK) instead of fork (docs/sandbox-launcher.md has the numbers). */
+  /**
+   * useVfork (default true): clone(CLONE_VM | CLONE_VFORK), no copy of the parent's page tables; false:
+   * fork(). docs/sandbox-launcher.md has the numbers. (ASan builds of the addon always fork.)
+   */
   constructor(binding: NativeBinding, options: { useVfork?: boolean } = {}) {
     this.#binding = binding;
-    this.#useVfork = options.useVfork ?? false;
+    this.#useVfork = options.useVfork ?? true;
   }
 
   launch(spec: LaunchSpec, onExit: (info: ExitInfo) => void): Launched {
