@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Revision of the binding contract (docs/jsonrpc-engine.md section 10) this loader accepts. */
-export const NATIVE_ABI = 3;
+export const NATIVE_ABI = 4;
 
 /** The warning code emitted (once) when the addon cannot be loaded. */
 export const NATIVE_UNAVAILABLE_WARNING = 'FASTERMCP_NATIVE_UNAVAILABLE';
@@ -107,10 +107,46 @@ export interface NativeRuleSet {
   clear(): void;
 }
 
+/** A LaunchSpec as the addon's sandboxLaunch takes it (src/sandbox/launcher/native.ts builds it). */
+export interface NativeLaunchSpec {
+  file: string;
+  argv: string[];
+  env: string[]; //                   "NAME=value" entries, the child's whole environment
+  cwd: string;
+  rlimits: [string, number, number][]; // [prlimit name (cpu|data|nofile|fsize|nproc|core), soft, hard]
+  uid: number; //                     -1: keep
+  gid: number; //                     -1: keep
+  denyNetwork: boolean;
+  denySpawn: boolean;
+  restrictKill: boolean;
+  newNetNamespace: boolean;
+  cgroupProcs: string[];
+  useVfork?: boolean; //              clone(CLONE_VM | CLONE_VFORK) instead of fork (docs/sandbox-launcher.md)
+}
+
+/** The parent's ends of a launched child's fds (each owned by the caller from then on). */
+export interface NativeLaunched {
+  pid: number;
+  control: number;
+  stdout: number;
+  stderr: number;
+}
+
+/** The host probe of native/core/sandbox.h (the fields of HostFeatures the addon finds). */
+export interface NativeSandboxProbe {
+  seccomp: boolean;
+  noNewPrivs: boolean;
+  netNamespace: boolean;
+  cgroupMemory: string | null;
+  cgroupPids: string | null;
+  bubblewrap: string | null;
+  root: boolean;
+}
+
 /** Everything mcp_native.node exports (docs/jsonrpc-engine.md section 10). */
 export interface NativeBinding {
   version: string; //                 package.json version baked in at compile time (define FASTERMCP_VERSION)
-  abi: number; //                     revision of this contract, 3 (2 + HeadParser); the loader refuses a mismatch
+  abi: number; //                     revision of this contract, 4 (3 + sandbox*); the loader refuses a mismatch
   simdjsonImplementation: string; //  simdjson's active kernel name
   opensslVersion: string; //          OpenSSL_version(OPENSSL_VERSION) as resolved from the running node
   reasons: string[]; //               reason names by code (section 8), for the pin test
@@ -123,6 +159,17 @@ export interface NativeBinding {
   RuleSet: new (rules: (NativeLimitSpec & { scope: number; maxKeys: number })[], out: Float64Array) => NativeRuleSet;
   /** HTTP/1.1 request-head parser; writes src/http1/types.ts fields into `fields` (length HEAD_FIELDS_LENGTH). */
   HeadParser: new (fields: Int32Array, maxHeadBytes: number) => { parse(buf: Uint8Array, start: number, end: number): number };
+  /** Forks and execs a sandboxed child (docs/sandbox-launcher.md); throws an Error with code/errno/step.
+   * onExit runs once, on the JS thread, after the reaper thread has wait4'd the child: exitCode is
+   * meaningful when signal is 0; rusage in microseconds and KiB. */
+  sandboxLaunch(
+    spec: NativeLaunchSpec,
+    onExit: (pid: number, exitCode: number, signal: number, userMicros: number, systemMicros: number, maxRssKiB: number) => void,
+  ): NativeLaunched;
+  sandboxSetCpuLimit(pid: number, softSeconds: number): void; // prlimit(RLIMIT_CPU, soft, soft + 1)
+  sandboxCpuMicros(pid: number): number; //                     -1 when /proc/<pid>/stat cannot be read
+  sandboxKillGroup(pid: number, signal: number): void; //       kill(-pid, signal), ESRCH ignored
+  sandboxProbe(): NativeSandboxProbe;
 }
 
 /** The package root: the directory holding package.json, build/ and prebuilds/. */
