@@ -67,10 +67,10 @@ export interface ExitFacts {
 /** The cause of an exit nobody asked for (no watchdog, cancel or output kill came first), and its detail. */
 export function classifyExit(facts: ExitFacts): { cause: Cause; detail: string } {
   const { info } = facts;
-  const how = info.signal !== null ? `killed by ${info.signal}` : `exited with status ${String(info.exitCode)}`;
-  if (info.signal === 'SIGXCPU') return { cause: 'cpu_limit', detail: `the process reached its RLIMIT_CPU (${how})` };
-  if (OOM_STDERR.test(facts.stderrTail)) return { cause: 'memory_limit', detail: `the process ran out of memory (${how})` };
-  if (facts.cgroupMemoryExceeded) return { cause: 'memory_limit', detail: `the process hit its cgroup memory limit (${how})` };
-  if (info.signal === 'SIGXFSZ') return { cause: 'crashed', detail: `the process wrote past its file size limit (${how})` };
+  const how = info.signal !== null ? `was killed by ${info.signal}` : `exited with status ${String(info.exitCode)}`;
+  if (info.signal === 'SIGXCPU') return { cause: 'cpu_limit', detail: `the process reached its RLIMIT_CPU (it ${how})` };
+  if (OOM_STDERR.test(facts.stderrTail)) return { cause: 'memory_limit', detail: `the process ran out of memory (it ${how})` };
+  if (facts.cgroupMemoryExceeded) return { cause: 'memory_limit', detail: `the process hit its cgroup memory limit (it ${how})` };
+  if (info.signal === 'SIGXFSZ') return { cause: 'crashed', detail: `the process wrote past its file size limit (it ${how})` };
   return { cause: 'crashed', detail: `the process ${how} mid-call` };
 }

@@ -207,7 +207,7 @@ export class ToolPool {
     if (!outcome.ok) {
       const extra: JsonObject = { metrics };
       if (outcome.stderr !== '') extra.stderr = outcome.stderr;
-      return failureResult(this.name, outcome.cause, outcome.cause === 'error' ? `: ${outcome.detail}` : outcome.detail, extra);
+      return failureResult(this.name, outcome.cause, outcome.cause === 'error' ? `thrown by the tool: ${outcome.detail}` : outcome.detail, extra);
     }
     return toolResult(outcome.result);
   }

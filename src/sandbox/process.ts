@@ -43,8 +43,11 @@ export interface CallMetrics {
   cpuSystemMicros: number;
   maxRssKiB: number;
   wallMicros: number;
-  /** 'rusage' when the kernel's wait4 figures of a process that ended with the call were used, else 'runner'. */
-  source: 'runner' | 'rusage';
+  /**
+   * Where the figures come from: 'runner' (getrusage in the child, for calls that returned), 'rusage'
+   * (wait4 of a process that ended with the call), 'proc' (/proc/<pid>/stat read just before a kill).
+   */
+  source: 'runner' | 'rusage' | 'proc';
 }
 
 export type CallOutcome =
@@ -61,6 +64,7 @@ interface InFlight {
   onAbort: (() => void) | undefined;
   /** Set once a watchdog, the output bound or a cancel has decided how the call ends. */
   decided: { cause: Cause; detail: string } | undefined;
+  cpuAtKill?: number | undefined;
 }
 
 let callSeq = 0;
@@ -237,7 +241,11 @@ export class SandboxProcess {
   /** Decides how the current call ends and kills the process group; the exit settles the call. */
   private fault(cause: Cause, detail: string): void {
     const call = this.current;
-    if (call !== undefined && call.decided === undefined) call.decided = { cause, detail };
+    if (call !== undefined && call.decided === undefined) {
+      call.decided = { cause, detail };
+      // The kernel's count before the kill: the call's CPU when the launcher has no rusage (js).
+      call.cpuAtKill = this.config.launcher.cpuMicros(this.pid) ?? undefined;
+    }
     this.kill(`${cause} ${detail}`);
   }
 
@@ -374,6 +382,12 @@ export class SandboxProcess {
     if (call !== undefined) {
       const { cause, detail } = call.decided ?? classifyExit({ info, stderrTail: this.stderrTail, cgroupMemoryExceeded: memoryExceeded });
       const metrics = this.metricsFrom(call, this.lastCpu);
+      if (call.cpuAtKill !== undefined) {
+        // /proc gives user + system together: counted as user time.
+        metrics.cpuUserMicros = Math.max(0, call.cpuAtKill - call.startCpu.user - call.startCpu.system);
+        metrics.cpuSystemMicros = 0;
+        metrics.source = 'proc';
+      }
       if (info.userMicros !== null && info.systemMicros !== null) {
         // The process ended with the call: the kernel's totals, less what it had used before the call.
         metrics.cpuUserMicros = Math.max(0, info.userMicros - call.startCpu.user);
