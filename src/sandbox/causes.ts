@@ -62,7 +62,16 @@ export interface ExitFacts {
   stderrTail: string;
   /** The memory cgroup saw its limit hit or its OOM killer ran. */
   cgroupMemoryExceeded: boolean;
+  /** The most memory the process used (cgroup peak, else wait4's max RSS), or null when unknown. */
+  peakBytes: number | null;
+  /** Its memory limit (RLIMIT_DATA) in bytes. */
+  memoryLimitBytes: number;
 }
+
+/** Signals a process gets when an allocation fails somewhere V8 does not check (a failed mmap, a NULL from malloc). */
+const ALLOCATION_CRASH = new Set(['SIGSEGV', 'SIGBUS', 'SIGABRT', 'SIGTRAP', 'SIGILL']);
+/** A crash with this share of the memory limit in use is taken for an allocation failure. */
+const NEAR_LIMIT = 0.85;
 
 /** The cause of an exit nobody asked for (no watchdog, cancel or output kill came first), and its detail. */
 export function classifyExit(facts: ExitFacts): { cause: Cause; detail: string } {
@@ -71,6 +80,10 @@ export function classifyExit(facts: ExitFacts): { cause: Cause; detail: string }
   if (info.signal === 'SIGXCPU') return { cause: 'cpu_limit', detail: `the process reached its RLIMIT_CPU (it ${how})` };
   if (OOM_STDERR.test(facts.stderrTail)) return { cause: 'memory_limit', detail: `the process ran out of memory (it ${how})` };
   if (facts.cgroupMemoryExceeded) return { cause: 'memory_limit', detail: `the process hit its cgroup memory limit (it ${how})` };
+  if (info.signal !== null && ALLOCATION_CRASH.has(info.signal) && facts.peakBytes !== null && facts.peakBytes >= NEAR_LIMIT * facts.memoryLimitBytes) {
+    const mib = (n: number): string => `${Math.round(n / 1048576)} MiB`;
+    return { cause: 'memory_limit', detail: `the process crashed at its memory limit (it ${how} with ${mib(facts.peakBytes)} in use of ${mib(facts.memoryLimitBytes)})` };
+  }
   if (info.signal === 'SIGXFSZ') return { cause: 'crashed', detail: `the process wrote past its file size limit (it ${how})` };
   return { cause: 'crashed', detail: `the process ${how} mid-call` };
 }

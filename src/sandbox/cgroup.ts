@@ -14,6 +14,8 @@ export interface ProcessCgroup {
   procs: string[];
   /** True when the memory cgroup's limit was hit or its OOM killer ran. */
   memoryExceeded(): boolean;
+  /** The most memory the cgroup's tasks used (memory.max_usage_in_bytes), or null. */
+  peakBytes(): number | null;
   /** Removes the folders (the process must be gone); retries while the kernel still counts a task. */
   remove(): Promise<void>;
 }
@@ -93,6 +95,15 @@ export function createProcessCgroup(memoryParent: string | null, pidsParent: str
         return Number(readFileSync(join(memoryDir, 'memory.failcnt'), 'utf8')) > 0;
       } catch {
         return false;
+      }
+    },
+    peakBytes(): number | null {
+      if (memoryDir === null) return null;
+      try {
+        const n = Number(readFileSync(join(memoryDir, 'memory.max_usage_in_bytes'), 'utf8'));
+        return Number.isFinite(n) ? n : null;
+      } catch {
+        return null;
       }
     },
     async remove(): Promise<void> {

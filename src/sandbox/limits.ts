@@ -138,9 +138,12 @@ export function processLimits(limits: SandboxLimits): ProcessLimits {
   };
 }
 
-/** V8's old space a little under the data limit, so a heap bomb ends in V8's own OOM report. */
+/**
+ * V8's old space well under the data limit, so a heap bomb ends in V8's own OOM report rather than a
+ * failed mmap elsewhere (young generation, code space, malloc arenas of node's threads share it).
+ */
 export function heapMb(limits: SandboxLimits): number {
-  return Math.max(16, Math.floor(limits.memoryMb * 0.75) - 24);
+  return Math.max(16, Math.floor(limits.memoryMb * 0.5) - 16);
 }
 
 /** cgroup memory limit: the data limit plus room for what RLIMIT_DATA does not count (stacks, code). */

@@ -40,6 +40,8 @@ export interface PoolStats {
 export class ToolPool {
   name: string;
   private readonly procs = new Set<SandboxProcess>();
+  /** Retired processes not yet reaped and cleaned up (close() waits for them too). */
+  private readonly retiring = new Set<SandboxProcess>();
   private readonly idle: SandboxProcess[] = [];
   private readonly queue: Waiter[] = [];
   private started = 0;
@@ -95,7 +97,7 @@ export class ToolPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.queue.splice(0)) this.answer(w, failureResult(this.name, 'unavailable', 'the sandbox is closed'));
-    const all = [...this.procs];
+    const all = [...this.procs, ...this.retiring];
     for (const p of all) p.kill('the sandbox is closing');
     await Promise.all(all.map((p) => p.gone));
   }
@@ -136,6 +138,7 @@ export class ToolPool {
     }
     // Retired: it leaves the pool now; its replacement starts at once.
     this.procs.delete(proc);
+    this.retiring.add(proc);
     proc.kill('retired');
     this.fill();
   }
@@ -195,6 +198,7 @@ export class ToolPool {
   }
 
   private onDead(proc: SandboxProcess): void {
+    this.retiring.delete(proc);
     const wasMember = this.procs.delete(proc);
     const at = this.idle.indexOf(proc);
     if (at >= 0) this.idle.splice(at, 1);

@@ -380,7 +380,9 @@ export class SandboxProcess {
     }
     const call = this.current;
     if (call !== undefined) {
-      const { cause, detail } = call.decided ?? classifyExit({ info, stderrTail: this.stderrTail, cgroupMemoryExceeded: memoryExceeded });
+      const peakBytes = this.cgroup?.peakBytes() ?? (info.maxRssKiB === null ? null : info.maxRssKiB * 1024);
+      const memoryLimitBytes = this.config.limits.memoryMb * 1024 * 1024;
+      const { cause, detail } = call.decided ?? classifyExit({ info, stderrTail: this.stderrTail, cgroupMemoryExceeded: memoryExceeded, peakBytes, memoryLimitBytes });
       const metrics = this.metricsFrom(call, this.lastCpu);
       if (call.cpuAtKill !== undefined) {
         // /proc gives user + system together: counted as user time.
