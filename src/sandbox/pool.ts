@@ -132,7 +132,7 @@ export class ToolPool {
   }
 
   private release(proc: SandboxProcess, outcome: CallOutcome): void {
-    if (proc.state === 'idle' && !outcome.retire && proc.calls < this.settings.recycleAfter && !this.closed) {
+    if (proc.state === 'idle' && !outcome.retire && proc.calls < this.settings.recycleAfter && proc.canServe() && !this.closed) {
       this.handOut(proc);
       return;
     }

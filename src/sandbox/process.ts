@@ -87,7 +87,8 @@ export class SandboxProcess {
   private startupTimer: NodeJS.Timeout | undefined;
   private lastCpu: CpuTotals = { user: 0, system: 0 };
   private cpuLimitSeconds: number;
-  private cpuLimitBroken = false;
+  /** The server cannot raise this process's RLIMIT_CPU (no CAP_SYS_RESOURCE). */
+  private cpuLimitFixed = false;
   private output = 0;
   private stderrTail = '';
   private current: InFlight | undefined;
@@ -177,13 +178,16 @@ export class SandboxProcess {
     this.output = 0;
     const { limits, launcher } = this.config;
     // The kernel backstop: RLIMIT_CPU of the whole process, raised to what one more call may use.
+    // Raising needs CAP_SYS_RESOURCE (prlimit on a process of another uid, and above its hard
+    // limit): where the server lacks it, the first refusal is final and the pool retires this
+    // process once its CPU total leaves less than one call's budget under the limit (canServe).
     const need = cpuSecondsFor(this.lastCpu.user + this.lastCpu.system, limits.cpuMs);
-    if (need !== this.cpuLimitSeconds && !this.cpuLimitBroken) {
+    if (need > this.cpuLimitSeconds && !this.cpuLimitFixed) {
       try {
         launcher.setCpuLimit(this.pid, need);
         this.cpuLimitSeconds = need;
       } catch {
-        this.cpuLimitBroken = true; // keep serving on the per-call check; retire after this call
+        this.cpuLimitFixed = true;
       }
     }
     return new Promise<CallOutcome>((settle) => {
@@ -319,16 +323,15 @@ export class SandboxProcess {
     this.lastCpu = reply.cpu;
     const { limits } = this.config;
     const cpuUsed = metrics.cpuUserMicros + metrics.cpuSystemMicros;
-    const retireAfter = this.cpuLimitBroken;
     if (cpuUsed > limits.cpuMs * 1000) {
       this.finish(call, { ok: false, cause: 'cpu_limit', detail: `after ${limits.cpuMs} ms of CPU (the call used ${Math.round(cpuUsed / 1000)} ms)`, stderr: '', metrics, retire: true });
     } else if (reply.ok) {
-      this.finish(call, { ok: true, result: reply.result, metrics, retire: retireAfter });
+      this.finish(call, { ok: true, result: reply.result, metrics, retire: false });
     } else {
       const claimed = reply.cause;
       const cause: Cause = claimed !== undefined && isRunnerCause(claimed) ? claimed : 'error';
       // A refusal or a limit leaves the process in an unknown state: it is not reused.
-      this.finish(call, { ok: false, cause, detail: reply.error ?? '', stderr: '', metrics, retire: retireAfter || cause !== 'error' });
+      this.finish(call, { ok: false, cause, detail: reply.error ?? '', stderr: '', metrics, retire: cause !== 'error' });
     }
   }
 
@@ -409,6 +412,11 @@ export class SandboxProcess {
         this.resolveGone();
         this.onDead(this);
       });
+  }
+
+  /** False once the next call could not get its whole CPU budget under the process's RLIMIT_CPU. */
+  canServe(): boolean {
+    return cpuSecondsFor(this.lastCpu.user + this.lastCpu.system, this.config.limits.cpuMs) <= this.cpuLimitSeconds || !this.cpuLimitFixed;
   }
 
   /** The last exit facts, for a fresh-mode call's metrics and for tests. */
