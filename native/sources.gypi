@@ -10,6 +10,7 @@
       "native/core/ratelimit.cc",
       "native/core/response.cc",
       "native/core/router.cc",
+      "native/core/sandbox.cc",
       "native/core/scan.cc"
     ],
     "binding_sources": [
@@ -18,7 +19,8 @@
       "native/binding/http1_binding.cc",
       "native/binding/jwt_binding.cc",
       "native/binding/ratelimit_binding.cc",
-      "native/binding/router_binding.cc"
+      "native/binding/router_binding.cc",
+      "native/binding/sandbox_binding.cc"
     ]
   }
 }

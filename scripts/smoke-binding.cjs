@@ -11,7 +11,8 @@ const b = require(file);
 const { version } = require('../package.json');
 
 assert.equal(b.version, version, 'binding version');
-assert.equal(b.abi, 3, 'binding abi');
+assert.equal(b.abi, 4, 'binding abi');
+assert.equal(typeof b.sandboxLaunch, 'function', 'abi 4: the sandbox launcher');
 assert.equal(typeof b.simdjsonImplementation, 'string');
 assert.match(b.opensslVersion, /^OpenSSL \d+\.\d+\.\d+/);
 assert.ok(Array.isArray(b.reasons) && b.reasons[0] === 'ok', 'reasons table');

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Revision of the binding contract (docs/jsonrpc-engine.md section 10) this loader accepts. */
-export const NATIVE_ABI = 3;
+export const NATIVE_ABI = 4;
 
 /** The warning code emitted (once) when the addon cannot be loaded. */
 export const NATIVE_UNAVAILABLE_WARNING = 'FASTERMCP_NATIVE_UNAVAILABLE';
@@ -121,6 +121,7 @@ export interface NativeLaunchSpec {
   restrictKill: boolean;
   newNetNamespace: boolean;
   cgroupProcs: string[];
+  useVfork?: boolean; //              clone(CLONE_VM | CLONE_VFORK) instead of fork (docs/sandbox-launcher.md)
 }
 
 /** The parent's ends of a launched child's fds (each owned by the caller from then on). */
@@ -145,7 +146,7 @@ export interface NativeSandboxProbe {
 /** Everything mcp_native.node exports (docs/jsonrpc-engine.md section 10). */
 export interface NativeBinding {
   version: string; //                 package.json version baked in at compile time (define FASTERMCP_VERSION)
-  abi: number; //                     revision of this contract, 3 (2 + HeadParser); the loader refuses a mismatch
+  abi: number; //                     revision of this contract, 4 (3 + sandbox*); the loader refuses a mismatch
   simdjsonImplementation: string; //  simdjson's active kernel name
   opensslVersion: string; //          OpenSSL_version(OPENSSL_VERSION) as resolved from the running node
   reasons: string[]; //               reason names by code (section 8), for the pin test

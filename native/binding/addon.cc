@@ -1,7 +1,8 @@
 // Module entry of mcp_native.node (docs/jsonrpc-engine.md section 10): version, abi, simdjson's kernel,
 // the OpenSSL version of the running node, the reason tables, the Router and Engine classes and the
 // JwtVerifier class (docs/jwt.md) with its reason table, and the RateLimiter and RuleSet classes
-// (docs/ratelimit.md), and the HTTP/1.1 HeadParser class (docs/http1.md).
+// (docs/ratelimit.md), the HTTP/1.1 HeadParser class (docs/http1.md) and the sandbox launcher functions
+// (docs/sandbox-launcher.md).
 //
 // OpenSSL: compiled against Node 20's OpenSSL 3.0 headers and linked with no libcrypto; the symbols bind
 // to the running node binary at load time (-z now), so a missing one fails require(), not a later call.
@@ -21,10 +22,15 @@
 #endif
 
 namespace mcp::binding {
+
+/// Sets the sandbox launcher functions on exports (sandbox_binding.cc).
+void define_sandbox(Napi::Env env, Napi::Object exports);
+
 namespace {
 
-// Revision of the exports contract (2: 20-int32 records; 3: + HeadParser); src/native.ts refuses a mismatch.
-constexpr uint32_t kAbi = 3;
+// Revision of the exports contract (2: 20-int32 records; 3: + HeadParser; 4: + sandbox*); src/native.ts
+// refuses a mismatch.
+constexpr uint32_t kAbi = 4;
 
 Napi::Array reason_table(Napi::Env env, std::string_view (*column)(jsonrpc::Reason)) {
   Napi::Array table = Napi::Array::New(env, jsonrpc::kReasonCount);
@@ -71,6 +77,7 @@ McpNative::McpNative(Napi::Env env, Napi::Object exports) {
           InstanceValue("RuleSet", rule_set, napi_enumerable),
           InstanceValue("HeadParser", head_parser, napi_enumerable),
       });
+  define_sandbox(env, exports);
 }
 
 }  // namespace mcp::binding

@@ -13,18 +13,40 @@ import { checkCpuSeconds, checkPid, rlimitsOf, validateSpec } from './spec.js';
 import type { ExitInfo, HostFeatures, LaunchSpec, Launched, Launcher } from './types.js';
 
 const SIGNALS = constants.signals as unknown as Record<string, number>;
+const ERRNOS = constants.errno as unknown as Record<string, number>;
+
+/** Runs a binding call; an error it throws (message, errno, step) also gets the errno's name as `code`. */
+function withCode<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    const e = err as Error & { errno?: number; code?: string };
+    if (typeof e.errno === 'number' && e.code === undefined) {
+      for (const [name, value] of Object.entries(ERRNOS)) {
+        if (value === e.errno) {
+          e.code = name;
+          break;
+        }
+      }
+    }
+    throw err;
+  }
+}
 
 export class NativeLauncher implements Launcher {
   readonly kind = 'native' as const;
   readonly #binding: NativeBinding;
+  readonly #useVfork: boolean;
 
-  constructor(binding: NativeBinding) {
+  /** useVfork: clone(CLONE_VM | CLONE_VFORK) instead of fork (docs/sandbox-launcher.md has the numbers). */
+  constructor(binding: NativeBinding, options: { useVfork?: boolean } = {}) {
     this.#binding = binding;
+    this.#useVfork = options.useVfork ?? false;
   }
 
   launch(spec: LaunchSpec, onExit: (info: ExitInfo) => void): Launched {
     validateSpec(spec);
-    const fds = this.#binding.sandboxLaunch(
+    const fds = withCode(() => this.#binding.sandboxLaunch(
       {
         file: spec.file,
         argv: spec.argv,
@@ -38,6 +60,7 @@ export class NativeLauncher implements Launcher {
         restrictKill: spec.restrictKill,
         newNetNamespace: spec.newNetNamespace,
         cgroupProcs: spec.cgroupProcs,
+        useVfork: this.#useVfork,
       },
       (pid, exitCode, signo, userMicros, systemMicros, maxRssKiB) => {
         onExit({
@@ -49,7 +72,7 @@ export class NativeLauncher implements Launcher {
           maxRssKiB,
         });
       },
-    );
+    ));
     const owned = [fds.control, fds.stdout, fds.stderr];
     const streams: Socket[] = [];
     try {
@@ -73,7 +96,7 @@ export class NativeLauncher implements Launcher {
   setCpuLimit(pid: number, softSeconds: number): void {
     checkPid(pid);
     checkCpuSeconds(softSeconds);
-    this.#binding.sandboxSetCpuLimit(pid, softSeconds);
+    withCode(() => this.#binding.sandboxSetCpuLimit(pid, softSeconds));
   }
 
   cpuMicros(pid: number): number | null {
@@ -86,7 +109,7 @@ export class NativeLauncher implements Launcher {
     checkPid(pid);
     const signo = SIGNALS[signal];
     if (signo === undefined) throw new TypeError(`killGroup: unknown signal ${String(signal)}`);
-    this.#binding.sandboxKillGroup(pid, signo);
+    withCode(() => this.#binding.sandboxKillGroup(pid, signo));
   }
 
   probe(): HostFeatures {

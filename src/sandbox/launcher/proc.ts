@@ -9,7 +9,7 @@
  * fields are counted from the LAST ')' of the line.
  */
 export function cpuMicrosFromStat(line: string, clockTicksPerSecond: number): number | null {
-  if (!(clockTicksPerSecond > 0) || !Number.isInteger(clockTicksPerSecond)) return null;
+  if (!(clockTicksPerSecond > 0 && clockTicksPerSecond <= 1e9) || !Number.isInteger(clockTicksPerSecond)) return null;
   const close = line.lastIndexOf(')');
   const open = line.indexOf(' (');
   if (close < 0 || open < 0 || open > close || !/^[0-9]+$/.test(line.slice(0, open))) return null;
