@@ -133,8 +133,14 @@ const CASES: Record<string, Case> = {
   'flooding stdout': { file: 'flood-stdout.mjs', cause: () => 'output_limit', text: /stdout\+stderr passed 262144 bytes/ },
   'never replying': { file: 'never-reply.mjs', options: { limits: { wallMs: 500 } }, cause: () => 'timeout', text: /^sandbox: timeout after 500 ms wall clock$/ },
   'exiting mid-call': { file: 'exit-mid-call.mjs', cause: () => 'crashed', text: /exited with status 3 mid-call/ },
-  // seccomp refuses a kill aimed past the child itself (EPERM); without it the child kills its group (itself).
-  'killing its own process group': { file: 'kill-group.mjs', cause: () => (native() ? 'denied:kill' : 'crashed') },
+  // Its group is only itself (a session leader): the kill ends the call and the pool replaces it.
+  'killing its own process group': { file: 'kill-group.mjs', cause: () => 'crashed', text: /was killed by SIGKILL mid-call/ },
+  // seccomp refuses a signal aimed past the child itself (EPERM).
+  'signalling every process (kill -1)': {
+    file: 'kill-others.mjs',
+    cause: () => 'denied:kill',
+    skip: () => (native() ? false : 'without seccomp (js launcher) kill(-1) reaches every process of uid nobody, other sandboxes included: see docs/sandbox.md'),
+  },
   'a huge result': { file: 'huge-result.mjs', args: { bytes: 1_000_000 }, cause: () => 'output_limit', text: /more than resultBytes 65536/ },
 };
 
