@@ -16,6 +16,7 @@ import { getLauncher } from './launcher/index.js';
 import type { HostFeatures, Launcher } from './launcher/types.js';
 import { checkAllow, DEFAULT_SANDBOX_LIMITS, resolveLimits, resolvePool, type SandboxLimits, type SandboxToolOptions } from './limits.js';
 import { ToolPool, type CallRecord, type PoolStats } from './pool.js';
+import type { UidPool } from './process.js';
 import { installRunner } from './runner-file.js';
 import { hostReport, type SandboxReport } from './report.js';
 import type { McpServer, Registered, ToolDefinition, ToolHandler } from '../server/server.js';
@@ -33,6 +34,12 @@ export interface SandboxOptions {
   tmpDir?: string;
   /** How long a process may take to start and send its definition (default 15000 ms). */
   startupMs?: number;
+  /**
+   * When the server runs as root: give every sandbox process a uid (and gid) of its own from this
+   * range instead of sharing `nobody`, so processes cannot signal or inspect each other even where
+   * seccomp is missing. The range must hold no real users. At most `count` processes at once.
+   */
+  uidRange?: { first: number; count: number };
 }
 
 export interface SandboxedTool {
@@ -100,11 +107,13 @@ export class Sandbox extends EventEmitter {
   private readonly metricsByTool = new Map<string, { calls: number; byCause: Record<string, number>; cpuUserMicros: number; cpuSystemMicros: number }>();
   private root: Promise<{ dir: string; runner: string }> | undefined;
   private closing: Promise<void> | undefined;
+  private readonly uids: UidPool | undefined;
 
   constructor(private readonly options: SandboxOptions = {}) {
     super();
     this.launcher = options.launcher ?? getLauncher();
     this.host = this.launcher.probe();
+    this.uids = options.uidRange === undefined ? undefined : uidPool(options.uidRange);
     this.defaults = Object.freeze(resolveLimits(DEFAULT_SANDBOX_LIMITS, options.defaults, 'sandbox defaults'));
     if (options.pool !== undefined) resolvePool({ pool: options.pool }, {}, 'sandbox defaults');
   }
@@ -156,6 +165,7 @@ export class Sandbox extends EventEmitter {
         runnerPath: runner,
         newNetNamespace: this.networkNamespace,
         startupMs: this.options.startupMs ?? 15_000,
+        uids: this.uids,
       },
       settings,
       (record) => this.record(record),
@@ -230,6 +240,25 @@ export class Sandbox extends EventEmitter {
     })();
     return this.closing;
   }
+}
+
+function uidPool(range: { first: number; count: number }): UidPool {
+  const { first, count } = range;
+  if (!Number.isInteger(first) || !Number.isInteger(count) || first < 1 || count < 1 || first + count > 0xfffffffe) {
+    throw new RangeError(`sandbox uidRange: first and count must be positive integers with first + count <= 4294967294, got ${JSON.stringify(range)}`);
+  }
+  const free: number[] = [];
+  for (let i = count - 1; i >= 0; i--) free.push(first + i);
+  return {
+    take(): number {
+      const uid = free.pop();
+      if (uid === undefined) throw new Error(`sandbox: all ${count} uids of uidRange are in use`);
+      return uid;
+    },
+    give(uid: number): void {
+      free.unshift(uid); // reused last, so a uid rests as long as possible between processes
+    },
+  };
 }
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {

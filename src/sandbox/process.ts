@@ -36,6 +36,14 @@ export interface ProcessConfig {
   newNetNamespace: boolean;
   /** How long a process may take to send its definition. */
   startupMs: number;
+  /** When the server is root: a uid of its own for each process (else every process runs as nobody). */
+  uids?: UidPool | undefined;
+}
+
+/** Hands out distinct uids (used as gid too) from a range; a uid returns once its process is reaped. */
+export interface UidPool {
+  take(): number;
+  give(uid: number): void;
 }
 
 export interface CallMetrics {
@@ -80,6 +88,8 @@ export class SandboxProcess {
 
   private readonly launched: Launched;
   private readonly cwd: string;
+  /** The uid the child runs as (undefined when the server is not root). */
+  private readonly uid: number | undefined;
   private cgroup: ProcessCgroup | null = null;
   private readonly decoder: FrameDecoder;
   private resolveReady!: (m: ReadyMessage) => void;
@@ -112,10 +122,16 @@ export class SandboxProcess {
     this.gone = new Promise((r) => (this.resolveGone = r));
     const { limits, host } = config;
     this.cpuLimitSeconds = processLimits(limits).cpuSeconds;
+    this.uid = host.root ? (config.uids?.take() ?? NOBODY) : undefined;
     // A fresh empty cwd, owned by the uid the child runs as.
-    this.cwd = mkdtempSync(join(config.root, 'p-'));
     try {
-      if (host.root) chownSync(this.cwd, NOBODY, NOBODY);
+      this.cwd = mkdtempSync(join(config.root, 'p-'));
+    } catch (e) {
+      if (this.uid !== undefined && this.uid !== NOBODY) config.uids?.give(this.uid);
+      throw e;
+    }
+    try {
+      if (this.uid !== undefined) chownSync(this.cwd, this.uid, this.uid);
       chmodSync(this.cwd, 0o700);
       if (host.cgroupMemory !== null || host.cgroupPids !== null) {
         this.cgroup = createProcessCgroup(host.cgroupMemory, host.cgroupPids, cgroupMemoryBytes(limits), limits.processes);
@@ -124,6 +140,7 @@ export class SandboxProcess {
     } catch (e) {
       rmSync(this.cwd, { recursive: true, force: true });
       void this.cgroup?.remove().catch(() => {});
+      if (this.uid !== undefined && this.uid !== NOBODY) config.uids?.give(this.uid);
       throw e;
     }
     this.pid = this.launched.pid;
@@ -161,7 +178,7 @@ export class SandboxProcess {
       env: { PATH: '/usr/bin:/bin', HOME: this.cwd, LANG: 'C' },
       cwd: this.cwd,
       limits: processLimits(limits),
-      ...(host.root ? { uid: NOBODY, gid: NOBODY } : {}),
+      ...(this.uid !== undefined ? { uid: this.uid, gid: this.uid } : {}),
       denyNetwork: true,
       denySpawn: true,
       restrictKill: true,
@@ -405,6 +422,8 @@ export class SandboxProcess {
     const cleanup = async (): Promise<void> => {
       rmSync(this.cwd, { recursive: true, force: true });
       await this.cgroup?.remove();
+      // Reaped, and its cgroup (so every task of it) gone: the uid may serve another process.
+      if (this.uid !== undefined && this.uid !== NOBODY) this.config.uids?.give(this.uid);
     };
     cleanup()
       .catch((e: unknown) => process.emitWarning(`sandbox cleanup: ${(e as Error).message}`, { code: 'FASTERMCP_SANDBOX_CLEANUP' }))

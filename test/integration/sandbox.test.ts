@@ -4,7 +4,7 @@
 // It runs under the launcher getLauncher() picks: native when the addon has the sandbox binding, the
 // js twin under FASTERMCP_FORCE_JS=1 (npm run test:js). What differs between them follows the probe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -139,7 +139,7 @@ const CASES: Record<string, Case> = {
   'signalling every process (kill -1)': {
     file: 'kill-others.mjs',
     cause: () => 'denied:kill',
-    skip: () => (native() ? false : 'without seccomp (js launcher) kill(-1) reaches every process of uid nobody, other sandboxes included: see docs/sandbox.md'),
+    skip: () => (native() ? false : 'without seccomp (js launcher) kill(-1) reaches every process of uid nobody, other sandboxes included (the uidRange option closes this; tested below)'),
   },
   'a huge result': { file: 'huge-result.mjs', args: { bytes: 1_000_000 }, cause: () => 'output_limit', text: /more than resultBytes 65536/ },
 };
@@ -192,6 +192,41 @@ describe(`hostile tools (launcher chosen by getLauncher; FASTERMCP_FORCE_JS=${pr
     const result = await pending;
     expect(causeOf(result)).toBe('cancelled');
     await until(() => tool.stats().idle === 1, 'the replacement process');
+  });
+
+  it('with uidRange, gives each process its own uid, so kill(-1) reaches no other sandbox', async (t) => {
+    if (!sandbox.host.root) t.skip('uids are only changed when the server runs as root');
+    const first = 2_000_000_000;
+    const own = createSandbox({ uidRange: { first, count: 16 }, defaults: { wallMs: 4000 } });
+    try {
+      const mates = await own.tool(fixture('echo.mjs'), { pool: 2 });
+      const killer = await own.tool(fixture('kill-others.mjs'), { pool: 1 });
+      const uids = new Set<number>();
+      own.on('call', (r: CallRecord) => {
+        pids.add(r.pid);
+        let status = '';
+        try {
+          status = readFileSync(`/proc/${r.pid}/status`, 'utf8');
+        } catch {
+          return; // it ended with the call
+        }
+        const m = /^Uid:\s+(\d+)/m.exec(status);
+        if (m !== null) uids.add(Number(m[1]));
+      });
+      const before = await Promise.all([1, 2].map((i) => mates.handler({ text: `m${i}` }, ctx(), undefined) as Promise<CallToolResult>));
+      expect(before.map(textOf)).toEqual(['m1', 'm2']);
+      const result = (await killer.handler({}, ctx(), undefined)) as CallToolResult;
+      // seccomp refuses it (EPERM). Without seccomp kill(-1) returns 0 (Linux ignores the EPERM of each
+      // process it may not signal) yet reaches nobody: the other sandbox processes below survive.
+      if (native()) expect(causeOf(result), textOf(result)).toBe('denied:kill');
+      else expect(textOf(result)).toBe('signalled everyone');
+      const after = await Promise.all([1, 2, 3, 4].map((i) => mates.handler({ text: `a${i}` }, ctx(), undefined) as Promise<CallToolResult>));
+      expect(after.map(textOf)).toEqual(['a1', 'a2', 'a3', 'a4']);
+      for (const uid of uids) expect(uid >= first && uid < first + 16, `uid ${uid} in the range`).toBe(true);
+      expect(uids.size).toBeGreaterThanOrEqual(2);
+    } finally {
+      await own.close();
+    }
   });
 
   it('reports per-call metrics from the kernel or the runner', () => {
