@@ -10,6 +10,7 @@ import { createSandbox, type Sandbox } from '../../src/sandbox/parent.js';
 import { MAX_STARTUP_FAILURES, type CallRecord } from '../../src/sandbox/pool.js';
 import { McpServer } from '../../src/server/server.js';
 import type { CallToolResult } from '../../src/server/types.js';
+import * as api from '../../src/index.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/sandbox/${name}`, import.meta.url));
 const ctx = (signal: AbortSignal = new AbortController().signal): any => ({ signal });
@@ -45,6 +46,12 @@ afterAll(async () => {
 const pidsOf = (tool: string): number[] => records.filter((r) => r.tool === tool).map((r) => r.pid);
 
 describe('sandbox pool', () => {
+  it('is part of the public API', () => {
+    expect(api.createSandbox).toBe(createSandbox);
+    expect(api.DEFAULT_SANDBOX_LIMITS.wallMs).toBe(5000);
+    expect(api.SANDBOX_ERROR_CODES.timeout).toBe('MCP_SANDBOX_TIMEOUT');
+  });
+
   it('reuses a warm process and recycles it after recycleAfter calls', async () => {
     const t = await sandbox.tool(fixture('echo.mjs'), { name: 'echo_recycle', pool: 1, recycleAfter: 3 });
     for (let i = 0; i < 7; i++) {
