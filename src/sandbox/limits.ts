@@ -124,11 +124,14 @@ export function checkAllow(allow: SandboxAllow | undefined, what: string): strin
   return paths;
 }
 
-/** The rlimits of a new sandbox process. RLIMIT_CPU starts at one call's budget plus a second for startup. */
-export function processLimits(limits: SandboxLimits): ProcessLimits {
+/**
+ * The rlimits of a new sandbox process. RLIMIT_CPU starts at one call's budget plus a second for
+ * startup. RLIMIT_DATA is memoryMb plus what node itself reserves on this host (node-probe.ts).
+ */
+export function processLimits(limits: SandboxLimits, dataSlackBytes = 0): ProcessLimits {
   return {
     cpuSeconds: Math.ceil(limits.cpuMs / 1000) + 1,
-    dataBytes: limits.memoryMb * 1024 * 1024,
+    dataBytes: limits.memoryMb * 1024 * 1024 + dataSlackBytes,
     openFiles: limits.openFiles,
     fileSizeBytes: limits.fileSizeBytes,
     // RLIMIT_NPROC counts every process of the (shared) uid, not this sandbox's: the per-sandbox

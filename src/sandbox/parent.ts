@@ -18,6 +18,7 @@ import { checkAllow, DEFAULT_SANDBOX_LIMITS, resolveLimits, resolvePool, type Sa
 import { ToolPool, type CallRecord, type PoolStats } from './pool.js';
 import type { UidPool } from './process.js';
 import { installRunner } from './runner-file.js';
+import { nodeDataSlack } from './node-probe.js';
 import { hostReport, type SandboxReport } from './report.js';
 import type { McpServer, Registered, ToolDefinition, ToolHandler } from '../server/server.js';
 
@@ -105,7 +106,7 @@ export class Sandbox extends EventEmitter {
   readonly defaults: Readonly<SandboxLimits>;
   private readonly pools = new Map<string, ToolPool>();
   private readonly metricsByTool = new Map<string, { calls: number; byCause: Record<string, number>; cpuUserMicros: number; cpuSystemMicros: number }>();
-  private root: Promise<{ dir: string; runner: string }> | undefined;
+  private root: Promise<{ dir: string; runner: string; dataSlack: number }> | undefined;
   private closing: Promise<void> | undefined;
   private readonly uids: UidPool | undefined;
 
@@ -123,7 +124,7 @@ export class Sandbox extends EventEmitter {
     return this.options.networkNamespace !== false && this.host.netNamespace;
   }
 
-  private ensureRoot(): Promise<{ dir: string; runner: string }> {
+  private ensureRoot(): Promise<{ dir: string; runner: string; dataSlack: number }> {
     this.root ??= (async () => {
       const base = this.options.tmpDir ?? tmpdir();
       sweepStaleRoots(base);
@@ -133,7 +134,8 @@ export class Sandbox extends EventEmitter {
       chmodSync(dir, 0o711);
       const runner = await installRunner(dir);
       if (this.host.root) checkReachable(runner, 'sandbox root');
-      return { dir, runner };
+      const dataSlack = await nodeDataSlack(this.launcher, dir);
+      return { dir, runner, dataSlack };
     })();
     return this.root;
   }
@@ -152,7 +154,7 @@ export class Sandbox extends EventEmitter {
     const settings = resolvePool(options, { pool: this.options.pool }, label);
     const allowFs = checkAllow(options.allow, label).map((p) => realpathSync(p));
     if (this.host.root) for (const p of [path, ...allowFs]) checkReachable(p, label);
-    const { dir, runner } = await this.ensureRoot();
+    const { dir, runner, dataSlack } = await this.ensureRoot();
     const pool = new ToolPool(
       {
         label,
@@ -165,6 +167,7 @@ export class Sandbox extends EventEmitter {
         runnerPath: runner,
         newNetNamespace: this.networkNamespace,
         startupMs: this.options.startupMs ?? 15_000,
+        dataSlackBytes: dataSlack,
         uids: this.uids,
       },
       settings,

@@ -98,7 +98,7 @@ export class ToolPool {
     this.closed = true;
     for (const w of this.queue.splice(0)) this.answer(w, failureResult(this.name, 'unavailable', 'the sandbox is closed'));
     const all = [...this.procs, ...this.retiring];
-    for (const p of all) p.kill('the sandbox is closing');
+    for (const p of all) p.shutdown();
     await Promise.all(all.map((p) => p.gone));
   }
 

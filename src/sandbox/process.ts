@@ -36,6 +36,8 @@ export interface ProcessConfig {
   newNetNamespace: boolean;
   /** How long a process may take to send its definition. */
   startupMs: number;
+  /** Bytes RLIMIT_DATA leaves to node itself on this host (node-probe.ts). */
+  dataSlackBytes: number;
   /** When the server is root: a uid of its own for each process (else every process runs as nobody). */
   uids?: UidPool | undefined;
 }
@@ -121,7 +123,7 @@ export class SandboxProcess {
     this.ready.catch(() => {}); // the pool reads it; an unread rejection must not crash the server
     this.gone = new Promise((r) => (this.resolveGone = r));
     const { limits, host } = config;
-    this.cpuLimitSeconds = processLimits(limits).cpuSeconds;
+    this.cpuLimitSeconds = processLimits(limits, config.dataSlackBytes).cpuSeconds;
     this.uid = host.root ? (config.uids?.take() ?? NOBODY) : undefined;
     // A fresh empty cwd, owned by the uid the child runs as.
     try {
@@ -177,7 +179,7 @@ export class SandboxProcess {
       // Nothing from the server's environment (NODE_OPTIONS included).
       env: { PATH: '/usr/bin:/bin', HOME: this.cwd, LANG: 'C' },
       cwd: this.cwd,
-      limits: processLimits(limits),
+      limits: processLimits(limits, this.config.dataSlackBytes),
       ...(this.uid !== undefined ? { uid: this.uid, gid: this.uid } : {}),
       denyNetwork: true,
       denySpawn: true,
@@ -262,12 +264,17 @@ export class SandboxProcess {
   /** Decides how the current call ends and kills the process group; the exit settles the call. */
   private fault(cause: Cause, detail: string): void {
     const call = this.current;
-    if (call !== undefined && call.decided === undefined) {
+    if (call !== undefined && call.decided === undefined && this.exitInfo === undefined) {
       call.decided = { cause, detail };
       // The kernel's count before the kill: the call's CPU when the launcher has no rusage (js).
       call.cpuAtKill = this.config.launcher.cpuMicros(this.pid) ?? undefined;
     }
     this.kill(`${cause} ${detail}`);
+  }
+
+  /** Ends the process for the sandbox's close(): a call in flight ends as `unavailable`. */
+  shutdown(): void {
+    this.fault('unavailable', 'the sandbox closed during the call');
   }
 
   /** SIGKILLs the whole process group. Safe to call more than once and after the exit. */

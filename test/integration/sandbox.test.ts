@@ -213,6 +213,7 @@ describe(`hostile tools (launcher chosen by getLauncher; FASTERMCP_FORCE_JS=${pr
         const m = /^Uid:\s+(\d+)/m.exec(status);
         if (m !== null) uids.add(Number(m[1]));
       });
+      await until(() => mates.stats().idle === 2, 'both echo processes');
       const before = await Promise.all([1, 2].map((i) => mates.handler({ text: `m${i}` }, ctx(), undefined) as Promise<CallToolResult>));
       expect(before.map(textOf)).toEqual(['m1', 'm2']);
       const result = (await killer.handler({}, ctx(), undefined)) as CallToolResult;
