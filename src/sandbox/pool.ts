@@ -138,7 +138,7 @@ export class ToolPool {
     }
     // Retired: it leaves the pool now; its replacement starts at once.
     this.procs.delete(proc);
-    this.retiring.add(proc);
+    if (!proc.reaped) this.retiring.add(proc); // else its cleanup already ran (and onDead with it)
     proc.kill('retired');
     this.fill();
   }

@@ -110,6 +110,8 @@ export class SandboxProcess {
   private killReason: string | undefined;
   /** Resolves once the process is reaped and its cwd and cgroup are gone. */
   readonly gone: Promise<void>;
+  /** True once `gone` has resolved. */
+  reaped = false;
   private resolveGone!: () => void;
 
   constructor(
@@ -435,6 +437,7 @@ export class SandboxProcess {
     cleanup()
       .catch((e: unknown) => process.emitWarning(`sandbox cleanup: ${(e as Error).message}`, { code: 'FASTERMCP_SANDBOX_CLEANUP' }))
       .finally(() => {
+        this.reaped = true;
         this.resolveGone();
         this.onDead(this);
       });
