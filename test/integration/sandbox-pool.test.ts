@@ -137,6 +137,26 @@ export default function flaky() { process.exit(1); }
     expect(textOf(after)).toMatch(/failed to start 3 times in a row .*exited with status 7/);
   });
 
+  it('lets a tool read what allow.fs lists, and nothing else', async () => {
+    const dir = mkdtempSync(join(scratch, 'allowed-'));
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, 'data.txt'), 'allowed data', { mode: 0o644 });
+    const module = join(scratch, 'reader.mjs');
+    writeFileSync(
+      module,
+      `import { readFileSync } from 'node:fs';
+export const definition = { name: 'reader', inputSchema: { type: 'object' } };
+export default ({ path }) => readFileSync(path, 'utf8');
+`,
+      { mode: 0o644 },
+    );
+    const allowed = await sandbox.tool(module, { name: 'reader_allowed', pool: 1, allow: { fs: [dir] } });
+    const denied = await sandbox.tool(module, { name: 'reader_denied', pool: 1 });
+    expect(textOf((await allowed.handler({ path: join(dir, 'data.txt') }, ctx(), undefined)) as CallToolResult)).toBe('allowed data');
+    expect(causeOf((await allowed.handler({ path: '/etc/hostname' }, ctx(), undefined)) as CallToolResult)).toBe('denied:fs');
+    expect(causeOf((await denied.handler({ path: join(dir, 'data.txt') }, ctx(), undefined)) as CallToolResult)).toBe('denied:fs');
+  });
+
   it('registers through McpServer with the definition the module sent', async () => {
     const server = new McpServer({ name: 't', version: '1' });
     await sandbox.register(server, fixture('echo.mjs'), { name: 'echo_server', pool: 1 });

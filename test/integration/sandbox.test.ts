@@ -120,6 +120,7 @@ const CASES: Record<string, Case> = {
   'a fork bomb': { file: 'fork-bomb.mjs', cause: () => 'denied:spawn' },
   'spawning through process.binding': { file: 'spawn-binding.mjs', cause: () => 'denied:binding' },
   'a worker thread': { file: 'worker.mjs', cause: () => 'denied:worker' },
+  'a native addon': { file: 'native-addon.mjs', cause: () => 'denied:addon' },
   'reading /etc/passwd': { file: 'read-passwd.mjs', cause: () => 'denied:fs' },
   "reading the server's own files": { file: 'read-server-files.mjs', cause: () => 'denied:fs' },
   'writing outside its folder': { file: 'write-outside.mjs', args: { path: `${tmpdir()}/fastermcp-escape-${process.pid}` }, cause: () => 'denied:fs' },
