@@ -105,6 +105,8 @@ export class Sandbox extends EventEmitter {
   readonly host: HostFeatures;
   readonly defaults: Readonly<SandboxLimits>;
   private readonly pools = new Map<string, ToolPool>();
+  /** Pools whose first process is still starting (close() must end them too). */
+  private readonly starting = new Set<ToolPool>();
   private readonly metricsByTool = new Map<string, { calls: number; byCause: Record<string, number>; cpuUserMicros: number; cpuSystemMicros: number }>();
   private root: Promise<{ dir: string; runner: string; dataSlack: number }> | undefined;
   private closing: Promise<void> | undefined;
@@ -155,6 +157,7 @@ export class Sandbox extends EventEmitter {
     const allowFs = checkAllow(options.allow, label).map((p) => realpathSync(p));
     if (this.host.root) for (const p of [path, ...allowFs]) checkReachable(p, label);
     const { dir, runner, dataSlack } = await this.ensureRoot();
+    if (this.closing !== undefined) throw new Error(`sandbox: closed while ${label} was starting`);
     const pool = new ToolPool(
       {
         label,
@@ -174,11 +177,18 @@ export class Sandbox extends EventEmitter {
       (record) => this.record(record),
     );
     let ready;
+    this.starting.add(pool);
     try {
       ready = await pool.start();
     } catch (e) {
       await pool.close();
       throw e;
+    } finally {
+      this.starting.delete(pool);
+    }
+    if (this.closing !== undefined) {
+      await pool.close();
+      throw new Error(`sandbox: closed while ${label} was starting`);
     }
     const name = options.name ?? ready.definition.name;
     if (this.pools.has(name)) {
@@ -236,7 +246,7 @@ export class Sandbox extends EventEmitter {
   /** Kills every sandbox process, waits for their cleanup and removes the root folder. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.all([...this.pools.values()].map((p) => p.close()));
+      await Promise.all([...this.pools.values(), ...this.starting].map((p) => p.close()));
       this.pools.clear();
       const root = this.root === undefined ? undefined : await this.root.catch(() => undefined);
       if (root !== undefined) rmSync(root.dir, { recursive: true, force: true });

@@ -157,6 +157,14 @@ export default ({ path }) => readFileSync(path, 'utf8');
     expect(causeOf((await denied.handler({ path: join(dir, 'data.txt') }, ctx(), undefined)) as CallToolResult)).toBe('denied:fs');
   });
 
+  it('close() during a tool start ends it too, and leaves nothing behind', async () => {
+    const other = createSandbox();
+    const starting = other.tool(fixture('echo.mjs'));
+    await until(() => readdirSync(tmpdir()).some((n) => n.startsWith(`fastermcp-sandbox-${process.pid}-`)), 'the root folder');
+    await other.close();
+    await expect(starting).rejects.toThrow(/sandbox/);
+  });
+
   it('registers through McpServer with the definition the module sent', async () => {
     const server = new McpServer({ name: 't', version: '1' });
     await sandbox.register(server, fixture('echo.mjs'), { name: 'echo_server', pool: 1 });
