@@ -154,7 +154,7 @@ async function main(argv: string[]): Promise<void> {
     name: values.name ?? 'fastermcp',
     version: info.version,
     title: 'fastermcp',
-    instructions: modulePath === undefined ? 'A demo server: the echo tool returns its text argument.' : undefined,
+    instructions: modulePath === undefined && values['sandbox-dir'] === undefined ? 'A demo server: the echo tool returns its text argument.' : undefined,
     ...(values['state-key-file'] === undefined ? {} : { stateKey: readFileSync(values['state-key-file']) }),
   });
   const sandboxDir = values['sandbox-dir'];

@@ -53,13 +53,18 @@ export function failureResult(tool: string, cause: Cause, detail: string, extra:
   };
 }
 
-/** V8's fatal heap OOM lines and the allocator's failure messages node prints before aborting. */
-const OOM_STDERR = /JavaScript heap out of memory|Reached heap limit|Fatal process out of memory|Array buffer allocation failed|FatalProcessOutOfMemory|MemoryChunk allocation failed|std::bad_alloc|Cannot allocate memory/;
+/**
+ * V8's fatal heap OOM lines and the allocator's failure messages node prints before aborting. The
+ * native stack trace after them can run past any fixed tail, so stderr is scanned as it arrives.
+ */
+export const OOM_STDERR = /out of memory|Reached heap limit|Array buffer allocation failed|FatalProcessOutOfMemory|MemoryChunk allocation failed|Allocation failed|std::bad_alloc|Cannot allocate memory/;
 
 export interface ExitFacts {
   info: ExitInfo;
   /** The last bytes the process wrote to stderr. */
   stderrTail: string;
+  /** An OOM message went by on stderr (OOM_STDERR, matched while it streamed). */
+  oomSeen?: boolean;
   /** The memory cgroup saw its limit hit or its OOM killer ran. */
   cgroupMemoryExceeded: boolean;
   /** The most memory the process used (cgroup peak, else wait4's max RSS), or null when unknown. */
@@ -78,7 +83,7 @@ export function classifyExit(facts: ExitFacts): { cause: Cause; detail: string }
   const { info } = facts;
   const how = info.signal !== null ? `was killed by ${info.signal}` : `exited with status ${String(info.exitCode)}`;
   if (info.signal === 'SIGXCPU') return { cause: 'cpu_limit', detail: `the process reached its RLIMIT_CPU (it ${how})` };
-  if (OOM_STDERR.test(facts.stderrTail)) return { cause: 'memory_limit', detail: `the process ran out of memory (it ${how})` };
+  if (facts.oomSeen === true || OOM_STDERR.test(facts.stderrTail)) return { cause: 'memory_limit', detail: `the process ran out of memory (it ${how})` };
   if (facts.cgroupMemoryExceeded) return { cause: 'memory_limit', detail: `the process hit its cgroup memory limit (it ${how})` };
   if (info.signal !== null && ALLOCATION_CRASH.has(info.signal) && facts.peakBytes !== null && facts.peakBytes >= NEAR_LIMIT * facts.memoryLimitBytes) {
     const mib = (n: number): string => `${Math.round(n / 1048576)} MiB`;

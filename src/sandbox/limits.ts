@@ -149,6 +149,15 @@ export function heapMb(limits: SandboxLimits): number {
   return Math.max(16, Math.floor(limits.memoryMb * 0.5) - 16);
 }
 
+/**
+ * V8's young generation (semi-space, MiB) scaled to the limit: by default it may reach 3 x 16 MiB,
+ * which with the old space and node's own ~40 MiB passes a small RLIMIT_DATA, and a failed mmap there
+ * is a silent SIGSEGV rather than V8's OOM report.
+ */
+export function semiSpaceMb(limits: SandboxLimits): number {
+  return Math.max(1, Math.min(16, Math.floor(limits.memoryMb / 32)));
+}
+
 /** cgroup memory limit: the data limit plus room for what RLIMIT_DATA does not count (stacks, code). */
 export function cgroupMemoryBytes(limits: SandboxLimits): number {
   return (limits.memoryMb + 64) * 1024 * 1024;

@@ -107,7 +107,11 @@ export class ToolPool {
     if (this.broken !== null) return Promise.resolve(failureResult(this.name, 'unavailable', this.broken));
     if (signal?.aborted === true) return Promise.resolve(failureResult(this.name, 'cancelled', 'the caller cancelled the call'));
     const free = this.idle.pop();
-    if (free !== undefined) return Promise.resolve(free);
+    if (free !== undefined) {
+      // Fresh mode: the spare just taken is replaced now, while its call runs.
+      if (this.settings.mode === 'fresh') this.fill();
+      return Promise.resolve(free);
+    }
     if (this.queue.length >= this.settings.maxQueue) {
       return Promise.resolve(failureResult(this.name, 'overloaded', `${this.queue.length} calls already wait for a free process (maxQueue ${this.settings.maxQueue})`));
     }

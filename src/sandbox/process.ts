@@ -5,9 +5,9 @@
 // once the process is reaped. The pool (pool.ts) decides when processes start, serve and retire.
 import { chownSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { classifyExit, isRunnerCause, type Cause } from './causes.js';
+import { classifyExit, isRunnerCause, OOM_STDERR, type Cause } from './causes.js';
 import { createProcessCgroup, type ProcessCgroup } from './cgroup.js';
-import { cgroupMemoryBytes, cpuSecondsFor, heapMb, processLimits, type SandboxLimits } from './limits.js';
+import { cgroupMemoryBytes, cpuSecondsFor, heapMb, processLimits, semiSpaceMb, type SandboxLimits } from './limits.js';
 import { checkReady, checkReply, encodeFrame, FrameDecoder, type CpuTotals, type FrameEvent, type ReadyMessage } from './protocol.js';
 import type { ExitInfo, HostFeatures, Launched, Launcher, LaunchSpec } from './launcher/types.js';
 
@@ -103,6 +103,7 @@ export class SandboxProcess {
   private cpuLimitFixed = false;
   private output = 0;
   private stderrTail = '';
+  private oomSeen = false;
   private current: InFlight | undefined;
   private exitInfo: ExitInfo | undefined;
   private stderrEnded = false;
@@ -171,6 +172,7 @@ export class SandboxProcess {
       ...reads.map((p) => `--allow-fs-read=${p}`),
       `--allow-fs-write=${this.cwd}`,
       `--max-old-space-size=${heapMb(limits)}`,
+      `--max-semi-space-size=${semiSpaceMb(limits)}`,
       '--disable-warning=ExperimentalWarning',
       runnerPath,
       JSON.stringify({ module: modulePath, resultBytes: limits.resultBytes, maxArgsBytes: MAX_ARGS_BYTES }),
@@ -293,6 +295,8 @@ export class SandboxProcess {
   private onOutput(chunk: Buffer, isStderr: boolean): void {
     this.output += chunk.length;
     if (isStderr) {
+      // Scan the chunk with the end of the previous one, so a message split across chunks is seen.
+      if (!this.oomSeen) this.oomSeen = OOM_STDERR.test(this.stderrTail.slice(-100) + chunk.toString('utf8', 0, Math.min(chunk.length, 1 << 16)));
       const text = this.stderrTail + chunk.toString('utf8', Math.max(0, chunk.length - STDERR_TAIL));
       this.stderrTail = text.length > STDERR_TAIL ? text.slice(text.length - STDERR_TAIL) : text;
     }
@@ -411,7 +415,7 @@ export class SandboxProcess {
     if (call !== undefined) {
       const peakBytes = this.cgroup?.peakBytes() ?? (info.maxRssKiB === null ? null : info.maxRssKiB * 1024);
       const memoryLimitBytes = this.config.limits.memoryMb * 1024 * 1024;
-      const { cause, detail } = call.decided ?? classifyExit({ info, stderrTail: this.stderrTail, cgroupMemoryExceeded: memoryExceeded, peakBytes, memoryLimitBytes });
+      const { cause, detail } = call.decided ?? classifyExit({ info, stderrTail: this.stderrTail, oomSeen: this.oomSeen, cgroupMemoryExceeded: memoryExceeded, peakBytes, memoryLimitBytes });
       const metrics = this.metricsFrom(call, this.lastCpu);
       if (call.cpuAtKill !== undefined) {
         // /proc gives user + system together: counted as user time.

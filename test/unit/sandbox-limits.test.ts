@@ -3,7 +3,7 @@
 // becomes a CallToolResult (pool.ts toolResult).
 import { describe, expect, it } from 'vitest';
 import { classifyExit, errorCode, failureResult, isRunnerCause, SANDBOX_ERROR_CODES } from '../../src/sandbox/causes.js';
-import { cpuSecondsFor, DEFAULT_SANDBOX_LIMITS, heapMb, processLimits, resolveLimits, resolvePool, checkAllow } from '../../src/sandbox/limits.js';
+import { cpuSecondsFor, DEFAULT_SANDBOX_LIMITS, heapMb, processLimits, resolveLimits, resolvePool, checkAllow, semiSpaceMb } from '../../src/sandbox/limits.js';
 import { toolResult } from '../../src/sandbox/pool.js';
 import type { ExitInfo } from '../../src/sandbox/launcher/types.js';
 
@@ -20,7 +20,10 @@ describe('sandbox limits', () => {
     const l = resolveLimits(DEFAULT_SANDBOX_LIMITS, { cpuMs: 1500, memoryMb: 128 }, 't');
     expect(processLimits(l)).toEqual({ cpuSeconds: 3, dataBytes: 128 * 1048576, openFiles: 64, fileSizeBytes: 16 * 1048576, processes: 0, coreBytes: 0 });
     expect(heapMb(l)).toBe(48);
-    expect(heapMb(l)).toBeLessThan(l.memoryMb);
+    expect(semiSpaceMb(l)).toBe(4);
+    // Old space, a young generation of 3 semi-spaces and node's own ~40 MiB fit under the data limit.
+    expect(heapMb(l) + 3 * semiSpaceMb(l) + 40).toBeLessThan(l.memoryMb);
+    expect(semiSpaceMb(resolveLimits(DEFAULT_SANDBOX_LIMITS, { memoryMb: 4096 }, 't'))).toBe(16);
   });
 
   it('gives RLIMIT_CPU room for exactly one more call', () => {
