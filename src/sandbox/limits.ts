@@ -7,7 +7,7 @@ import type { ProcessLimits } from './launcher/types.js';
 export interface SandboxLimits {
   /** CPU time one call may use, in ms (runner/kernel check per call, RLIMIT_CPU as the backstop). */
   cpuMs: number;
-  /** Memory of one sandbox process in MiB (RLIMIT_DATA, V8's old space, and the cgroup limit where offered). */
+  /** Memory the tool may use in MiB, on top of node's own (RLIMIT_DATA and the cgroup limit at memoryMb + 64 MiB; V8's heap under it). */
   memoryMb: number;
   /** Wall-clock time one call may take, in ms; then the whole process group is SIGKILLed. */
   wallMs: number;
@@ -124,14 +124,19 @@ export function checkAllow(allow: SandboxAllow | undefined, what: string): strin
   return paths;
 }
 
+/** What node itself takes before the tool allocates anything (code, stacks, libuv, V8's own). */
+export const NODE_OVERHEAD_MB = 64;
+
 /**
  * The rlimits of a new sandbox process. RLIMIT_CPU starts at one call's budget plus a second for
- * startup. RLIMIT_DATA is memoryMb plus what node itself reserves on this host (node-probe.ts).
+ * startup. RLIMIT_DATA is memoryMb plus node's own overhead plus what node reserves on this host
+ * (node-probe.ts). The headroom above V8's heap limit is what makes a heap bomb end in V8's own OOM
+ * report: at a tight data limit a failed mmap inside V8 or libc is often a silent SIGSEGV.
  */
 export function processLimits(limits: SandboxLimits, dataSlackBytes = 0): ProcessLimits {
   return {
     cpuSeconds: Math.ceil(limits.cpuMs / 1000) + 1,
-    dataBytes: limits.memoryMb * 1024 * 1024 + dataSlackBytes,
+    dataBytes: (limits.memoryMb + NODE_OVERHEAD_MB) * 1024 * 1024 + dataSlackBytes,
     openFiles: limits.openFiles,
     fileSizeBytes: limits.fileSizeBytes,
     // RLIMIT_NPROC counts every process of the (shared) uid, not this sandbox's: the per-sandbox
@@ -141,12 +146,9 @@ export function processLimits(limits: SandboxLimits, dataSlackBytes = 0): Proces
   };
 }
 
-/**
- * V8's old space well under the data limit, so a heap bomb ends in V8's own OOM report rather than a
- * failed mmap elsewhere (young generation, code space, malloc arenas of node's threads share it).
- */
+/** V8's old space: most of memoryMb, leaving room for the young generation and off-heap buffers. */
 export function heapMb(limits: SandboxLimits): number {
-  return Math.max(16, Math.floor(limits.memoryMb * 0.5) - 16);
+  return Math.max(16, Math.floor(limits.memoryMb * 0.75) - 16);
 }
 
 /**
@@ -158,9 +160,9 @@ export function semiSpaceMb(limits: SandboxLimits): number {
   return Math.max(1, Math.min(16, Math.floor(limits.memoryMb / 32)));
 }
 
-/** cgroup memory limit: the data limit plus room for what RLIMIT_DATA does not count (stacks, code). */
+/** cgroup memory limit (resident memory of the process): memoryMb plus node's own overhead. */
 export function cgroupMemoryBytes(limits: SandboxLimits): number {
-  return (limits.memoryMb + 64) * 1024 * 1024;
+  return (limits.memoryMb + NODE_OVERHEAD_MB) * 1024 * 1024;
 }
 
 /** RLIMIT_CPU soft limit (whole seconds of total CPU) that lets one more call use cpuMs. */

@@ -414,7 +414,7 @@ export class SandboxProcess {
     const call = this.current;
     if (call !== undefined) {
       const peakBytes = this.cgroup?.peakBytes() ?? (info.maxRssKiB === null ? null : info.maxRssKiB * 1024);
-      const memoryLimitBytes = this.config.limits.memoryMb * 1024 * 1024;
+      const memoryLimitBytes = cgroupMemoryBytes(this.config.limits);
       const { cause, detail } = call.decided ?? classifyExit({ info, stderrTail: this.stderrTail, oomSeen: this.oomSeen, cgroupMemoryExceeded: memoryExceeded, peakBytes, memoryLimitBytes });
       const metrics = this.metricsFrom(call, this.lastCpu);
       if (call.cpuAtKill !== undefined) {

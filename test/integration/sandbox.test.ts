@@ -155,7 +155,7 @@ describe(`hostile tools (launcher chosen by getLauncher; FASTERMCP_FORCE_JS=${pr
       const result = await containedWhileBenign(tool, args);
       const expected = c.cause();
       expect(result.isError, JSON.stringify(result)).toBe(true);
-      expect(causeOf(result), JSON.stringify(result.structuredContent)).toBe(expected);
+      expect(causeOf(result), `${textOf(result)} ${JSON.stringify(result.structuredContent)}`).toBe(expected);
       expect(textOf(result)).toMatch(new RegExp(`^sandbox: ${expected}`));
       if (c.text !== undefined) expect(textOf(result)).toMatch(c.text);
       expect((result._meta as any).sandbox.code).toMatch(/^MCP_SANDBOX_/);
