@@ -203,6 +203,7 @@ export type {
   CallRecord as SandboxCallRecord,
   Cause as SandboxCause,
   PoolStats as SandboxPoolStats,
+  ProcessEvent as SandboxProcessEvent,
   SandboxAllow,
   SandboxLimits,
   SandboxOptions,

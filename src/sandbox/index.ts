@@ -5,5 +5,5 @@ export { DEFAULT_SANDBOX_LIMITS } from './limits.js';
 export type { SandboxAllow, SandboxLimits, SandboxToolOptions } from './limits.js';
 export { SANDBOX_ERROR_CODES } from './causes.js';
 export type { Cause } from './causes.js';
-export type { CallRecord, PoolStats } from './pool.js';
+export type { CallRecord, PoolStats, ProcessEvent } from './pool.js';
 export type { SandboxReport } from './report.js';

@@ -6,7 +6,8 @@
 //   const sandbox = createSandbox({ defaults: { wallMs: 2000 } });
 //   const t = await sandbox.tool('/srv/tools/convert.mjs', { limits: { memoryMb: 128 } });
 //   server.tool(t.name, t.definition, t.handler);
-//   sandbox.on('call', (record) => ...); sandbox.report().line; await sandbox.close();
+//   sandbox.on('call', (record) => ...); sandbox.on('process', ({tool, pid, event}) => ...);
+//   sandbox.report().line; await sandbox.close();
 import { EventEmitter } from 'node:events';
 import { chmodSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -175,6 +176,7 @@ export class Sandbox extends EventEmitter {
       },
       settings,
       (record) => this.record(record),
+      (event) => this.emit('process', event),
     );
     let ready;
     this.starting.add(pool);

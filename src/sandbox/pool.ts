@@ -21,6 +21,13 @@ export interface CallRecord extends CallMetrics {
   pid: number;
 }
 
+/** A sandbox process started or ended (reaped, its cwd and cgroup removed). */
+export interface ProcessEvent {
+  tool: string;
+  pid: number;
+  event: 'start' | 'exit';
+}
+
 interface Waiter {
   resolve: (proc: SandboxProcess | CallToolResult) => void;
   signal: AbortSignal | undefined;
@@ -54,6 +61,7 @@ export class ToolPool {
     private readonly config: ProcessConfig,
     private readonly settings: PoolSettings,
     private readonly onCall: (record: CallRecord) => void,
+    private readonly onProcess: (event: ProcessEvent) => void = () => {},
   ) {
     this.name = config.label;
     this.maxProcs = settings.size + ON_DEMAND_PROCESSES;
@@ -181,6 +189,7 @@ export class ToolPool {
     }
     this.started++;
     this.procs.add(proc);
+    this.onProcess({ tool: this.name, pid: proc.pid, event: 'start' });
     proc.ready.then(
       () => {
         this.failuresInARow = 0;
@@ -202,6 +211,7 @@ export class ToolPool {
   }
 
   private onDead(proc: SandboxProcess): void {
+    this.onProcess({ tool: this.name, pid: proc.pid, event: 'exit' });
     this.retiring.delete(proc);
     const wasMember = this.procs.delete(proc);
     const at = this.idle.indexOf(proc);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createSandbox, type Sandbox, type SandboxedTool } from '../../src/sandbox/parent.js';
 import type { SandboxToolOptions } from '../../src/sandbox/limits.js';
-import type { CallRecord } from '../../src/sandbox/pool.js';
+import type { CallRecord, ProcessEvent } from '../../src/sandbox/pool.js';
 import type { CallToolResult } from '../../src/server/types.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/sandbox/${name}`, import.meta.url));
@@ -45,6 +45,9 @@ let port = 0;
 let connections = 0;
 const pids = new Set<number>();
 const records: CallRecord[] = [];
+/** Every process the sandboxes started, and those reported gone. */
+const started = new Set<number>();
+const exited = new Set<number>();
 
 beforeAll(async () => {
   process.env.FASTERMCP_TEST_SECRET = SECRET; // must never reach a sandboxed tool
@@ -53,6 +56,7 @@ beforeAll(async () => {
     records.push(r);
     pids.add(r.pid);
   });
+  sandbox.on('process', (e: ProcessEvent) => (e.event === 'start' ? started : exited).add(e.pid));
   echo = await sandbox.tool(fixture('echo.mjs'), { pool: 2 });
   listener = createServer((s) => {
     connections++;
@@ -67,7 +71,9 @@ afterAll(async () => {
   listener?.close();
   await sandbox?.close();
   // Nothing leaks: every sandbox process is reaped, every cgroup folder and temp dir is gone.
-  for (const pid of pids) expect(alive(pid), `pid ${pid} is gone`).toBe(false);
+  expect(started.size).toBeGreaterThan(20);
+  expect([...started].filter((pid) => !exited.has(pid)), 'processes never reported gone').toEqual([]);
+  for (const pid of new Set([...pids, ...started])) expect(alive(pid), `pid ${pid} is gone`).toBe(false);
   const mine = `fastermcp-sandbox-${process.pid}-`;
   for (const dir of [sandbox.host.cgroupMemory, sandbox.host.cgroupPids]) {
     if (dir !== null) expect(readdirSync(dir).filter((n) => n.startsWith(mine)), `cgroup folders in ${dir}`).toEqual([]);
@@ -199,6 +205,7 @@ describe(`hostile tools (launcher chosen by getLauncher; FASTERMCP_FORCE_JS=${pr
     if (!sandbox.host.root) t.skip('uids are only changed when the server runs as root');
     const first = 2_000_000_000;
     const own = createSandbox({ uidRange: { first, count: 16 }, defaults: { wallMs: 4000 } });
+    own.on('process', (e: ProcessEvent) => (e.event === 'start' ? started : exited).add(e.pid));
     try {
       const mates = await own.tool(fixture('echo.mjs'), { pool: 2 });
       const killer = await own.tool(fixture('kill-others.mjs'), { pool: 1 });
