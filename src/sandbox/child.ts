@@ -57,6 +57,8 @@ function causeOf(error: unknown): string | undefined {
       if (scope === 'ChildProcess') return 'denied:spawn';
       if (scope === 'WorkerThreads') return 'denied:worker';
       if (message.includes('process.binding')) return 'denied:binding';
+      // Node 25+ also gates the network (--allow-net), naming no permission field.
+      if (scope === 'Net' || message.includes('--allow-net') || /^(connect|listen|bind|send)/.test(syscall)) return 'denied:network';
       return `denied:${typeof scope === 'string' && /^[A-Za-z]{1,40}$/.test(scope) ? scope.toLowerCase() : 'permission'}`;
     }
     if (code === 'ERR_DLOPEN_DISABLED') return 'denied:addon';
