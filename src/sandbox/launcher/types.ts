@@ -10,7 +10,10 @@
 // The runtime sees streams, never file descriptors, so it runs unchanged on either.
 import type { Duplex, Readable } from 'node:stream';
 
-/** Kernel limits set in the child before exec. 0 or Infinity leaves that limit unset. */
+/**
+ * Kernel limits set in the child before exec. 0 or Infinity leaves that limit unset, except coreBytes,
+ * where 0 sets RLIMIT_CORE to 0 (no core files) and only Infinity leaves it unset.
+ */
 export interface ProcessLimits {
   /** RLIMIT_CPU soft limit in whole seconds (SIGXCPU); the hard limit is one second above. */
   cpuSeconds: number;
@@ -39,14 +42,20 @@ export interface LaunchSpec {
   /** Drop to this uid/gid (and no supplementary groups) before exec; only when the server is root. */
   uid?: number;
   gid?: number;
-  /** seccomp: socket() and socketpair() fail with EACCES (the control channel is inherited, fd 3). */
+  /**
+   * seccomp: socket() and socketpair() fail with EACCES (the control channel is inherited, fd 3). io_uring
+   * is refused whenever a filter is installed, since its operations would bypass this rule.
+   */
   denyNetwork: boolean;
   /**
    * seccomp: fork, vfork and clone without CLONE_THREAD fail with EPERM; clone3 fails with
    * ENOSYS (so libc falls back to clone, whose flags the filter can see). Threads stay allowed.
    */
   denySpawn: boolean;
-  /** seccomp: kill/tkill/tgkill/pidfd_send_signal only at the child itself (no kill(-1), no siblings). */
+  /**
+   * seccomp: kill/tkill/tgkill/rt_(tg)sigqueueinfo only at the child itself or its own group (no kill(-1), no
+   * siblings); pidfd_send_signal always fails (a pidfd's target is invisible to the filter).
+   */
   restrictKill: boolean;
   /** unshare(CLONE_NEWNET): a network namespace with only a down loopback (needs root). */
   newNetNamespace: boolean;
@@ -57,7 +66,7 @@ export interface LaunchSpec {
 /** How a child ended, from wait4(2). */
 export interface ExitInfo {
   pid: number;
-  /** Exit status when it exited, else null. */
+  /** Exit status when it exited, else null (-1 in the rare case another waiter reaped the pid first). */
   exitCode: number | null;
   /** Signal name (SIGKILL, SIGXCPU, SIGSEGV, ...) when a signal ended it, else null. */
   signal: string | null;
