@@ -137,6 +137,24 @@ export default function flaky() { process.exit(1); }
     expect(textOf(after)).toMatch(/failed to start 3 times in a row .*exited with status 7/);
   });
 
+  it('reports an ordinary thrown error as cause error and keeps the process', async () => {
+    const module = join(scratch, 'thrower.mjs');
+    writeFileSync(
+      module,
+      `export const definition = { name: 'thrower', inputSchema: { type: 'object' } };
+export default ({ fail }) => { if (fail) throw new TypeError('bad input: ' + fail); return 'fine'; };
+`,
+      { mode: 0o644 },
+    );
+    const t = await sandbox.tool(module, { pool: 1 });
+    const failed = (await t.handler({ fail: 'x' }, ctx(), undefined)) as CallToolResult;
+    expect(failed.isError).toBe(true);
+    expect(causeOf(failed)).toBe('error');
+    expect(textOf(failed)).toBe('sandbox: error thrown by the tool: TypeError: bad input: x');
+    expect(textOf((await t.handler({}, ctx(), undefined)) as CallToolResult)).toBe('fine');
+    expect(new Set(pidsOf('thrower')).size).toBe(1);
+  });
+
   it('lets a tool read what allow.fs lists, and nothing else', async () => {
     const dir = mkdtempSync(join(scratch, 'allowed-'));
     chmodSync(dir, 0o755);
