@@ -19,6 +19,8 @@ const FRAME_SLACK = 64 * 1024;
 const MAX_ARGS_BYTES = 64 * 1024 * 1024;
 /** stderr kept for classification and for failure reports. */
 const STDERR_TAIL = 4096;
+/** Threads a tool can keep busy at once: the main thread and libuv's default pool of 4. */
+const CPU_THREADS = 5;
 /** After the exit, how long stderr may still drain before the exit is judged without its end. */
 const STDERR_GRACE_MS = 1000;
 
@@ -233,15 +235,15 @@ export class SandboxProcess {
         call.onAbort = () => this.fault('cancelled', 'the caller cancelled the call');
         signal.addEventListener('abort', call.onAbort, { once: true });
       }
-      call.timer = setTimeout(() => this.watch(), Math.min(limits.wallMs, limits.cpuMs));
+      call.timer = setTimeout(() => this.watch(), Math.min(limits.wallMs, Math.max(5, limits.cpuMs / CPU_THREADS)));
       this.launched.control.write(encodeFrame({ id: call.id, args }));
     });
   }
 
   /**
-   * The call's watchdog: wall clock first, then the CPU the kernel counted since the call began. One
-   * thread can use at most one ms of CPU per ms, so the next look is due when the remaining CPU
-   * budget could first be spent.
+   * The call's watchdog: wall clock first, then the CPU the kernel counted since the call began. A
+   * tool can keep CPU_THREADS threads busy (its own, plus libuv's pool through async crypto or zlib),
+   * so the next look is due when the remaining CPU budget could first be spent at that rate.
    */
   private watch(): void {
     const call = this.current;
@@ -260,7 +262,7 @@ export class SandboxProcess {
         this.fault('cpu_limit', `after ${limits.cpuMs} ms of CPU`);
         return;
       }
-      next = Math.min(next, Math.max(5, (limits.cpuMs * 1000 - used) / 1000));
+      next = Math.min(next, Math.max(5, (limits.cpuMs * 1000 - used) / 1000 / CPU_THREADS));
     }
     call.timer = setTimeout(() => this.watch(), Math.ceil(next));
   }

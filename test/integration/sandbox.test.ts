@@ -120,6 +120,7 @@ const CASES: Record<string, Case> = {
   'an infinite loop with a short wall clock': { file: 'infinite-loop.mjs', options: { limits: { cpuMs: 10_000, wallMs: 300 } }, cause: () => 'timeout', text: /^sandbox: timeout after 300 ms wall clock$/ },
   'CPU spent in native code (PBKDF2)': { file: 'native-spin.mjs', cause: () => 'cpu_limit' },
   'a catastrophic regex': { file: 'regex-spin.mjs', cause: () => 'cpu_limit' },
+  'CPU spent on the thread pool (4 async PBKDF2)': { file: 'threadpool-spin.mjs', cause: () => 'cpu_limit' },
   // A generous CPU budget, so the memory limit is what ends them (the garbage collector works hard).
   'a heap memory bomb': { file: 'heap-bomb.mjs', options: { limits: { cpuMs: 20_000, wallMs: 20_000 } }, cause: () => 'memory_limit' },
   'a Buffer memory bomb': { file: 'buffer-bomb.mjs', options: { limits: { cpuMs: 20_000, wallMs: 20_000 } }, cause: () => 'memory_limit' },
@@ -246,10 +247,11 @@ describe(`hostile tools (launcher chosen by getLauncher; FASTERMCP_FORCE_JS=${pr
       expect(r.maxRssKiB).toBeGreaterThan(1000);
       expect(r.wallMicros).toBeGreaterThan(0);
     }
-    const spin = records.find((r) => r.cause === 'cpu_limit');
-    expect(spin).toBeDefined();
-    // A call killed for its CPU used about its budget (400 ms), counted by the kernel.
-    expect(spin!.cpuUserMicros + spin!.cpuSystemMicros).toBeGreaterThan(300_000);
+    const spins = records.filter((r) => r.cause === 'cpu_limit');
+    expect(spins.length).toBeGreaterThanOrEqual(4);
+    // A call killed for its CPU had used its budget (400 ms), counted by the kernel (in 10 ms ticks).
+    // (No upper bound: how far past it a call gets depends on how soon this loaded machine runs the watchdog.)
+    for (const spin of spins) expect(spin.cpuUserMicros + spin.cpuSystemMicros, spin.tool).toBeGreaterThanOrEqual(390_000);
     const m = sandbox.metrics();
     expect(m.echo!.byCause.ok).toBe(ok.length);
     expect(m.echo!.unavailable).toBeNull();
