@@ -17,6 +17,8 @@ import { serveHttp } from './transport/http.js';
 import { resourceServerFromFlags } from './auth/config.js';
 import { serveStdio } from './transport/stdio.js';
 import { limitsFromFlags } from './ratelimit/config.js';
+import { registerSandboxDir } from './sandbox/cli.js';
+import type { Sandbox } from './sandbox/parent.js';
 
 const USAGE = `Usage: fastermcp serve [module] [--stdio | --http PORT] [options]
 
@@ -59,6 +61,14 @@ Rate limits (docs/ratelimit.md; a refused call gets JSON-RPC error -32029, and H
   --rate-limit-per-client N/S token bucket per client on tools/call: bursts of N, refilled to N every S seconds
   --redis-url U               share the rules' budgets with every server using this Redis (redis:// URL)
   --redis-down open|closed    while Redis is down: per-process limits (open, the default) or refuse (closed)
+
+Sandbox for untrusted tools (docs/sandbox.md; each runs in its own limited process, never in the server):
+  --sandbox-dir DIR           register every *.mjs in DIR (exporting \`definition\` and a default handler)
+                              as a sandboxed tool; without a module, only these tools are served
+  --sandbox-cpu-ms N          CPU time per call (default 1000)
+  --sandbox-memory-mb N       memory per sandbox process in MiB (default 256)
+  --sandbox-wall-ms N         wall-clock time per call (default 5000)
+  --sandbox-pool N            warm processes per tool (default 2; 0 starts a fresh process per call)
   -h, --help                  this text
   -v, --version               print the version
 `;
@@ -108,6 +118,11 @@ async function main(argv: string[]): Promise<void> {
         'rate-limit-per-client': { type: 'string' },
         'redis-url': { type: 'string' },
         'redis-down': { type: 'string' },
+        'sandbox-dir': { type: 'string' },
+        'sandbox-cpu-ms': { type: 'string' },
+        'sandbox-memory-mb': { type: 'string' },
+        'sandbox-wall-ms': { type: 'string' },
+        'sandbox-pool': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -139,11 +154,15 @@ async function main(argv: string[]): Promise<void> {
     name: values.name ?? 'fastermcp',
     version: info.version,
     title: 'fastermcp',
-    instructions: modulePath === undefined ? 'A demo server: the echo tool returns its text argument.' : undefined,
+    instructions: modulePath === undefined && values['sandbox-dir'] === undefined ? 'A demo server: the echo tool returns its text argument.' : undefined,
     ...(values['state-key-file'] === undefined ? {} : { stateKey: readFileSync(values['state-key-file']) }),
   });
+  const sandboxDir = values['sandbox-dir'];
+  for (const flag of ['sandbox-cpu-ms', 'sandbox-memory-mb', 'sandbox-wall-ms', 'sandbox-pool'] as const) {
+    if (values[flag] !== undefined && sandboxDir === undefined) fail(`--${flag} needs --sandbox-dir`);
+  }
   if (modulePath === undefined) {
-    registerDemo(server);
+    if (sandboxDir === undefined) registerDemo(server);
   } else {
     const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as { default?: unknown; register?: unknown };
     const register = typeof mod.default === 'function' ? mod.default : mod.register;
@@ -172,6 +191,18 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(`fastermcp: rate-limit Redis is ${h.state}${h.lastError === undefined ? '' : ` (${h.lastError})`}${h.state === 'down' ? `; calls follow --redis-down ${cluster.onRedisDown}` : ''}\n`);
     });
   }
+  let sandbox: Sandbox | undefined;
+  if (sandboxDir !== undefined) {
+    const cpuMs = intOption(values['sandbox-cpu-ms'], '--sandbox-cpu-ms');
+    const memoryMb = intOption(values['sandbox-memory-mb'], '--sandbox-memory-mb');
+    const wallMs = intOption(values['sandbox-wall-ms'], '--sandbox-wall-ms');
+    const pool = intOption(values['sandbox-pool'], '--sandbox-pool');
+    try {
+      sandbox = await registerSandboxDir(server, sandboxDir, { cpuMs, memoryMb, wallMs, pool }, (line) => process.stderr.write(`fastermcp: ${line}\n`));
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  }
   const maxMessageBytes = intOption(values['max-message-bytes'], '--max-message-bytes');
   process.stderr.write(`fastermcp ${info.version}: ${info.implementation} JSON-RPC engine${info.implementation === 'js' ? ' (pure-JS fallback)' : ''}\n`);
 
@@ -181,6 +212,7 @@ async function main(argv: string[]): Promise<void> {
     }
     await serveStdio(server, maxMessageBytes === undefined ? {} : { maxMessageBytes });
     server.close('The client closed stdin');
+    await sandbox?.close();
     return;
   }
   const port = intOption(values.http, '--http');
@@ -222,8 +254,9 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);
   const stop = (): void => {
     process.stderr.write('fastermcp: shutting down (draining requests in flight)\n');
-    void running.close().then(() => {
+    void running.close().then(async () => {
       server.close();
+      await sandbox?.close();
       process.exit(0);
     });
   };

@@ -197,6 +197,22 @@ export { ClusterLimiter } from './ratelimit/cluster.js';
 export type { ClusterDecision, ClusterHealth, ClusterItem, ClusterLimiterOptions, RedisDownPolicy } from './ratelimit/cluster.js';
 export { ClusterQuota } from './ratelimit/cluster-quota.js';
 
+// The sandbox for untrusted tools (docs/sandbox.md): a warm pool of limited processes per tool.
+export { DEFAULT_SANDBOX_LIMITS, SANDBOX_ERROR_CODES, Sandbox, createSandbox } from './sandbox/index.js';
+export type {
+  CallRecord as SandboxCallRecord,
+  Cause as SandboxCause,
+  PoolStats as SandboxPoolStats,
+  ProcessEvent as SandboxProcessEvent,
+  SandboxAllow,
+  SandboxLimits,
+  SandboxOptions,
+  SandboxReport,
+  SandboxToolOptions,
+  SandboxedTool,
+  ToolMetrics as SandboxToolMetrics,
+} from './sandbox/index.js';
+
 // Which implementation is running, and why.
 export { runtimeInfo } from './runtime.js';
 export type { RuntimeInfo } from './runtime.js';
