@@ -17,6 +17,9 @@ import { getLauncher } from './launcher/index.js';
 import type { HostFeatures, Launcher } from './launcher/types.js';
 import { checkAllow, DEFAULT_SANDBOX_LIMITS, resolveLimits, resolvePool, type SandboxLimits, type SandboxToolOptions } from './limits.js';
 import { ToolPool, type CallRecord, type PoolStats } from './pool.js';
+import { failureResult } from './causes.js';
+import type { ReadyMessage } from './protocol.js';
+import type { PoolSettings } from './limits.js';
 import type { UidPool } from './process.js';
 import { installRunner } from './runner-file.js';
 import { nodeDataSlack } from './node-probe.js';
@@ -58,6 +61,15 @@ export interface ToolMetrics extends PoolStats {
   byCause: Record<string, number>;
   cpuUserMicros: number;
   cpuSystemMicros: number;
+}
+
+/** A tool module and its options, checked. */
+interface PreparedTool {
+  label: string;
+  path: string;
+  limits: SandboxLimits;
+  settings: PoolSettings;
+  allowFs: string[];
 }
 
 const ROOT_PREFIX = 'fastermcp-sandbox-';
@@ -148,6 +160,48 @@ export class Sandbox extends EventEmitter {
    * `definition` ({name, description, inputSchema}) and a default handler `(args) => result`.
    */
   async tool(modulePath: string, options: SandboxToolOptions = {}): Promise<SandboxedTool> {
+    const prepared = this.prepare(modulePath, options);
+    const { pool, ready } = await this.startPool(prepared);
+    const name = options.name ?? ready.definition.name;
+    this.claim(name, pool);
+    const d = ready.definition;
+    const definition: ToolDefinition = {
+      ...(d.title === undefined ? {} : { title: d.title }),
+      ...(d.description === undefined ? {} : { description: d.description }),
+      ...(d.inputSchema === undefined ? {} : { inputSchema: d.inputSchema }),
+      ...(d.annotations === undefined ? {} : { annotations: d.annotations }),
+      _meta: { sandbox: { mode: prepared.settings.mode, pool: prepared.settings.size } },
+    };
+    const handler: ToolHandler = (args, ctx) => pool.call(args ?? {}, ctx?.signal);
+    return { name, definition, handler, limits: prepared.limits, stats: () => pool.stats() };
+  }
+
+  /**
+   * A handler for a tool whose name and definition the server already has (`server.tool(name,
+   * definition, { runIn: 'sandbox', module })`; the module's own definition is not used). The module
+   * and options are checked now (throwing); its processes start in the background and calls wait for
+   * the first one. When the module cannot start, every call answers `unavailable` with the reason.
+   */
+  handler(name: string, modulePath: string, options: SandboxToolOptions = {}): ToolHandler {
+    const prepared = this.prepare(modulePath, options);
+    const started = this.startPool(prepared).then(({ pool }) => {
+      this.claim(name, pool);
+      return pool;
+    });
+    started.catch((e: unknown) => this.emit('unavailable', { tool: name, error: e }));
+    return async (args, ctx) => {
+      let pool: ToolPool;
+      try {
+        pool = await started;
+      } catch (e) {
+        return failureResult(name, 'unavailable', (e as Error).message);
+      }
+      return pool.call(args ?? {}, ctx?.signal);
+    };
+  }
+
+  /** The checks of tool() and handler(), all synchronous, so a bad registration throws at once. */
+  private prepare(modulePath: string, options: SandboxToolOptions): PreparedTool {
     if (this.closing !== undefined) throw new Error('sandbox: closed');
     const label = `tool module ${modulePath}`;
     if (typeof modulePath !== 'string' || modulePath === '') throw new TypeError('sandbox.tool needs the path of a tool module');
@@ -157,6 +211,11 @@ export class Sandbox extends EventEmitter {
     const settings = resolvePool(options, { pool: this.options.pool }, label);
     const allowFs = checkAllow(options.allow, label).map((p) => realpathSync(p));
     if (this.host.root) for (const p of [path, ...allowFs]) checkReachable(p, label);
+    return { label, path, limits, settings, allowFs };
+  }
+
+  /** Starts the pool's first process; resolves with the pool and the module's definition. */
+  private async startPool({ label, path, limits, settings, allowFs }: PreparedTool): Promise<{ pool: ToolPool; ready: ReadyMessage }> {
     const { dir, runner, dataSlack } = await this.ensureRoot();
     if (this.closing !== undefined) throw new Error(`sandbox: closed while ${label} was starting`);
     const pool = new ToolPool(
@@ -192,23 +251,17 @@ export class Sandbox extends EventEmitter {
       await pool.close();
       throw new Error(`sandbox: closed while ${label} was starting`);
     }
-    const name = options.name ?? ready.definition.name;
+    return { pool, ready };
+  }
+
+  /** Files a started pool under its tool name (closing it when the name is taken). */
+  private claim(name: string, pool: ToolPool): void {
     if (this.pools.has(name)) {
-      await pool.close();
-      throw new Error(`sandbox: a tool named ${JSON.stringify(name)} is already registered (${label})`);
+      void pool.close();
+      throw new Error(`sandbox: a tool named ${JSON.stringify(name)} is already registered`);
     }
     pool.name = name;
     this.pools.set(name, pool);
-    const d = ready.definition;
-    const definition: ToolDefinition = {
-      ...(d.title === undefined ? {} : { title: d.title }),
-      ...(d.description === undefined ? {} : { description: d.description }),
-      ...(d.inputSchema === undefined ? {} : { inputSchema: d.inputSchema }),
-      ...(d.annotations === undefined ? {} : { annotations: d.annotations }),
-      _meta: { sandbox: { mode: settings.mode, pool: settings.size } },
-    };
-    const handler: ToolHandler = (args, ctx) => pool.call(args ?? {}, ctx?.signal);
-    return { name, definition, handler, limits, stats: () => pool.stats() };
   }
 
   /** sandbox.tool() then server.tool() with its name, definition and handler. */

@@ -12,6 +12,10 @@ import { UriTemplate } from './uri-template.js';
 import { TASKS_EXTENSION, TASKS_LEGACY_VERSION, TaskStore } from './tasks.js';
 import type { TaskStoreOptions } from './tasks.js';
 import type { RequestContext } from './context.js';
+import { Runners, isRunSpec } from './runners.js';
+import type { RunSpec } from './runners.js';
+import type { WorkerPool, WorkerPoolOptions } from '../pool/index.js';
+import type { Sandbox, SandboxOptions } from '../sandbox/parent.js';
 import type {
   CallToolResult,
   CompleteResult,
@@ -53,6 +57,16 @@ export interface McpServerOptions {
    * false to run every call synchronously and declare no task support.
    */
   tasks?: TaskStoreOptions | false;
+  /**
+   * The Piscina pool of tools registered with `{ runIn: 'worker' }` (docs/worker-pool.md): its options,
+   * or a pool of your own (then closing it is yours). Made at the first such tool.
+   */
+  workerPool?: WorkerPoolOptions | WorkerPool;
+  /**
+   * The sandbox of tools registered with `{ runIn: 'sandbox' }` (docs/sandbox.md): its options (default
+   * limits, pool size, ...), or a sandbox of your own. Made at the first such tool.
+   */
+  sandbox?: SandboxOptions | Sandbox;
 }
 
 export interface CacheHint {
@@ -239,6 +253,7 @@ export class McpServer {
   readonly tasks: TaskStore | undefined;
   private readonly listeners = new Set<Listener>();
   private admissionState: Admission | undefined;
+  private readonly runners: Runners;
 
   constructor(options: McpServerOptions) {
     if (typeof options?.name !== 'string' || options.name === '') throw new TypeError('McpServer needs a non-empty name');
@@ -259,6 +274,7 @@ export class McpServer {
     this.clientRequestTimeoutMs = options.clientRequestTimeoutMs ?? 60_000;
     this.listCache = options.listCache ?? { ttlMs: 0, scope: 'public' };
     this.tasks = options.tasks === false ? undefined : new TaskStore(options.tasks ?? {});
+    this.runners = new Runners(options.workerPool, options.sandbox);
     this.tools = new Registry<ToolEntry>('tool', () => this.emitListChanged('tools'));
     this.prompts = new Registry<PromptEntry>('prompt', () => this.emitListChanged('prompts'));
     this.resources = new Registry<ResourceEntry>('resource', () => this.emitListChanged('resources'));
@@ -322,13 +338,20 @@ export class McpServer {
 
   /**
    * Registers a tool. `handler` receives the validated arguments, the request context and what the
-   * definition's `prepare` returned.
+   * definition's `prepare` returned. Instead of a function it may say where the tool runs:
+   * `{ runIn: 'worker', module, export? }` on the worker pool (trusted, CPU-heavy; docs/worker-pool.md)
+   * or `{ runIn: 'sandbox', module, limits?, allow?, pool?, mode? }` in a sandboxed process (untrusted;
+   * docs/sandbox.md). Arguments are validated here, before they leave the process or thread.
    */
-  tool<A = any, P = any>(name: string, definition: ToolDefinition<A, P>, handler: ToolHandler<A, P>): Registered {
+  tool<A = any, P = any>(name: string, definition: ToolDefinition<A, P>, handler: ToolHandler<A, P> | RunSpec): Registered {
     if (typeof name !== 'string' || !TOOL_NAME.test(name)) {
       throw new TypeError(`Tool name ${JSON.stringify(name)} must be 1-128 characters of A-Z a-z 0-9 _ . -`);
     }
-    if (typeof handler !== 'function') throw new TypeError(`Tool ${JSON.stringify(name)} needs a handler function`);
+    const runIn = isRunSpec(handler) ? handler : undefined;
+    if (runIn === undefined && typeof handler !== 'function') throw new TypeError(`Tool ${JSON.stringify(name)} needs a handler function or a { runIn, module } spec`);
+    if (runIn !== undefined && definition.prepare !== undefined) {
+      throw new TypeError(`Tool ${JSON.stringify(name)}: prepare runs in the server and cannot be combined with runIn`);
+    }
     const support = definition.execution?.taskSupport;
     if (support !== undefined && support !== 'forbidden' && support !== 'optional' && support !== 'required') {
       throw new TypeError(`Tool ${JSON.stringify(name)}: execution.taskSupport must be 'forbidden', 'optional' or 'required', got ${JSON.stringify(support)}`);
@@ -356,7 +379,9 @@ export class McpServer {
     if (definition.cost !== undefined && (!Number.isInteger(definition.cost) || definition.cost < 1 || definition.cost > 1e9)) {
       throw new RangeError(`Tool ${JSON.stringify(name)}: cost must be an integer from 1 to 1e9, got ${JSON.stringify(definition.cost)}`);
     }
-    const entry: ToolEntry = { key: name, enabled: true, scopes, definition, input, output, handler: handler as ToolHandler, listed };
+    // Last, once the definition is known to be good: a runIn spec may start a pool or a sandbox.
+    const run = runIn === undefined ? (handler as ToolHandler) : this.runners.handler(name, runIn);
+    const entry: ToolEntry = { key: name, enabled: true, scopes, definition, input, output, handler: run, listed };
     this.tools.add(entry);
     return this.control(this.tools, entry);
   }
@@ -403,9 +428,19 @@ export class McpServer {
    * Cancels every task still running (their handlers see ctx.signal abort). Transports drain their
    * own requests on close; tasks outlive requests, so whoever shuts the process down calls this.
    */
-  close(reason = 'The server is shutting down'): void {
+  close(reason = 'The server is shutting down'): Promise<void> {
     this.tasks?.cancelAll(reason);
     this.admissionState?.close(); // a cluster limiter's Redis connection
+    // The worker pool's threads and the sandbox's processes (resolves once they are gone).
+    return this.runners.close();
+  }
+
+  /** The worker pool and the sandbox of `runIn` tools, once a tool made them (stats, report, metrics). */
+  get workerPool(): WorkerPool | undefined {
+    return this.runners.workerPool;
+  }
+  get sandbox(): Sandbox | undefined {
+    return this.runners.sandboxInUse;
   }
 
   /** Tells every client subscribed to `uri` that it changed (notifications/resources/updated). */
