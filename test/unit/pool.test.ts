@@ -192,6 +192,8 @@ describe('createWorkerPool option checks (before any thread starts)', () => {
     ['taskTimeoutMs -Infinity', { taskTimeoutMs: -Infinity }, /taskTimeoutMs/],
     ['resourceLimits null', { resourceLimits: null }, /resourceLimits to be an object/],
     ['transfer text', { transfer: 'text' }, /transfer to be 'json', 'bytes' or 'clone'/],
+    ['abortGraceMs -1', { abortGraceMs: -1 }, /abortGraceMs to be an integer >= 0/],
+    ['abortGraceMs 2.5', { abortGraceMs: 2.5 }, /abortGraceMs/],
     ['options null', null, /options object/],
   ];
   it.each(bad)('refuses %s', (_name, options, message) => {
