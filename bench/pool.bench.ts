@@ -9,9 +9,12 @@
 //   pool.run            createWorkerPool().run with the default transfer (fair queue, AbortController, clock)
 //   pool.tool json|bytes|clone   the ToolHandler server.tool() gets, with a request signal (the real path
 //                       minus dispatch), for each transfer mode
+//   pool.tool json, notes wanted  the same with a progressToken and every log level wanted: what a call
+//                       pays for being able to send progress and logs (the notes go to no-op sinks)
 // and arguments of three sizes: none (no-op), about 1 KiB and about 100 KiB of JSON (an items array the
 // handler reads; its answer is one short text block, the usual heavy-tool shape). A fourth case sends
-// 100 KiB both ways (the handler echoes its arguments). One thread, one call at a time.
+// 100 KiB both ways (the handler echoes its arguments), and a fifth reports progress three times (only
+// the 'notes wanted' contender has a progressToken, so only it posts them). One thread, one call at a time.
 // A second table times, on the main thread alone and without threads, the codec work the server's event
 // loop pays per call in each mode: encoding the arguments and decoding the answer (for 'clone',
 // v8.serialize/deserialize, the serializer postMessage uses). Latency on a shared 2-core machine is noisy;
@@ -70,6 +73,7 @@ const CASES: Case[] = [
   { name: '1 KiB in', exportName: 'summarize', args: items(1024) },
   { name: '100 KiB in', exportName: 'summarize', args: items(100 * 1024) },
   { name: '100 KiB in and out', exportName: 'identity', args: items(100 * 1024) },
+  { name: 'progress x3', exportName: 'progress3', args: {} },
 ];
 for (const c of CASES) (c as { bytes?: number }).bytes = JSON.stringify(c.args).length;
 
@@ -83,7 +87,15 @@ const POOLS: Record<Transfer, WorkerPool> = {
   clone: createWorkerPool({ minThreads: 1, maxThreads: 1, transfer: 'clone' }),
 };
 const controller = new AbortController();
-const ctx = { signal: controller.signal, auth: undefined, sessionId: 'bench-session' } as unknown as RequestContext;
+const ctx = { signal: controller.signal, auth: undefined, sessionId: 'bench-session', requestId: 1, meta: {}, minLogRank: Infinity } as unknown as RequestContext;
+// A request that asked for progress and every log level; the notes end here.
+const noteCtx = {
+  ...ctx,
+  meta: { progressToken: 'bench' },
+  minLogRank: 0,
+  progress: (): void => {},
+  log: (): void => {},
+} as unknown as RequestContext;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const TOOLS_URL = pathToFileURL(TOOLS).href;
@@ -118,6 +130,10 @@ const CONTENDERS: Record<string, Contender> = {
       return [`pool.tool ${mode}`, (c: Case) => Promise.resolve(handlers.get(c.exportName)!(c.args, ctx, undefined))];
     }),
   ),
+  'pool.tool json, notes wanted': (() => {
+    const handlers = new Map(CASES.map((c) => [c.exportName, POOLS.json.tool(TOOLS, c.exportName)]));
+    return (c: Case) => Promise.resolve(handlers.get(c.exportName)!(c.args, noteCtx, undefined));
+  })(),
 };
 
 // ---- check the answers agree before timing ----------------------------------------------------------------------

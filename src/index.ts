@@ -219,4 +219,4 @@ export type { RuntimeInfo } from './runtime.js';
 
 // The trusted worker pool (docs/worker-pool.md): CPU-heavy tool handlers on Piscina worker threads.
 export { POOL_ERROR_CODES, POOL_FAILURES, POOL_META_KEY, PoolError, createWorkerPool } from './pool/index.js';
-export type { PoolErrorCode, PoolFailure, RunOptions as WorkerPoolRunOptions, Transfer as WorkerPoolTransfer, WorkerPool, WorkerPoolOptions, WorkerPoolStats } from './pool/index.js';
+export type { PoolErrorCode, PoolFailure, PoolHandlerContext, RunOptions as WorkerPoolRunOptions, Transfer as WorkerPoolTransfer, WorkerPool, WorkerPoolOptions, WorkerPoolStats } from './pool/index.js';

@@ -8,8 +8,8 @@ export const POOL_FAILURES: readonly PoolFailure[] = ['error', 'cancelled', 'tim
 
 export const POOL_ERROR_CODES = {
   error: 'MCP_POOL_HANDLER_ERROR', // The handler threw or rejected; the message is the handler's
-  cancelled: 'MCP_POOL_CANCELLED', // The caller's signal aborted (queued: dropped; running: thread terminated)
-  timeout: 'MCP_POOL_TIMEOUT', // Ran longer than taskTimeoutMs; the thread was terminated
+  cancelled: 'MCP_POOL_CANCELLED', // The caller's signal aborted (queued: dropped; running: ctx.signal aborted, thread terminated unless it stopped in its grace period)
+  timeout: 'MCP_POOL_TIMEOUT', // Ran longer than taskTimeoutMs; the thread was terminated (or the handler stopped in its grace period)
   oom: 'MCP_POOL_OOM', // The thread hit resourceLimits (ERR_WORKER_OUT_OF_MEMORY)
   crashed: 'MCP_POOL_CRASHED', // The thread exited (process.exit) or died of an uncaught error
   overloaded: 'MCP_POOL_QUEUE_FULL', // maxQueue (or maxQueuePerCaller) calls already wait
@@ -35,8 +35,11 @@ export class PoolError extends Error {
 export const PoolErrors = {
   handler: (message: string) => new PoolError('error', message),
   cancelled: () => new PoolError('cancelled', 'Cancelled'),
-  timeout: (what: string, ms: number) =>
-    new PoolError('timeout', `Tool handler ${what} ran longer than taskTimeoutMs (${ms} ms); its worker thread was terminated`),
+  timeout: (what: string, ms: number, terminated = true) =>
+    new PoolError(
+      'timeout',
+      `Tool handler ${what} ran longer than taskTimeoutMs (${ms} ms); ${terminated ? 'its worker thread was terminated' : 'it stopped when its ctx.signal aborted'}`,
+    ),
   oom: (what: string, limitMb: number | undefined) =>
     new PoolError(
       'oom',

@@ -5,8 +5,11 @@
 //   server.tool('resize', { inputSchema }, pool.tool('/abs/path/resize.mjs', 'resize'));
 //
 // A call goes: pool.tool handler -> run() -> the fair queue (one FIFO per caller, served round-robin)
-// -> Piscina.run on a free thread -> src/pool/worker.ts -> the handler module. Arguments and results
-// cross as their JSON text by default (protocol.ts; the measurements in docs/worker-pool.md).
+// -> Piscina.run on a free thread -> src/pool/worker.ts -> the handler module `(args, ctx)`. Arguments
+// and results cross as their JSON text by default (protocol.ts; the measurements in docs/worker-pool.md).
+// The handler's ctx.progress/ctx.log come back as notes on Piscina's 'message' event and go to the
+// request's RequestContext, all of them before the result; ctx.signal is driven through a shared slot
+// (handler-context.ts).
 //
 // Why the queue is ours and not Piscina's `taskQueue` option: Piscina 5 puts every task that has an
 // AbortSignal into an internal "skip queue" that bypasses both the custom taskQueue and maxQueue
@@ -25,17 +28,21 @@ import { Piscina } from 'piscina';
 import { McpError } from '../server/errors.js';
 import { ErrorCode } from '../server/protocol.js';
 import type { RequestContext } from '../server/context.js';
+import type { LogLevel } from '../server/protocol.js';
+import { logLevelRank } from '../server/protocol.js';
 import type { ToolHandler, ToolResultLike } from '../server/server.js';
 import type { CallToolResult } from '../server/types.js';
 import { POOL_FAILURES, PoolError, PoolErrors } from './errors.js';
 import type { PoolFailure } from './errors.js';
 import { FairQueue } from './fair-queue.js';
 import type { QueueNode } from './fair-queue.js';
-import type { PoolAnswer, PoolTask, Transfer } from './protocol.js';
+import { NOTE_KEY, SLOT_GENERATION_MASK, SLOT_GENERATION_SHIFT, SLOT_WATCHED } from './protocol.js';
+import type { AbortReasonCode, NotedAnswer, PoolAnswer, PoolNote, PoolTask, Transfer } from './protocol.js';
 
 export { POOL_ERROR_CODES, POOL_FAILURES, PoolError } from './errors.js';
 export type { PoolErrorCode, PoolFailure } from './errors.js';
 export type { Transfer } from './protocol.js';
+export type { PoolHandlerContext } from './handler-context.js';
 
 export interface WorkerPoolOptions {
   /** Threads kept alive even when idle (default 1). */
@@ -54,6 +61,12 @@ export interface WorkerPoolOptions {
   taskTimeoutMs?: number;
   /** How arguments and results cross: 'json', 'bytes' or 'clone' (default 'json'; docs/worker-pool.md section 7). */
   transfer?: Transfer;
+  /**
+   * After a cancellation or timeout, how long a handler that reads ctx.signal may take to return
+   * before its thread is terminated (default 100 ms; 0: at once). Handlers that never read it are
+   * terminated at once.
+   */
+  abortGraceMs?: number;
 }
 
 export interface RunOptions {
@@ -61,6 +74,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Whose call this is, for round-robin serving (default: one shared caller). */
   caller?: string;
+  /** Receives the handler's ctx.progress() calls; without it the thread posts none. */
+  onProgress?: (progress: number, total?: number, message?: string) => void;
+  /** Receives the handler's ctx.log() calls at `logLevel` or above; without it the thread posts none. */
+  onLog?: (level: LogLevel, data: unknown, logger?: string) => void;
+  /** Lowest level onLog receives (default 'debug'). */
+  logLevel?: LogLevel;
 }
 
 export interface WorkerPoolStats {
@@ -83,8 +102,9 @@ export interface WorkerPool {
   readonly options: Readonly<Required<Omit<WorkerPoolOptions, 'resourceLimits'>>> & { readonly resourceLimits: ResourceLimits };
   /**
    * A tool handler for server.tool() that runs export `exportName` of `module` (an absolute path or
-   * a file: URL) on the pool. The export is `(args) => result | Promise<result>`; the result is what
-   * an in-process tool handler returns (a string, content blocks or a CallToolResult).
+   * a file: URL) on the pool. The export is `(args, ctx) => result | Promise<result>` (ctx: a
+   * PoolHandlerContext); the result is what an in-process tool handler returns (a string, content
+   * blocks or a CallToolResult).
    */
   tool(module: string | URL, exportName?: string): ToolHandler;
   /** Runs the export on the pool and resolves with its result; rejects with a PoolError. */
@@ -141,16 +161,43 @@ class TaskClock {
   }
 }
 
+/** Where a call's notes go: the request's RequestContext, or pool.run()'s callbacks. */
+interface NoteSink {
+  progress?(progress: number, total?: number, message?: string): void;
+  log?(level: LogLevel, data: unknown, logger?: string): void;
+}
+
+/** What a call brings besides its target and arguments. */
+interface CallInput {
+  signal: AbortSignal | undefined;
+  caller: string;
+  /** undefined: the call wants no notes. */
+  sink: NoteSink | undefined;
+  wantsProgress: boolean;
+  /** Lowest log level rank wanted; Infinity: none. */
+  minLogRank: number;
+  /** Set by pool.tool() from the request. */
+  context: RequestContext | undefined;
+}
+
 interface Job {
   readonly target: string;
   readonly exportName: string;
   readonly args: unknown;
-  readonly signal: AbortSignal | undefined;
+  readonly call: CallInput;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: PoolError) => void;
   /** While waiting: the queue handle and the abort listener that removes it. */
   node: QueueNode<Job> | undefined;
   onQueuedAbort: (() => void) | undefined;
+  /** While running: the call id, its slot, why it is being aborted, and the grace timer. */
+  id: number;
+  slot: number;
+  abort: symbol | undefined;
+  grace: NodeJS.Timeout | undefined;
+  /** Notes delivered, and an answer that waits for the rest of them. */
+  notesSeen: number;
+  parked: NotedAnswer | undefined;
 }
 
 export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
@@ -188,7 +235,8 @@ function checkOptions(options: WorkerPoolOptions): FilledOptions {
   if (transfer !== 'json' && transfer !== 'bytes' && transfer !== 'clone') {
     throw new TypeError(`Expected transfer to be 'json', 'bytes' or 'clone' but received ${JSON.stringify(transfer)}`);
   }
-  return Object.freeze({ minThreads, maxThreads, maxQueue, maxQueuePerCaller, idleTimeoutMs, taskTimeoutMs, resourceLimits, transfer });
+  const abortGraceMs = positiveInteger(options.abortGraceMs, 'abortGraceMs', 100, 0);
+  return Object.freeze({ minThreads, maxThreads, maxQueue, maxQueuePerCaller, idleTimeoutMs, taskTimeoutMs, resourceLimits, transfer, abortGraceMs });
 }
 
 /**
@@ -271,10 +319,20 @@ class PiscinaWorkerPool implements WorkerPool {
   private readonly live = new Set<AbortController>();
   /** Clocks of calls handed to Piscina while no thread was idle, started as threads come up. */
   private readonly awaitingThread: TaskClock[] = [];
+  /** One Int32 slot per running call (protocol.ts), shared with every thread. */
+  private readonly slots: Int32Array;
+  private readonly freeSlots: number[];
+  private nextId = 0;
+  /** Running calls that want notes, by call id. */
+  private readonly listening = new Map<number, Job>();
 
   constructor(readonly options: FilledOptions) {
     const entry = workerEntry();
+    const poolSlots = new SharedArrayBuffer(4 * options.maxThreads);
+    this.slots = new Int32Array(poolSlots);
+    this.freeSlots = Array.from({ length: options.maxThreads }, (_, i) => i);
     this.piscina = new Piscina({
+      workerData: { poolSlots },
       filename: entry.filename,
       ...(entry.execArgv === undefined ? {} : { execArgv: entry.execArgv }),
       minThreads: options.minThreads,
@@ -291,6 +349,7 @@ class PiscinaWorkerPool implements WorkerPool {
         code: 'FASTERMCP_POOL_THREAD_ERROR',
       });
     });
+    this.piscina.on('message', (message: unknown) => this.onNote(message));
     // A thread that comes up takes the oldest call waiting for one (Piscina serves its waiting
     // tasks in order). Attached after the start-up threads announced themselves: those were idle
     // from the first call on.
@@ -301,8 +360,18 @@ class PiscinaWorkerPool implements WorkerPool {
     const target = moduleUrl(module);
     const name = checkExportName(exportName);
     return async (args: unknown, ctx: RequestContext): Promise<ToolResultLike> => {
+      const wantsProgress = ctx.meta['progressToken'] !== undefined;
+      const minLogRank = ctx.minLogRank;
+      const call: CallInput = {
+        signal: ctx.signal,
+        caller: callerKey(ctx),
+        sink: wantsProgress || minLogRank !== Infinity ? ctx : undefined,
+        wantsProgress,
+        minLogRank,
+        context: ctx,
+      };
       try {
-        return (await this.start(target, name, args, ctx.signal, callerKey(ctx))) as ToolResultLike;
+        return (await this.start(target, name, args, call)) as ToolResultLike;
       } catch (e) {
         if (!(e instanceof PoolError)) throw e;
         // The dispatcher's own rule: a cancelled call gets no reply at all.
@@ -319,7 +388,22 @@ class PiscinaWorkerPool implements WorkerPool {
   }
 
   run(module: string | URL, exportName: string, args: unknown, options: RunOptions = {}): Promise<unknown> {
-    return this.start(moduleUrl(module), checkExportName(exportName), args, options.signal, options.caller ?? '');
+    const { onProgress, onLog } = options;
+    let minLogRank = Infinity;
+    if (onLog !== undefined) {
+      minLogRank = options.logLevel === undefined ? 0 : logLevelRank(options.logLevel);
+      if (minLogRank < 0) throw new RangeError(`Unknown logLevel ${JSON.stringify(options.logLevel)}`);
+    }
+    const wantsNotes = onProgress !== undefined || onLog !== undefined;
+    const call: CallInput = {
+      signal: options.signal,
+      caller: options.caller ?? '',
+      sink: wantsNotes ? { progress: onProgress, log: onLog } : undefined,
+      wantsProgress: onProgress !== undefined,
+      minLogRank,
+      context: undefined,
+    };
+    return this.start(moduleUrl(module), checkExportName(exportName), args, call);
   }
 
   stats(): WorkerPoolStats {
@@ -354,7 +438,8 @@ class PiscinaWorkerPool implements WorkerPool {
     return new McpError(ErrorCode.RateLimited, e.message, { policy: 'worker-pool', code: e.code, retryAfterMs }, 429);
   }
 
-  private start(target: string, exportName: string, args: unknown, signal: AbortSignal | undefined, caller: string): Promise<unknown> {
+  private start(target: string, exportName: string, args: unknown, call: CallInput): Promise<unknown> {
+    const { signal, caller } = call;
     if (this.closed) return this.rejectNow('closed', PoolErrors.closed());
     if (signal?.aborted === true) return this.rejectNow('cancelled', PoolErrors.cancelled());
     const queued = this.running >= this.options.maxThreads;
@@ -369,11 +454,17 @@ class PiscinaWorkerPool implements WorkerPool {
         target,
         exportName,
         args,
-        signal,
+        call,
         resolve,
         reject,
         node: undefined,
         onQueuedAbort: undefined,
+        id: 0,
+        slot: -1,
+        abort: undefined,
+        grace: undefined,
+        notesSeen: 0,
+        parked: undefined,
       };
       if (!queued) return this.dispatch(job);
       job.node = this.queue.push(caller, job);
@@ -398,7 +489,8 @@ class PiscinaWorkerPool implements WorkerPool {
 
   /** Hands a job to Piscina; Piscina has a thread for it (or is starting one), never a queue. */
   private dispatch(job: Job): void {
-    if (job.onQueuedAbort !== undefined) job.signal!.removeEventListener('abort', job.onQueuedAbort);
+    const signal = job.call.signal;
+    if (job.onQueuedAbort !== undefined) signal!.removeEventListener('abort', job.onQueuedAbort);
     job.node = undefined;
     let task: PoolTask;
     try {
@@ -408,13 +500,17 @@ class PiscinaWorkerPool implements WorkerPool {
       return;
     }
     this.running++;
+    // The slot starts as this call's generation: not watched, not aborted.
+    job.slot = task.k = this.freeSlots.pop()!;
+    Atomics.store(this.slots, job.slot, (job.id & SLOT_GENERATION_MASK) << SLOT_GENERATION_SHIFT);
+    if (job.call.sink !== undefined) this.listening.set(job.id, job);
     const controller = new AbortController();
     this.live.add(controller);
-    const onCancel = (): void => controller.abort(CANCELLED);
-    job.signal?.addEventListener('abort', onCancel, { once: true });
+    const onCancel = (): void => this.abortRunning(job, controller, CANCELLED);
+    signal?.addEventListener('abort', onCancel, { once: true });
     let clock: TaskClock | undefined;
     if (this.options.taskTimeoutMs !== Infinity) {
-      clock = new TaskClock(this.options.taskTimeoutMs, () => controller.abort(TIMED_OUT));
+      clock = new TaskClock(this.options.taskTimeoutMs, () => this.abortRunning(job, controller, TIMED_OUT));
       if (this.piscina.idleThreads > 0) clock.start();
       else {
         clock.waitForThread();
@@ -429,23 +525,89 @@ class PiscinaWorkerPool implements WorkerPool {
     );
   }
 
-  /** The task message: the arguments as JSON text, as transferable JSON bytes, or as themselves ('clone'). */
+  /**
+   * The task message: the arguments as JSON text, as transferable JSON bytes, or as themselves
+   * ('clone'), the call id, which notes the call wants, and the caller's identity.
+   */
   private encode(job: Job): PoolTask {
     const transfer = this.options.transfer;
-    if (transfer === 'clone') return { m: job.target, x: job.exportName, v: job.args };
-    const json = JSON.stringify(job.args) ?? '';
-    return transfer === 'json' ? { m: job.target, x: job.exportName, s: json } : { m: job.target, x: job.exportName, a: encoder.encode(json) };
+    const task: PoolTask = { m: job.target, x: job.exportName };
+    if (transfer === 'clone') task.v = job.args;
+    else {
+      const json = JSON.stringify(job.args) ?? '';
+      if (transfer === 'json') task.s = json;
+      else task.a = encoder.encode(json);
+    }
+    job.id = task.i = this.nextId = (this.nextId + 1) & SLOT_GENERATION_MASK;
+    const { wantsProgress, minLogRank, context } = job.call;
+    if (wantsProgress) task.p = 1;
+    if (minLogRank !== Infinity) task.l = minLogRank;
+    if (context !== undefined) {
+      const requestId = context.requestId;
+      if (requestId !== undefined) task.r = requestId;
+      const session = context.sessionId;
+      if (session !== undefined) task.u = session;
+      const auth = context.auth;
+      if (auth !== undefined) task.h = { subject: auth.subject, scopes: [...auth.scopes] };
+    }
+    return task;
+  }
+
+  /**
+   * Cancellation or timeout of a running call: the slot says why (the handler's ctx.signal aborts),
+   * and the thread is terminated at once, or after abortGraceMs when the handler watches ctx.signal.
+   */
+  private abortRunning(job: Job, controller: AbortController, reason: symbol): void {
+    if (job.abort !== undefined) return;
+    job.abort = reason;
+    const code: AbortReasonCode = reason === TIMED_OUT ? 2 : reason === CLOSING ? 3 : 1;
+    const slots = this.slots;
+    let value: number;
+    do value = Atomics.load(slots, job.slot);
+    while (Atomics.compareExchange(slots, job.slot, value, value | (code << 1)) !== value);
+    Atomics.notify(slots, job.slot);
+    const grace = this.options.abortGraceMs;
+    if ((value & SLOT_WATCHED) === 0 || grace === 0) return controller.abort(reason);
+    job.grace = setTimeout(() => controller.abort(reason), grace);
+    job.grace.unref();
+  }
+
+  /** A note from a thread: to its call's sink; an answer waiting for it goes out after the last one. */
+  private onNote(message: unknown): void {
+    if (typeof message !== 'object' || message === null) return;
+    const id = (message as Record<string, unknown>)[NOTE_KEY];
+    if (typeof id !== 'number') return;
+    // Unknown: the call already failed or was cancelled, and nothing more of it goes out.
+    const job = this.listening.get(id);
+    if (job === undefined) return;
+    job.notesSeen++;
+    const note = message as PoolNote;
+    try {
+      if (note.k === 'p') job.call.sink!.progress?.(note.p, note.t, note.m);
+      else job.call.sink!.log?.(note.v as LogLevel, JSON.parse(note.d), note.g);
+    } catch (e) {
+      process.emitWarning(`fastermcp: a worker-pool ${note.k === 'p' ? 'progress' : 'log'} note could not be delivered: ${e instanceof Error ? e.message : String(e)}`, {
+        code: 'FASTERMCP_POOL_NOTE_ERROR',
+      });
+    }
+    if (job.parked !== undefined && job.notesSeen >= job.parked.n) {
+      const answer = job.parked.r;
+      job.parked = undefined;
+      this.deliver(job, answer);
+    }
+  }
+
+  /** The error of a call aborted for `reason`; `terminated`: its thread was, rather than the handler stopping. */
+  private abortError(job: Job, reason: unknown, terminated: boolean): PoolError {
+    if (reason === TIMED_OUT) return PoolErrors.timeout(`${basename(fileURLToPath(job.target))}#${job.exportName}`, this.options.taskTimeoutMs, terminated);
+    if (reason === CLOSING) return PoolErrors.closed();
+    return PoolErrors.cancelled();
   }
 
   /** What a rejected Piscina task means: the thread failed, or we aborted it. */
   private threadFailure(job: Job, controller: AbortController, e: unknown): PoolError {
+    if (controller.signal.aborted) return this.abortError(job, controller.signal.reason, true);
     const label = `${basename(fileURLToPath(job.target))}#${job.exportName}`;
-    if (controller.signal.aborted) {
-      const reason: unknown = controller.signal.reason;
-      if (reason === TIMED_OUT) return PoolErrors.timeout(label, this.options.taskTimeoutMs);
-      if (reason === CLOSING) return PoolErrors.closed();
-      return PoolErrors.cancelled();
-    }
     const err = e as { code?: unknown; message?: unknown } | undefined;
     if (err?.code === 'ERR_WORKER_OUT_OF_MEMORY') return PoolErrors.oom(label, this.options.resourceLimits.maxOldGenerationSizeMb);
     const message = typeof err?.message === 'string' ? err.message : String(e);
@@ -468,13 +630,34 @@ class PiscinaWorkerPool implements WorkerPool {
       const waiting = this.awaitingThread.indexOf(clock);
       if (waiting >= 0) this.awaitingThread.splice(waiting, 1);
     }
-    job.signal?.removeEventListener('abort', onCancel);
+    job.call.signal?.removeEventListener('abort', onCancel);
+    clearTimeout(job.grace);
     this.live.delete(controller);
+    this.freeSlots.push(job.slot);
     this.running--;
     this.runTimes[this.runTimeCount++ % RUN_TIME_SAMPLES] = ms;
     // The freed slot goes to the next caller in line before this result is delivered.
     this.pump();
-    if (outcome instanceof PoolError) return this.fail(job, outcome);
+    // A handler that returned within its grace period still fails as cancelled or timed out.
+    if (!(outcome instanceof PoolError) && job.abort !== undefined) outcome = this.abortError(job, job.abort, false);
+    if (outcome instanceof PoolError) {
+      this.listening.delete(job.id);
+      return this.fail(job, outcome);
+    }
+    // Notes still on their way hold the answer back, so the client sees none after the result.
+    if (typeof outcome === 'object' && 'n' in outcome) {
+      if (job.notesSeen < outcome.n) {
+        job.parked = outcome;
+        return;
+      }
+      outcome = outcome.r;
+    }
+    this.deliver(job, outcome);
+  }
+
+  /** Decodes the answer and settles the call (its notes are all delivered). */
+  private deliver(job: Job, outcome: Exclude<PoolAnswer, NotedAnswer>): void {
+    this.listening.delete(job.id);
     if (isFailure(outcome)) return this.fail(job, PoolErrors.handler(outcome.error));
     let value: unknown;
     try {

@@ -126,6 +126,11 @@ export class RequestContext {
     this.init.notify('notifications/progress', params);
   }
 
+  /** Rank in LOG_LEVELS of the lowest level log() sends now; Infinity when it sends none. */
+  get minLogRank(): number {
+    return this.init.minLogRank;
+  }
+
   /** Sends a log message to the client if it asked for this level or a lower one. */
   log(level: LogLevel, data: unknown, logger?: string): void {
     const rank = logLevelRank(level);

@@ -4,12 +4,15 @@
 // uncaught error, hang -> timeout), cancellation (running: the thread is terminated and the others
 // are untouched; waiting: dropped; a 2025-11-25 task cancelled by tasks/cancel), overload (maxQueue, maxQueuePerCaller; a -32029 error through
 // the server), fairness (one caller's single call behind 200 of another's), recovery, close, and the
-// built package (dist/, whose threads load dist/pool/worker.js without tsx).
+// built package (dist/, whose threads load dist/pool/worker.js without tsx). The handler context:
+// progress and log notes reach the client in order and before the result, at the requested level only,
+// and are not even posted when not asked for; ctx.signal aborts on cancellation and timeout (a handler
+// that stops in its grace period keeps its thread, one that ignores it is terminated).
 //
 // No timing thresholds: tests wait for states (pool.stats(), files, replies) with bounded waits, and
 // a thread is held busy by a handler that blocks until a file appears.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -24,6 +27,7 @@ import type { WorkerPool, WorkerPoolOptions } from '../../src/pool/index.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/pool/${name}`, import.meta.url));
 const TOOLS = fixture('tools.mjs');
+const CONTEXT = fixture('context.mjs');
 const WAIT = { timeout: 15_000, interval: 5 };
 
 const pools: WorkerPool[] = [];
@@ -111,8 +115,17 @@ class MemoryClient {
     this.send({ method: 'notifications/initialized' });
   }
 
-  call(name: string, args: object): number {
-    return this.request('tools/call', { name, arguments: args });
+  call(name: string, args: object, meta?: object): number {
+    return this.request('tools/call', { name, arguments: args, ...(meta === undefined ? {} : { _meta: meta }) });
+  }
+
+  /** Index in `messages` of the reply to `id`. */
+  replyIndex(id: number): number {
+    return this.messages.findIndex((m) => m.id === id && m.method === undefined);
+  }
+
+  notifications(method: string): { index: number; params: any }[] {
+    return this.messages.flatMap((m, index) => (m.method === method ? [{ index, params: m.params }] : []));
   }
 
   close(): void {
@@ -138,6 +151,9 @@ function serverWith(p: WorkerPool): McpServer {
   server.tool('spin', { inputSchema: open }, p.tool(fixture('spin.mjs')));
   server.tool('spin_task', { inputSchema: open, execution: { taskSupport: 'optional' } }, p.tool(fixture('spin.mjs')));
   server.tool('uncaught', { inputSchema: open }, p.tool(fixture('uncaught.mjs')));
+  for (const name of ['report', 'burst', 'reportThenThrow', 'whoami', 'awaitAbort', 'spinUntilAborted', 'ignoreAbort', 'thread']) {
+    server.tool(name, { inputSchema: open }, p.tool(CONTEXT, name));
+  }
   return server;
 }
 
@@ -150,6 +166,24 @@ async function connected(p: WorkerPool, onReply?: (m: any) => void): Promise<{ s
 
 const text = (reply: any): string => reply.result.content[0].text;
 const poolMeta = (reply: any): any => reply.result._meta?.[POOL_META_KEY];
+/** The thread that answered a call of the `thread` tool. */
+function threadOf(reply: any): number {
+  const id = reply.result?.structuredContent?.threadId;
+  expect(id, JSON.stringify(reply)).toBeTypeOf('number');
+  return id as number;
+}
+
+/**
+ * The thread of a fresh pool with a short taskTimeoutMs, once it is up: Piscina counts its first
+ * threads ready before they have loaded (tsx, the worker entry), so on a loaded machine the first call
+ * can time out; its replacement's clock starts only when it is ready. At most 5 tries.
+ */
+async function warmThread(client: MemoryClient): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const reply = await client.reply(client.call('thread', {}));
+    if (reply.result?.structuredContent !== undefined || attempt === 5) return threadOf(reply);
+  }
+}
 
 describe('worker pool through an McpServer', () => {
   it.each(['json', 'bytes', 'clone'] as const)('serves tools on worker threads (transfer %s)', async (transfer) => {
@@ -300,6 +334,146 @@ describe('worker pool through an McpServer', () => {
   });
 });
 
+describe('worker pool handler context (progress, logs, signal, caller)', () => {
+  /** Every progress and log notification of the client, with where it came in. */
+  const notes = (client: MemoryClient): { progress: { index: number; params: any }[]; logs: { index: number; params: any }[] } => ({
+    progress: client.notifications('notifications/progress'),
+    logs: client.notifications('notifications/message'),
+  });
+
+  it('sends progress in order and logs at the requested level only, all before the result', async () => {
+    const p = pool();
+    const { client } = await connected(p);
+    expect((await client.reply(client.request('logging/setLevel', { level: 'warning' }))).result).toEqual({});
+    const id = client.call('report', {}, { progressToken: 'tok-1' });
+    const reply = await client.reply(id);
+    expect(text(reply)).toBe('reported');
+    const { progress, logs } = notes(client);
+    // The repeated 1 does not grow and is dropped.
+    expect(progress.map((n) => n.params)).toEqual([
+      { progressToken: 'tok-1', progress: 1, total: 3, message: 'one' },
+      { progressToken: 'tok-1', progress: 2, total: 3 },
+      { progressToken: 'tok-1', progress: 3, total: 3, message: 'three' },
+    ]);
+    expect(logs.map((n) => n.params)).toEqual([
+      { level: 'warning', data: { step: 'warning' }, logger: 'pool-test' },
+      { level: 'error', data: { step: 'error' } },
+    ]);
+    // The handler's own order (progress 2, warning, progress 3, error), and the reply after all of them.
+    expect([...progress, ...logs].sort((a, b) => a.index - b.index).map((n) => n.params.progress ?? n.params.level)).toEqual([1, 2, 'warning', 3, 'error']);
+    const replyAt = client.replyIndex(id);
+    expect(Math.max(...progress.map((n) => n.index), ...logs.map((n) => n.index))).toBeLessThan(replyAt);
+  });
+
+  it('delivers every note of a burst before the result, on both threads at once', async () => {
+    // The notes and the answer travel on different ports: without the count in the answer, most
+    // answers of this burst overtake some of their notes.
+    const p = pool({ maxThreads: 2 });
+    const { client } = await connected(p);
+    const ids = Array.from({ length: 6 }, (_, i) => client.call('burst', { count: 100 }, { progressToken: `b${i}` }));
+    for (const id of ids) expect(text(await client.reply(id))).toBe('100');
+    ids.forEach((id, i) => {
+      const mine = notes(client).progress.filter((n) => n.params.progressToken === `b${i}`);
+      expect(mine.map((n) => n.params.progress)).toEqual(Array.from({ length: 100 }, (_, k) => k + 1));
+      expect(mine[mine.length - 1]!.index).toBeLessThan(client.replyIndex(id));
+    });
+  });
+
+  it('delivers the notes of a handler that then throws before its isError result', async () => {
+    const p = pool();
+    const { client } = await connected(p);
+    const id = client.call('reportThenThrow', {}, { progressToken: 7 });
+    const reply = await client.reply(id);
+    expect(reply.result.isError).toBe(true);
+    expect(text(reply)).toBe('failed after reporting');
+    const { progress, logs } = notes(client);
+    expect(progress.map((n) => n.params)).toEqual([{ progressToken: 7, progress: 1 }]);
+    expect(logs.map((n) => n.params)).toEqual([{ level: 'error', data: 'about to fail' }]);
+    expect(Math.max(progress[0]!.index, logs[0]!.index)).toBeLessThan(client.replyIndex(id));
+  });
+
+  it('sends no progress without a progressToken, and its thread posts no note a call did not ask for', async () => {
+    const p = pool();
+    const { client } = await connected(p);
+    let posted = 0;
+    (p as any).piscina.on('message', () => void posted++);
+    // Legacy era, no logging/setLevel: the client gets every level.
+    const first = client.call('report', {});
+    expect(text(await client.reply(first))).toBe('reported');
+    expect(notes(client).progress).toEqual([]);
+    expect(notes(client).logs.map((n) => n.params.level)).toEqual(['debug', 'info', 'warning', 'error']);
+    expect(posted).toBe(4);
+    // Only emergencies wanted: the handler's logs are dropped in its thread, not on the main one.
+    await client.reply(client.request('logging/setLevel', { level: 'emergency' }));
+    posted = 0;
+    const second = client.call('report', {});
+    expect(text(await client.reply(second))).toBe('reported');
+    expect(posted).toBe(0);
+    expect(notes(client).logs).toHaveLength(4);
+    expect(notes(client).progress).toEqual([]);
+  });
+
+  it('2026-07-28: logs only at the _meta logLevel, and none without one', async () => {
+    const p = pool();
+    const client = new MemoryClient(serverWith(p));
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+    const withLevel = client.call('report', {}, { ...meta, 'io.modelcontextprotocol/logLevel': 'error', progressToken: 'p' });
+    expect(text(await client.reply(withLevel))).toBe('reported');
+    expect(notes(client).logs.map((n) => n.params.level)).toEqual(['error']);
+    expect(notes(client).progress.map((n) => n.params.progress)).toEqual([1, 2, 3]);
+    const without = client.call('report', {}, meta);
+    expect(text(await client.reply(without))).toBe('reported');
+    expect(notes(client).logs).toHaveLength(1);
+  });
+
+  it("gives the handler the caller's request id", async () => {
+    const p = pool();
+    const { client } = await connected(p);
+    const id = client.call('whoami', {});
+    const who = (await client.reply(id)).result.structuredContent;
+    expect(who).toMatchObject({ requestId: id, auth: null });
+  });
+
+  it("cancellation aborts the handler's ctx.signal; a handler that stops keeps its thread", async () => {
+    const p = pool({ maxThreads: 1 });
+    const { client } = await connected(p);
+    const before = threadOf(await client.reply(client.call('thread', {})));
+    const dir = gate();
+    const id = client.call('awaitAbort', { path: dir.path });
+    // Cancelled before the handler reads ctx.signal, the thread would be terminated at once.
+    await vi.waitFor(() => expect(existsSync(`${dir.path}.watching`)).toBe(true), WAIT);
+    client.send({ method: 'notifications/cancelled', params: { requestId: id, reason: 'changed my mind' } });
+    await vi.waitFor(() => expect(existsSync(dir.path)).toBe(true), WAIT);
+    expect(JSON.parse(readFileSync(dir.path, 'utf8'))).toEqual({ name: 'AbortError', message: 'The call was cancelled', threadId: before });
+    await vi.waitFor(() => expect(p.stats().failed.cancelled).toBe(1), WAIT);
+    // Same thread afterwards: it was not terminated. The cancelled request gets no reply.
+    expect(threadOf(await client.reply(client.call('thread', {})))).toBe(before);
+    expect(client.replyIndex(id)).toBe(-1);
+  });
+
+  it('a timeout aborts ctx.signal; a loop that never yields sees it through ctx.signal.aborted', async () => {
+    const p = pool({ maxThreads: 1, taskTimeoutMs: 300, abortGraceMs: 10_000 });
+    const { client } = await connected(p);
+    const before = await warmThread(client);
+    const marker = gate();
+    const reply = await client.reply(client.call('spinUntilAborted', { path: marker.path }));
+    expect(reply.result.isError).toBe(true);
+    expect(text(reply)).toMatch(/ran longer than taskTimeoutMs \(300 ms\); it stopped when its ctx.signal aborted/);
+    expect(poolMeta(reply)).toEqual({ code: 'MCP_POOL_TIMEOUT', failure: 'timeout' });
+    expect(JSON.parse(readFileSync(marker.path, 'utf8'))).toEqual({ name: 'TimeoutError', threadId: before });
+    expect(threadOf(await client.reply(client.call('thread', {})))).toBe(before);
+  });
+
+  it('terminates a handler that watches ctx.signal but ignores it, after abortGraceMs', async () => {
+    const p = pool({ maxThreads: 1, taskTimeoutMs: 300, abortGraceMs: 50 });
+    const { client } = await connected(p);
+    const before = await warmThread(client);
+    const reply = await client.reply(client.call('ignoreAbort', {}));
+    expect(text(reply)).toMatch(/ran longer than taskTimeoutMs \(300 ms\); its worker thread was terminated/);
+    expect(threadOf(await client.reply(client.call('thread', {})))).not.toBe(before);
+  });
+});
+
 describe('worker pool, run() directly', () => {
   it('drops a waiting call whose signal aborts, without touching the running one', async () => {
     const p = pool({ maxThreads: 1 });
@@ -381,7 +555,8 @@ describe('worker pool, run() directly', () => {
     await closing;
     // A tool of a closed pool answers isError, not a protocol error.
     const handler = p.tool(TOOLS, 'tag');
-    const result: any = await handler({ tag: 'x' }, { signal: new AbortController().signal, auth: undefined, sessionId: undefined } as any, undefined);
+    const ctx = { signal: new AbortController().signal, auth: undefined, sessionId: undefined, meta: {}, minLogRank: Infinity };
+    const result: any = await handler({ tag: 'x' }, ctx as any, undefined);
     expect(result).toMatchObject({ isError: true, _meta: { [POOL_META_KEY]: { code: 'MCP_POOL_CLOSED', failure: 'closed' } } });
   });
 
@@ -392,6 +567,34 @@ describe('worker pool, run() directly', () => {
     const outcome = expect(running).rejects.toMatchObject({ code: 'MCP_POOL_CLOSED' });
     await p.close({ force: true });
     await outcome;
+  });
+
+  it('passes notes to onProgress/onLog at logLevel and above; refuses an unknown logLevel', async () => {
+    const p = pool({ maxThreads: 1 });
+    const seen: unknown[] = [];
+    const result = await p.run(CONTEXT, 'report', {}, {
+      onProgress: (progress, total, message) => seen.push(['progress', progress, total, message]),
+      onLog: (level, data, logger) => seen.push([level, data, logger]),
+      logLevel: 'info',
+    });
+    seen.push(result);
+    expect(seen).toEqual([
+      ['progress', 1, 3, 'one'],
+      ['info', { step: 'info' }, undefined],
+      ['progress', 2, 3, undefined],
+      ['warning', { step: 'warning' }, 'pool-test'],
+      ['progress', 3, 3, 'three'],
+      ['error', { step: 'error' }, undefined],
+      'reported',
+    ]);
+    expect(() => p.run(CONTEXT, 'report', {}, { onLog: () => {}, logLevel: 'loud' as any })).toThrow(/Unknown logLevel "loud"/);
+    // Log data JSON cannot carry fails in the handler, as its own error.
+    await expect(p.run(CONTEXT, 'badLog', {}, { onLog: () => {} })).rejects.toMatchObject({
+      code: 'MCP_POOL_HANDLER_ERROR',
+      message: expect.stringMatching(/log data is not JSON-serializable.*BigInt/),
+    });
+    // A call without sinks gets a context whose progress and log do nothing.
+    await expect(p.run(CONTEXT, 'report', {})).resolves.toBe('reported');
   });
 
   it('refuses a relative or missing handler module at registration', () => {
@@ -405,7 +608,7 @@ describe('worker pool, run() directly', () => {
 
   it('fills in documented defaults', () => {
     const p = pool({ maxThreads: 2, taskTimeoutMs: undefined as unknown as number });
-    expect(p.options).toMatchObject({ minThreads: 1, maxThreads: 2, maxQueue: 1024, maxQueuePerCaller: 1024, idleTimeoutMs: 30_000, taskTimeoutMs: 60_000, transfer: 'json' });
+    expect(p.options).toMatchObject({ minThreads: 1, maxThreads: 2, maxQueue: 1024, maxQueuePerCaller: 1024, idleTimeoutMs: 30_000, taskTimeoutMs: 60_000, transfer: 'json', abortGraceMs: 100 });
     expect(p.options.resourceLimits).toEqual({ maxOldGenerationSizeMb: 512 });
   });
 });
@@ -448,5 +651,9 @@ describe('worker pool from the built package (dist/)', () => {
     const threads = (p as any).piscina.threads as { execArgv?: string[] }[];
     expect(threads.length).toBe(1);
     await expect(p.run(fixture('throws.mjs'), 'throws', { message: 'from dist' })).rejects.toMatchObject({ code: 'MCP_POOL_HANDLER_ERROR', message: 'from dist' });
+    // The built worker gives handlers their context too.
+    const progress: number[] = [];
+    await expect(p.run(CONTEXT, 'burst', { count: 3 }, { onProgress: (n) => void progress.push(n) })).resolves.toEqual({ content: [{ type: 'text', text: '3' }] });
+    expect(progress).toEqual([1, 2, 3]);
   });
 });

@@ -1,9 +1,12 @@
 // src/pool: the pure parts of the worker pool, no threads. The fair queue (round-robin across callers,
 // FIFO within one; O(1) removal; checked against a plain-array model on random operations), the caller
-// key pool.tool() derives from a request context, the error table, and option checks (which throw
-// before any thread starts). Real threads: test/integration/worker-pool.test.ts.
+// key pool.tool() derives from a request context, the error table, option checks (which throw
+// before any thread starts), and the handler context's signal slot and argument checks (on this thread,
+// with a slot of its own). Real threads: test/integration/worker-pool.test.ts.
 import { describe, expect, it } from 'vitest';
 import { FairQueue } from '../../src/pool/fair-queue.js';
+import { CallContext } from '../../src/pool/handler-context.js';
+import { SLOT_GENERATION_SHIFT, SLOT_WATCHED, slotGeneration, slotReason } from '../../src/pool/protocol.js';
 import type { QueueNode } from '../../src/pool/fair-queue.js';
 import { POOL_ERROR_CODES, POOL_FAILURES, PoolError, callerKey, createWorkerPool } from '../../src/pool/index.js';
 import type { WorkerPoolOptions } from '../../src/pool/index.js';
@@ -192,9 +195,103 @@ describe('createWorkerPool option checks (before any thread starts)', () => {
     ['taskTimeoutMs -Infinity', { taskTimeoutMs: -Infinity }, /taskTimeoutMs/],
     ['resourceLimits null', { resourceLimits: null }, /resourceLimits to be an object/],
     ['transfer text', { transfer: 'text' }, /transfer to be 'json', 'bytes' or 'clone'/],
+    ['abortGraceMs -1', { abortGraceMs: -1 }, /abortGraceMs to be an integer >= 0/],
+    ['abortGraceMs 2.5', { abortGraceMs: 2.5 }, /abortGraceMs/],
     ['options null', null, /options object/],
   ];
   it.each(bad)('refuses %s', (_name, options, message) => {
     expect(() => createWorkerPool(options)).toThrow(message);
+  });
+});
+
+describe('handler context (worker side, on this thread)', () => {
+  /** A slot holding generation `id`, and a context for call `id` on it. */
+  function setup(id = 5): { slots: Int32Array; ctx: CallContext; abort(code: number): void } {
+    const slots = new Int32Array(new SharedArrayBuffer(8));
+    Atomics.store(slots, 1, id << SLOT_GENERATION_SHIFT);
+    const ctx = new CallContext({ m: 'file:///x.mjs', x: 'default', i: id, k: 1 }, slots);
+    // What the pool does: set the reason bits, then wake the waiter.
+    const abort = (code: number): void => {
+      Atomics.or(slots, 1, code << 1);
+      Atomics.notify(slots, 1);
+    };
+    return { slots, ctx, abort };
+  }
+
+  it('marks the slot watched on the first read of ctx.signal, and only then', () => {
+    const { slots, ctx } = setup();
+    expect(Atomics.load(slots, 1) & SLOT_WATCHED).toBe(0);
+    expect(ctx.signal.aborted).toBe(false);
+    expect(Atomics.load(slots, 1) & SLOT_WATCHED).toBe(SLOT_WATCHED);
+    expect(slotGeneration(Atomics.load(slots, 1))).toBe(5);
+    expect(slotReason(Atomics.load(slots, 1))).toBe(0);
+    ctx.finish();
+  });
+
+  it('aborts ctx.signal when the event loop turns after the pool wakes it (async handlers)', async () => {
+    const { ctx, abort } = setup();
+    const signal = ctx.signal;
+    const aborted = new Promise<unknown>((resolve) => signal.addEventListener('abort', () => resolve(signal.reason)));
+    abort(1);
+    const reason = (await aborted) as DOMException;
+    expect(reason.name).toBe('AbortError');
+    expect(reason.message).toBe('The call was cancelled');
+  });
+
+  it('sees an abort at the next read of ctx.signal, without the event loop (loops that never yield)', () => {
+    const { ctx, slots } = setup();
+    expect(ctx.signal.aborted).toBe(false);
+    Atomics.or(slots, 1, 2 << 1); // timeout, and no notify: only a read can see it
+    const signal = ctx.signal;
+    expect(signal.aborted).toBe(true);
+    expect((signal.reason as DOMException).name).toBe('TimeoutError');
+    ctx.finish(); // releases the waiter the first read left
+  });
+
+  it('is aborted at first read when the slot already carries a reason', () => {
+    const { ctx, abort } = setup();
+    abort(3);
+    expect(ctx.signal.aborted).toBe(true);
+    expect((ctx.signal.reason as DOMException).message).toBe('The worker pool is closing');
+  });
+
+  it('leaves a slot that belongs to a later call alone', () => {
+    const { ctx, slots, abort } = setup(5);
+    Atomics.store(slots, 1, 6 << SLOT_GENERATION_SHIFT); // the pool gave the slot to call 6
+    expect(ctx.signal.aborted).toBe(false);
+    expect(Atomics.load(slots, 1)).toBe(6 << SLOT_GENERATION_SHIFT); // not marked watched
+    abort(1);
+    expect(ctx.signal.aborted).toBe(false);
+  });
+
+  it('has a signal that never aborts without a slot (Piscina running the entry without the pool)', () => {
+    const ctx = new CallContext({ m: 'file:///x.mjs', x: 'default' }, undefined);
+    expect(ctx.signal.aborted).toBe(false);
+    expect(ctx.requestId).toBeUndefined();
+  });
+
+  it('checks progress and log arguments, and posts nothing a call did not ask for', () => {
+    // No parentPort on this thread: a post would throw, so passing calls prove nothing was posted.
+    const ctx = new CallContext({ m: 'file:///x.mjs', x: 'default', i: 1, r: 'req-1', u: 'S', h: { subject: 'alice', scopes: ['a'] } }, undefined);
+    ctx.progress(1, 2, 'half');
+    ctx.log('info', { a: 1 });
+    expect(ctx.notes).toBe(0);
+    expect(() => ctx.progress(Number.NaN)).toThrow(/Expected progress to be a finite number but received NaN of type number/);
+    expect(() => ctx.progress('1' as any)).toThrow(/of type string/);
+    expect(() => ctx.progress(1, Infinity)).toThrow(/Expected total to be a finite number or undefined/);
+    expect(() => ctx.progress(1, 2, 3 as any)).toThrow(/Expected message to be a string or undefined/);
+    expect(() => ctx.log('loud' as any, 'x')).toThrow(/Unknown log level "loud"/);
+    expect(() => ctx.log('info', 'x', 7 as any)).toThrow(/Expected logger to be a string or undefined/);
+    expect([ctx.requestId, ctx.sessionId, ctx.auth]).toEqual(['req-1', 'S', { subject: 'alice', scopes: ['a'] }]);
+  });
+
+  it('rejects log data JSON cannot carry, and posts nothing after the handler returned', () => {
+    const ctx = new CallContext({ m: 'file:///x.mjs', x: 'default', i: 1, p: 1, l: 0 }, undefined);
+    expect(() => ctx.log('info', { n: 1n })).toThrow(/log data is not JSON-serializable/);
+    expect(() => ctx.log('info', undefined)).toThrow(/log data is not JSON-serializable \(received undefined\)/);
+    ctx.finish();
+    ctx.progress(1);
+    ctx.log('error', 'late');
+    expect(ctx.notes).toBe(0);
   });
 });
