@@ -70,6 +70,16 @@ export class MemoryClient {
     return this.request('tools/call', meta === undefined ? { name, arguments: args } : { name, arguments: args, _meta: meta });
   }
 
+  /** Index in `messages` of the reply to `id`. */
+  replyIndex(id: number): number {
+    return this.messages.findIndex((m) => m.id === id && m.method === undefined);
+  }
+
+  /** The notifications of `method` received so far, with their index in `messages`. */
+  notifications(method: string): { index: number; params: any }[] {
+    return this.messages.flatMap((m, index) => (m.method === method ? [{ index, params: m.params }] : []));
+  }
+
   close(): void {
     this.transport.close();
   }
