@@ -15,7 +15,7 @@ export function hostReport(
 ): SandboxReport {
   const p: SandboxReport['protections'] = {
     seccomp: host.seccomp
-      ? { active: true, note: 'socket/spawn/foreign kill refused' }
+      ? { active: true, note: used.bubblewrap === true ? 'socket/spawn refused, installed by bwrap on node' : 'socket/spawn/foreign kill refused' }
       : { active: false, note: host.launcher === 'js' ? 'the js launcher cannot install a filter' : 'not available' },
     netns: used.networkNamespace
       ? { active: true, note: 'new network namespace per process' }
