@@ -142,6 +142,26 @@ describe('the bwrap layer alone (no permission model), per launcher', () => {
     });
   }
 
+  for (const launcher of launchers) {
+    it(`${launcher.kind}: refuses restrictKill with bubblewrap, and a -- or --seccomp of its own in args`, () => {
+      const cwd = freshCwd();
+      // Checked before anything starts: no bwrap needed on this host.
+      const base: LaunchSpec = { ...specFor('0', cwd), bubblewrap: { path: '/usr/bin/bwrap', args: [] } };
+      const code = (spec: LaunchSpec): string | undefined => {
+        try {
+          launcher.launch(spec, () => {});
+          return undefined;
+        } catch (e) {
+          return (e as { code?: string }).code;
+        }
+      };
+      expect(code({ ...base, restrictKill: true })).toBe('MCP_SANDBOX_BAD_SPEC');
+      expect(code({ ...base, bubblewrap: { path: '/usr/bin/bwrap', args: ['--'] } })).toBe('MCP_SANDBOX_BAD_SPEC');
+      expect(code({ ...base, bubblewrap: { path: '/usr/bin/bwrap', args: ['--seccomp', '9'] } })).toBe('MCP_SANDBOX_BAD_SPEC');
+      expect(code({ ...base, bubblewrap: { path: 'bwrap', args: [] } })).toBe('MCP_SANDBOX_BAD_SPEC');
+    });
+  }
+
   it('unwrapBwrapExit maps 128 + N to signal N and leaves other statuses', () => {
     const base: ExitInfo = { pid: 5, exitCode: 0, signal: null, userMicros: null, systemMicros: null, maxRssKiB: null };
     expect(unwrapBwrapExit({ ...base, exitCode: 137 })).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
@@ -155,7 +175,8 @@ describe('the bwrap layer alone (no permission model), per launcher', () => {
     const libs = sharedLibraries(process.execPath);
     const args = bwrapArgs({ program: process.execPath, readOnly: ['/srv/a', '/srv/b'], cwd: '/tmp/c' }, libs);
     const pairs = (flag: string): string[] => args.flatMap((a, i) => (a === flag ? [args[i + 2] as string] : []));
-    expect(pairs('--ro-bind')).toEqual([process.execPath, ...libs, '/srv/a', '/srv/b']);
+    expect(pairs('--ro-bind')).toEqual([process.execPath, ...libs]);
+    expect(pairs('--ro-bind-try')).toEqual(['/srv/a', '/srv/b']);
     expect(pairs('--bind')).toEqual(['/tmp/c']);
     for (const flag of ['--unshare-pid', '--die-with-parent', '--unshare-user', '--disable-userns']) expect(args).toContain(flag);
     expect(args.slice(-2)).toEqual(['--remount-ro', '/']);

@@ -18,7 +18,7 @@ const SIGNALS = constants.signals as unknown as Record<string, number>;
 export interface FsView {
   /** The program bwrap runs (bound read-only, with its shared libraries). */
   program: string;
-  /** Files and folders bound read-only at their own paths (runner, module, allow.fs). */
+  /** Files and folders bound read-only at their own paths (runner, module, allow.fs), when they exist. */
   readOnly: string[];
   /** The working folder, bound read-write. */
   cwd: string;
@@ -63,15 +63,16 @@ export function bwrapArgs(view: FsView, libs: string[]): string[] {
     '--dev', '/dev',
   ];
   const bound = new Set<string>();
-  const ro = (path: string, target = path): void => {
+  const ro = (path: string, target = path, flag = '--ro-bind'): void => {
     if (bound.has(target)) return;
     bound.add(target);
-    args.push('--ro-bind', path, target);
+    args.push(flag, path, target);
   };
   ro(realpathSync(view.program), view.program);
   // Each library at the path the loader asks for, from wherever its symlinks lead on the host.
   for (const lib of libs) ro(realpathSync(lib), lib);
-  for (const path of view.readOnly) ro(path);
+  // A path missing when the process starts is simply absent from the view (ENOENT, as without bwrap).
+  for (const path of view.readOnly) ro(path, path, '--ro-bind-try');
   args.push('--bind', view.cwd, view.cwd, '--chdir', view.cwd);
   // Last: the empty root becomes read-only, so a write outside cwd fails (EROFS) instead of landing in tmpfs.
   args.push('--remount-ro', '/');
