@@ -222,7 +222,10 @@ export class SandboxProcess {
     // limit): where the server lacks it, the first refusal is final and the pool retires this
     // process once its CPU total leaves less than one call's budget under the limit (canServe).
     const need = cpuSecondsFor(this.lastCpu.user + this.lastCpu.system, limits.cpuMs);
-    if (need > this.cpuLimitSeconds && !this.cpuLimitFixed) {
+    // Under bwrap node is not our child, so its pid could be reused once it is gone: check it is still
+    // bwrap's grandchild right before raising a limit on it.
+    const cpuPidIsOurs = this.cpuPid === this.pid || programPid(this.pid) === this.cpuPid;
+    if (need > this.cpuLimitSeconds && !this.cpuLimitFixed && cpuPidIsOurs) {
       try {
         launcher.setCpuLimit(this.cpuPid, need);
         this.cpuLimitSeconds = need;
