@@ -27,8 +27,9 @@ export interface FsView {
 const libraries = new Map<string, string[]>();
 
 /**
- * The shared objects `program` loads (the dynamic loader's own list, as ldd prints it: the program is not
- * run), by the paths the loader looks them up at. Memoised per program. A static program gives [].
+ * The shared objects `program` loads (the dynamic loader's own list, as ldd prints it: the loader lists
+ * them and exits without running the program), by the paths the loader looks them up at. Memoised per
+ * program. Only for dynamic programs such as node: a static one would run (with no arguments) and give [].
  */
 export function sharedLibraries(program: string): string[] {
   const known = libraries.get(program);
