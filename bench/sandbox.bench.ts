@@ -84,6 +84,12 @@ const sandboxes: Sandbox[] = [createSandbox({ defaults: limits })];
 const jsSandbox = launcher.kind === 'js' ? undefined : createSandbox({ launcher: new JsLauncher(), defaults: limits });
 if (jsSandbox !== undefined) sandboxes.push(jsSandbox);
 const main = sandboxes[0]!;
+// Where bubblewrap runs here (the default), the same contenders again without it, to show its cost.
+const withBwrap = main.bubblewrap !== null;
+const plain = withBwrap ? createSandbox({ defaults: limits, bubblewrap: false }) : undefined;
+const jsPlain = withBwrap && jsSandbox !== undefined ? createSandbox({ launcher: new JsLauncher(), defaults: limits, bubblewrap: false }) : undefined;
+for (const s of [plain, jsPlain]) if (s !== undefined) sandboxes.push(s);
+const bw = withBwrap ? ', bwrap' : '';
 let tools = 0;
 const sandboxed = async (sandbox: Sandbox, options: object): Promise<Call> =>
   viaHandler((await sandbox.tool(echoModule, { name: `echo_${tools++}`, ...options })).handler);
@@ -92,9 +98,11 @@ const warm: [string, Call][] = [
   ['in-process', async (text) => echo.default({ text })],
   ['piscina (raw)', (text) => piscina.run({ text }) as Promise<string>],
   ['worker pool', viaHandler(pool.tool(echoModule))],
-  [`sandbox warm (${launcher.kind})`, await sandboxed(main, { pool: 1, recycleAfter: 1_000_000 })],
+  [`sandbox warm (${launcher.kind}${bw})`, await sandboxed(main, { pool: 1, recycleAfter: 1_000_000 })],
 ];
-if (jsSandbox !== undefined) warm.push(['sandbox warm (js)', await sandboxed(jsSandbox, { pool: 1, recycleAfter: 1_000_000 })]);
+if (jsSandbox !== undefined) warm.push([`sandbox warm (js${bw})`, await sandboxed(jsSandbox, { pool: 1, recycleAfter: 1_000_000 })]);
+if (plain !== undefined) warm.push([`sandbox warm (${launcher.kind}, no bwrap)`, await sandboxed(plain, { pool: 1, recycleAfter: 1_000_000 })]);
+if (jsPlain !== undefined) warm.push(['sandbox warm (js, no bwrap)', await sandboxed(jsPlain, { pool: 1, recycleAfter: 1_000_000 })]);
 
 // The baseline for a process per call: node forked, one message each way, until it exits.
 const forkDir = mkdtempSync(join(tmpdir(), 'fastermcp-bench-fork-'));
@@ -113,9 +121,13 @@ const forkCall: Call = async (text) => {
 };
 const starts: [string, Call][] = [
   ['child_process.fork round trip', forkCall],
-  [`sandbox fresh, spare ready (${launcher.kind})`, await sandboxed(main, { mode: 'fresh', pool: 1 })],
-  [`sandbox fresh, on demand (${launcher.kind})`, await sandboxed(main, { pool: 0 })],
+  [`sandbox fresh, spare ready (${launcher.kind}${bw})`, await sandboxed(main, { mode: 'fresh', pool: 1 })],
+  [`sandbox fresh, on demand (${launcher.kind}${bw})`, await sandboxed(main, { pool: 0 })],
 ];
+if (plain !== undefined) {
+  starts.push([`sandbox fresh, spare ready (${launcher.kind}, no bwrap)`, await sandboxed(plain, { mode: 'fresh', pool: 1 })]);
+  starts.push([`sandbox fresh, on demand (${launcher.kind}, no bwrap)`, await sandboxed(plain, { pool: 0 })]);
+}
 
 // ---- run -----------------------------------------------------------------------------------------------
 
@@ -135,7 +147,7 @@ const p = (xs: number[], q: number): number => percentile(xs, q);
 const fmt = (us: number): string => (us >= 10_000 ? `${(us / 1000).toFixed(1)} ms` : `${us.toFixed(1)} µs`);
 const rowsOf = (samples: Map<string, number[]>, baseline: string): string[][] =>
   [...samples].map(([label, xs]) => [label, String(xs.length), fmt(p(xs, 50)), fmt(p(xs, 99)), ratio(p(xs, 50), p(samples.get(baseline)!, 50))]);
-const warmP50 = p(warmSamples.get(`sandbox warm (${launcher.kind})`)!, 50);
+const warmP50 = p(warmSamples.get(`sandbox warm (${launcher.kind}${bw})`)!, 50);
 const forkP50 = p(startSamples.get('child_process.fork round trip')!, 50);
 const fresh = [...startSamples].filter(([label]) => label.startsWith('sandbox fresh'));
 const targets = [

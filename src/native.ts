@@ -122,6 +122,7 @@ export interface NativeLaunchSpec {
   newNetNamespace: boolean;
   cgroupProcs: string[];
   useVfork?: boolean; //              clone(CLONE_VM | CLONE_VFORK) instead of fork (docs/sandbox-launcher.md)
+  seccompFd?: number; //              4: hand the seccomp program on fd 4 (bwrap --seccomp 4) instead of installing it
 }
 
 /** The parent's ends of a launched child's fds (each owned by the caller from then on). */

@@ -3,7 +3,7 @@
 //   sandboxLaunch(spec, onExit): {pid, control, stdout, stderr}   the parent's fds, owned by the caller
 //       spec = {file, argv: string[], env: string[] ("K=V"), cwd, rlimits: [name, soft, hard][], uid, gid
 //               (-1: keep), denyNetwork, denySpawn, restrictKill, newNetNamespace, cgroupProcs: string[],
-//               useVfork?: boolean}
+//               useVfork?: boolean, seccompFd?: -1 | 4 (4: the filter is handed on fd 4, not installed)}
 //       onExit(pid, exitCode, signal, userMicros, systemMicros, maxRssKiB) runs once on this thread after
 //       the reaper thread has reaped the child, through a ThreadSafeFunction made for that child (never the
 //       libuv thread pool: a warm pool of sandboxes would hold its threads). Until then the function keeps
@@ -104,6 +104,12 @@ bool read_spec(const Napi::Value& value, sb::LaunchSpec* spec) {
   }
   spec->uid = static_cast<int64_t>(uid);
   spec->gid = static_cast<int64_t>(gid);
+  const Napi::Value seccomp_fd = object.Get("seccompFd");
+  if (!seccomp_fd.IsUndefined()) {
+    double fd = -1;
+    if (!read_number(seccomp_fd, "seccompFd", -1, 4, &fd)) return false;
+    spec->seccomp_fd = static_cast<int>(fd);
+  }
   const Napi::Value rlimits = object.Get("rlimits");
   if (!rlimits.IsArray()) {
     throw_type_error(env, "rlimits", "an array of [name, soft, hard]", rlimits);

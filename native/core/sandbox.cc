@@ -115,6 +115,7 @@ std::string error_message(const Error& error, const LaunchSpec* spec) {
       return "invalid launch spec: " + std::string(error.detail == 1 ? "a string holds a NUL byte"
                                                    : error.detail == 2 ? "uid and gid must be given together"
                                                    : error.detail == 3 ? "argv is empty"
+                                                   : error.detail == 4 ? "seccomp_fd must be -1 or 4, and 4 excludes restrict_kill"
                                                                        : "bad value");
     default:
       break;
@@ -394,6 +395,7 @@ struct Plan {
   int fd_err;
   int fd_control;
   int fd_report;
+  int fd_seccomp;  ///< the program's pipe (read end) to become fd 4, or -1
   pid_t parent;
 };
 
@@ -451,7 +453,13 @@ int child_main(void* arg) {
   for (int target = 0; target < 4; ++target) {
     if (dup2(sources[target], target) < 0) child_fail(p, Step::kFds, errno, target);
   }
-  close_from(4, static_cast<unsigned>(p.fd_report) - 1);
+  // fd 4: the seccomp program for the exec'd program to install (every source is above 4).
+  unsigned keep_from = 4;
+  if (p.fd_seccomp >= 0) {
+    if (dup2(p.fd_seccomp, 4) < 0) child_fail(p, Step::kFds, errno, 4);
+    keep_from = 5;
+  }
+  close_from(keep_from, static_cast<unsigned>(p.fd_report) - 1);
   close_from(static_cast<unsigned>(p.fd_report) + 1, ~0U);
   // 4. cgroups, while still privileged.
   const auto self = static_cast<pid_t>(syscall(SYS_getpid));
@@ -488,7 +496,7 @@ int child_main(void* arg) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(p, Step::kPdeathsig, errno, 0);
   if (getppid() != p.parent) child_fail(p, Step::kParentGone, ESRCH, 0);
   // 11. seccomp, last before exec; the program gets this child's pid now.
-  if (!p.filter->empty()) {
+  if (!p.filter->empty() && p.fd_seccomp < 0) {
     patch_filter(p.filter, self);
     struct sock_fprog prog {};
     prog.len = static_cast<unsigned short>(p.filter->program.size());
@@ -520,14 +528,16 @@ class Fds {
   }
 
  private:
-  int fds_[9] = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
+  int fds_[10] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
 };
-enum FdIndex : std::size_t { kCtlParent, kCtlChild, kOutRead, kOutWrite, kErrRead, kErrWrite, kRepRead, kRepWrite, kNull };
+enum FdIndex : std::size_t {
+  kCtlParent, kCtlChild, kOutRead, kOutWrite, kErrRead, kErrWrite, kRepRead, kRepWrite, kNull, kSeccompRead
+};
 
-/// Moves an fd to a number above 3 (the child's dup2 targets), keeping CLOEXEC.
+/// Moves an fd to a number above 4 (the child's dup2 targets), keeping CLOEXEC.
 bool raise_fd(int* fd) {
-  if (*fd > 3) return true;
-  const int moved = fcntl(*fd, F_DUPFD_CLOEXEC, 4);
+  if (*fd > 4) return true;
+  const int moved = fcntl(*fd, F_DUPFD_CLOEXEC, 5);
   if (moved < 0) return false;
   close(*fd);
   *fd = moved;
@@ -549,6 +559,7 @@ Error check_spec(const LaunchSpec& spec) {
   for (const auto& r : spec.rlimits) {
     if (rlimit_name(r.resource) == "RLIMIT_?" || r.soft > r.hard) return Error{Step::kSpec, EINVAL, 0};
   }
+  if (spec.seccomp_fd != -1 && (spec.seccomp_fd != 4 || spec.restrict_kill)) return Error{Step::kSpec, EINVAL, 4};
   return Error{};
 }
 
@@ -691,14 +702,26 @@ Error launch(const LaunchSpec& spec, LaunchResult* out, ExitCallback on_exit, vo
   }
   fds[kNull] = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (fds[kNull] < 0) return Error{Step::kDevNull, errno, 0};
-  for (std::size_t i : {kCtlChild, kOutWrite, kErrWrite, kRepWrite, kNull}) {
-    if (!raise_fd(&fds[i])) return Error{Step::kFds, errno, 0};
+  if (spec.seccomp_fd == 4 && !filter.empty()) {
+    // The whole program goes into the pipe now (a few hundred bytes, far below the pipe's buffer); the
+    // write end closes here, so the reader sees EOF after it.
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) return Error{Step::kPipe, errno, 0};
+    fds[kSeccompRead] = p[0];
+    const std::size_t bytes = filter.program.size() * sizeof(sock_filter);
+    const ssize_t wrote = write(p[1], filter.program.data(), bytes);
+    const int write_errno = errno;
+    close(p[1]);
+    if (wrote != static_cast<ssize_t>(bytes)) return Error{Step::kSeccomp, wrote < 0 ? write_errno : EIO, 0};
+  }
+  for (std::size_t i : {kCtlChild, kOutWrite, kErrWrite, kRepWrite, kNull, kSeccompRead}) {
+    if (fds[i] >= 0 && !raise_fd(&fds[i])) return Error{Step::kFds, errno, 0};
   }
 
   Plan plan{spec.file.c_str(), argv.data(),   envp.data(),     spec.cwd.c_str(), spec.rlimits.data(),
             spec.rlimits.size(), cgroups.data(), cgroups.size(), spec.uid,        spec.gid,
             spec.new_net_namespace, &filter,     fds[kNull],     fds[kOutWrite],   fds[kErrWrite],
-            fds[kCtlChild],     fds[kRepWrite], getpid()};
+            fds[kCtlChild],     fds[kRepWrite], fds[kSeccompRead], getpid()};
 
   // clone(CLONE_VM | CLONE_VFORK) runs the child on its own stack in the parent's memory until exec;
   // not under ASan, whose interceptors keep per-thread state the child would share.
@@ -728,7 +751,7 @@ Error launch(const LaunchSpec& spec, LaunchResult* out, ExitCallback on_exit, vo
   if (stack != nullptr) munmap(stack, kStackBytes);
   if (pid < 0) return Error{Step::kFork, fork_errno, 0};
 
-  for (std::size_t i : {kCtlChild, kOutWrite, kErrWrite, kRepWrite, kNull}) fds.close_one(i);
+  for (std::size_t i : {kCtlChild, kOutWrite, kErrWrite, kRepWrite, kNull, kSeccompRead}) fds.close_one(i);
   ChildReport report{};
   ssize_t got;
   do {

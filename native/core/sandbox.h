@@ -22,7 +22,8 @@
 //   9. PR_SET_NO_NEW_PRIVS (required for an unprivileged seccomp filter; no setuid escalation at exec);
 //  10. PR_SET_PDEATHSIG(SIGKILL) (after the uid change, which clears it), then getppid() must still be the
 //      parent, else the parent died before it was set;
-//  11. the seccomp filter, with the child's own pid patched into the preallocated program;
+//  11. the seccomp filter, with the child's own pid patched into the preallocated program (or, with
+//      seccomp_fd = 4, nothing: the program is on fd 4 for the exec'd program to install, see LaunchSpec);
 //  12. execve.
 //
 // The seccomp filter (installed when any of deny_network, deny_spawn, restrict_kill is set). Actions are
@@ -88,7 +89,7 @@ enum class Step : uint8_t {
   kNoNewPrivs,     ///< prctl(PR_SET_NO_NEW_PRIVS)
   kPdeathsig,      ///< prctl(PR_SET_PDEATHSIG)
   kParentGone,     ///< the parent exited before the death signal was armed
-  kSeccomp,        ///< seccomp(SECCOMP_SET_MODE_FILTER)
+  kSeccomp,        ///< seccomp(SECCOMP_SET_MODE_FILTER), or the pipe that hands the program on (seccomp_fd)
   kExecve,         ///< execve
   kPidfd,          ///< pidfd_open on the started child
   kReaper,         ///< starting the reaper thread or registering with it
@@ -129,6 +130,11 @@ struct LaunchSpec {
   bool new_net_namespace = false;
   std::vector<std::string> cgroup_procs;  ///< cgroup.procs files to join
   bool use_vfork = false;  ///< clone(CLONE_VM | CLONE_VFORK) instead of fork (see docs: measured)
+  /// -1: install the seccomp filter in the child before execve. 4: install nothing; the compiled program
+  /// is readable on the child's fd 4 instead, for a program that installs it later on the final process
+  /// (`bwrap --seccomp 4`, which must create namespaces with clone first). restrict_kill is refused with
+  /// it: its own-pid rules need a pid that is not known yet (a pid namespace does that job instead).
+  int seccomp_fd = -1;
 };
 
 /// The parent's ends: each fd is CLOEXEC and owned by the caller.

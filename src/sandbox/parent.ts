@@ -20,7 +20,8 @@ import { ToolPool, type CallRecord, type PoolStats } from './pool.js';
 import { failureResult } from './causes.js';
 import type { ReadyMessage } from './protocol.js';
 import type { PoolSettings } from './limits.js';
-import type { UidPool } from './process.js';
+import { NOBODY, type UidPool } from './process.js';
+import { bwrapWorks } from './launcher/bwrap.js';
 import { installRunner } from './runner-file.js';
 import { nodeDataSlack } from './node-probe.js';
 import { hostReport, type SandboxReport } from './report.js';
@@ -45,6 +46,12 @@ export interface SandboxOptions {
    * seccomp is missing. The range must hold no real users. At most `count` processes at once.
    */
   uidRange?: { first: number; count: number };
+  /**
+   * Run every process inside bubblewrap where it is installed and works here (default true): a
+   * filesystem view built from nothing (node, its libraries, the runner, the module and allow.fs
+   * read-only, its cwd read-write) and a pid namespace of its own.
+   */
+  bubblewrap?: boolean;
 }
 
 export interface SandboxedTool {
@@ -132,6 +139,15 @@ export class Sandbox extends EventEmitter {
     this.uids = options.uidRange === undefined ? undefined : uidPool(options.uidRange);
     this.defaults = Object.freeze(resolveLimits(DEFAULT_SANDBOX_LIMITS, options.defaults, 'sandbox defaults'));
     if (options.pool !== undefined) resolvePool({ pool: options.pool }, {}, 'sandbox defaults');
+  }
+
+  /** Path of bwrap when processes run inside it: asked for (default), installed, and working here. */
+  get bubblewrap(): string | null {
+    const path = this.host.bubblewrap;
+    if (this.options.bubblewrap === false || path === null) return null;
+    // The probe runs as the uid the processes get (nobody, or the first of uidRange).
+    const uid = this.host.root ? (this.options.uidRange?.first ?? NOBODY) : undefined;
+    return bwrapWorks(path, uid) ? path : null;
   }
 
   /** Whether processes get a network namespace: asked for and offered by the host. */
@@ -229,6 +245,7 @@ export class Sandbox extends EventEmitter {
         root: dir,
         runnerPath: runner,
         newNetNamespace: this.networkNamespace,
+        bubblewrap: this.bubblewrap ?? undefined,
         startupMs: this.options.startupMs ?? 15_000,
         dataSlackBytes: dataSlack,
         uids: this.uids,
@@ -295,7 +312,7 @@ export class Sandbox extends EventEmitter {
 
   /** What the host offers and which protections are active, with a one-line summary. */
   report(): SandboxReport {
-    return hostReport(this.host, { networkNamespace: this.networkNamespace });
+    return hostReport(this.host, { networkNamespace: this.networkNamespace, bubblewrap: this.bubblewrap !== null, bubblewrapAsked: this.options.bubblewrap !== false });
   }
 
   /** Kills every sandbox process, waits for their cleanup and removes the root folder. */

@@ -9,6 +9,7 @@ import { classifyExit, isRunnerCause, OOM_STDERR, type Cause } from './causes.js
 import { createProcessCgroup, type ProcessCgroup } from './cgroup.js';
 import { cgroupMemoryBytes, cpuSecondsFor, heapMb, processLimits, semiSpaceMb, type SandboxLimits } from './limits.js';
 import { checkReady, checkReply, encodeFrame, FrameDecoder, type CpuTotals, type FrameEvent, type ReadyMessage } from './protocol.js';
+import { bwrapArgs, programPid, sharedLibraries } from './launcher/bwrap.js';
 import type { ExitInfo, HostFeatures, Launched, Launcher, LaunchSpec } from './launcher/types.js';
 
 /** nobody:nogroup, what the child runs as when the server is root. */
@@ -42,6 +43,8 @@ export interface ProcessConfig {
   dataSlackBytes: number;
   /** When the server is root: a uid of its own for each process (else every process runs as nobody). */
   uids?: UidPool | undefined;
+  /** Path of bwrap when processes get a bubblewrap filesystem view and pid namespace. */
+  bubblewrap?: string | undefined;
 }
 
 /** Hands out distinct uids (used as gid too) from a range; a uid returns once its process is reaped. */
@@ -83,6 +86,8 @@ let callSeq = 0;
 
 export class SandboxProcess {
   readonly pid: number;
+  /** The node process whose CPU is watched and limited: pid itself, or under bwrap its grandchild. */
+  private cpuPid: number;
   state: 'starting' | 'idle' | 'busy' | 'dead' = 'starting';
   calls = 0;
   /** The definition, once the runner sent it; rejects when the process fails before that. */
@@ -151,6 +156,7 @@ export class SandboxProcess {
       throw e;
     }
     this.pid = this.launched.pid;
+    this.cpuPid = this.pid;
     this.decoder = new FrameDecoder(limits.resultBytes + FRAME_SLACK, (ev) => this.onFrame(ev));
     this.launched.control.on('data', (chunk: Buffer) => this.decoder.push(chunk));
     this.launched.control.on('error', () => {}); // a reset when the child dies; the exit tells the story
@@ -166,7 +172,7 @@ export class SandboxProcess {
   }
 
   private spec(): LaunchSpec {
-    const { limits, host, runnerPath, modulePath, allowFs } = this.config;
+    const { limits, host, runnerPath, modulePath, allowFs, bubblewrap: bwrap } = this.config;
     const reads = [runnerPath, modulePath, this.cwd, ...allowFs];
     const argv = [
       process.execPath,
@@ -189,9 +195,18 @@ export class SandboxProcess {
       ...(this.uid !== undefined ? { uid: this.uid, gid: this.uid } : {}),
       denyNetwork: true,
       denySpawn: true,
-      restrictKill: true,
+      // Under bwrap the pid namespace does its job: no pid outside it can be named (see docs).
+      restrictKill: bwrap === undefined,
       newNetNamespace: this.config.newNetNamespace,
       cgroupProcs: this.cgroup?.procs ?? [],
+      ...(bwrap === undefined
+        ? {}
+        : {
+            bubblewrap: {
+              path: bwrap,
+              args: bwrapArgs({ program: process.execPath, readOnly: [runnerPath, modulePath, ...allowFs], cwd: this.cwd }, sharedLibraries(process.execPath)),
+            },
+          }),
     };
   }
 
@@ -207,9 +222,12 @@ export class SandboxProcess {
     // limit): where the server lacks it, the first refusal is final and the pool retires this
     // process once its CPU total leaves less than one call's budget under the limit (canServe).
     const need = cpuSecondsFor(this.lastCpu.user + this.lastCpu.system, limits.cpuMs);
-    if (need > this.cpuLimitSeconds && !this.cpuLimitFixed) {
+    // Under bwrap node is not our child, so its pid could be reused once it is gone: check it is still
+    // bwrap's grandchild right before raising a limit on it.
+    const cpuPidIsOurs = this.cpuPid === this.pid || programPid(this.pid) === this.cpuPid;
+    if (need > this.cpuLimitSeconds && !this.cpuLimitFixed && cpuPidIsOurs) {
       try {
-        launcher.setCpuLimit(this.pid, need);
+        launcher.setCpuLimit(this.cpuPid, need);
         this.cpuLimitSeconds = need;
       } catch {
         this.cpuLimitFixed = true;
@@ -254,7 +272,7 @@ export class SandboxProcess {
       this.fault('timeout', `after ${limits.wallMs} ms wall clock`);
       return;
     }
-    const now = launcher.cpuMicros(this.pid);
+    const now = launcher.cpuMicros(this.cpuPid);
     let next = limits.wallMs - elapsedMs;
     if (now !== null) {
       const used = now - (call.startCpu.user + call.startCpu.system);
@@ -273,7 +291,7 @@ export class SandboxProcess {
     if (call !== undefined && call.decided === undefined && this.exitInfo === undefined) {
       call.decided = { cause, detail };
       // The kernel's count before the kill: the call's CPU when the launcher has no rusage (js).
-      call.cpuAtKill = this.config.launcher.cpuMicros(this.pid) ?? undefined;
+      call.cpuAtKill = this.config.launcher.cpuMicros(this.cpuPid) ?? undefined;
     }
     this.kill(`${cause} ${detail}`);
   }
@@ -328,6 +346,17 @@ export class SandboxProcess {
         return;
       }
       this.lastCpu = ready.cpu;
+      if (this.config.bubblewrap !== undefined) {
+        // The node process under bwrap's two (its pid 1 reaper in between): the one whose CPU counts.
+        const inner = programPid(this.pid);
+        if (inner === null) {
+          const why = 'its node process under bwrap was not found';
+          this.rejectReady(new Error(`sandbox: ${this.config.label}: ${why}`));
+          this.kill(why);
+          return;
+        }
+        this.cpuPid = inner;
+      }
       this.state = 'idle';
       this.resolveReady(ready);
       return;
@@ -425,7 +454,12 @@ export class SandboxProcess {
         metrics.cpuSystemMicros = 0;
         metrics.source = 'proc';
       }
-      if (info.userMicros !== null && info.systemMicros !== null) {
+      // Under bwrap, wait4 sees bwrap's chain: it includes node only if each reaped its child before a
+      // group kill reached it, so it is taken only when no /proc reading exists and it covers the
+      // CPU node had already reported.
+      const rusageIsNode = this.config.bubblewrap === undefined ||
+        (call.cpuAtKill === undefined && (info.userMicros ?? 0) + (info.systemMicros ?? 0) >= call.startCpu.user + call.startCpu.system);
+      if (info.userMicros !== null && info.systemMicros !== null && rusageIsNode) {
         // The process ended with the call: the kernel's totals, less what it had used before the call.
         metrics.cpuUserMicros = Math.max(0, info.userMicros - call.startCpu.user);
         metrics.cpuSystemMicros = Math.max(0, info.systemMicros - call.startCpu.system);

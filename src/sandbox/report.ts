@@ -9,10 +9,13 @@ export interface SandboxReport {
   line: string;
 }
 
-export function hostReport(host: HostFeatures, used: { networkNamespace: boolean }): SandboxReport {
+export function hostReport(
+  host: HostFeatures,
+  used: { networkNamespace: boolean; bubblewrap?: boolean; bubblewrapAsked?: boolean },
+): SandboxReport {
   const p: SandboxReport['protections'] = {
     seccomp: host.seccomp
-      ? { active: true, note: 'socket/spawn/foreign kill refused' }
+      ? { active: true, note: used.bubblewrap === true ? 'socket/spawn refused, installed by bwrap on node' : 'socket/spawn/foreign kill refused' }
       : { active: false, note: host.launcher === 'js' ? 'the js launcher cannot install a filter' : 'not available' },
     netns: used.networkNamespace
       ? { active: true, note: 'new network namespace per process' }
@@ -24,8 +27,12 @@ export function hostReport(host: HostFeatures, used: { networkNamespace: boolean
     uid_drop: host.root ? { active: true, note: 'runs as nobody' } : { active: false, note: 'the server is not root' },
     no_new_privs: host.noNewPrivs ? { active: true, note: '' } : { active: false, note: 'not available' },
     rlimits: { active: true, note: 'cpu, data, nofile, fsize, core' },
-    // bubblewrap is reported, not used: the permission model, uid drop and namespaces cover its role here.
-    bubblewrap: { active: false, note: host.bubblewrap === null ? 'not installed' : `installed at ${host.bubblewrap}, not used` },
+    bubblewrap: used.bubblewrap === true
+      ? { active: true, note: 'filesystem view of node, its libraries, runner, module, allow.fs and cwd only; own pid namespace' }
+      : {
+          active: false,
+          note: host.bubblewrap === null ? 'not installed' : used.bubblewrapAsked === false ? 'turned off' : `installed at ${host.bubblewrap} but it cannot run here (user namespaces?)`,
+        },
   };
   const on = Object.entries(p).filter(([, v]) => v.active).map(([k, v]) => (v.note === '' ? k : `${k} (${v.note})`));
   const off = Object.entries(p).filter(([, v]) => !v.active).map(([k, v]) => `${k} (${v.note})`);

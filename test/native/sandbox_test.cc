@@ -649,6 +649,39 @@ bool test_seccomp_in_launch() {
   return true;
 }
 
+// seccomp_fd = 4: the filter is not installed in the child but handed over on fd 4 (for bwrap --seccomp 4).
+bool test_seccomp_fd() {
+  sb::LaunchSpec spec = self_child("seccomp-fd");
+  spec.deny_network = true;
+  spec.deny_spawn = true;
+  spec.seccomp_fd = 4;
+  Run r;
+  ASSERT_TRUE(run(spec, &r));
+  const sb::Filter expected = sb::build_filter(true, true, false);
+  ASSERT_TRUE(contains(r.out, "fd4=0\ninsns=" + std::to_string(expected.program.size()) + "\n"));
+  ASSERT_TRUE(contains(r.out, "before=0\n"));  // nothing installed by the launcher
+  ASSERT_TRUE(contains(r.out, "install=0\n"));  // no_new_privs was set, so the exec'd program may install it
+  ASSERT_TRUE(contains(r.out, "after=" + std::to_string(EACCES) + "\n"));
+  ASSERT_EQ(r.status.exit_code, 0);
+  // No flags, no program: fd 4 is not open (closed like every other fd above 3).
+  sb::LaunchSpec none = self_child("seccomp-fd");
+  none.seccomp_fd = 4;
+  Run o;
+  ASSERT_TRUE(run(none, &o));
+  ASSERT_TRUE(contains(o.out, "fd4=" + std::to_string(EBADF) + "\n"));
+  // Only 4, and never with restrict_kill (its own-pid rules need the final pid).
+  sb::LaunchResult lr;
+  sb::LaunchSpec bad = self_child("seccomp-fd");
+  bad.seccomp_fd = 3;
+  sb::Error e = sb::launch(bad, &lr, on_exit, nullptr);
+  ASSERT_EQ(static_cast<int>(e.step), static_cast<int>(sb::Step::kSpec));
+  bad.seccomp_fd = 4;
+  bad.restrict_kill = true;
+  e = sb::launch(bad, &lr, on_exit, nullptr);
+  ASSERT_EQ(sb::error_message(e, &bad), std::string("invalid launch spec: seccomp_fd must be -1 or 4, and 4 excludes restrict_kill"));
+  return true;
+}
+
 bool test_identity_drop() {
   if (geteuid() != 0) return true;
   const std::string dir = "/tmp/sandbox_test_uid_" + std::to_string(getpid());
@@ -844,6 +877,23 @@ int child_mode(const std::string& mode) {
     int sig = 0;
     prctl(PR_GET_PDEATHSIG, &sig);
     std::printf("pdeathsig=%d\n", sig);
+  } else if (mode == "seccomp-fd") {
+    // What `bwrap --seccomp 4` does: read the whole program from fd 4, then install it.
+    std::vector<sock_filter> program;
+    sock_filter insn;
+    ssize_t n;
+    while ((n = read(4, &insn, sizeof(insn))) == static_cast<ssize_t>(sizeof(insn))) program.push_back(insn);
+    std::printf("fd4=%d\ninsns=%zu\n", n < 0 ? errno : 0, program.size());
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    std::printf("before=%d\n", s < 0 ? errno : 0);
+    if (!program.empty()) {
+      sock_fprog prog{};
+      prog.len = static_cast<unsigned short>(program.size());
+      prog.filter = program.data();
+      std::printf("install=%d\n", syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0 ? 0 : errno);
+      s = socket(AF_INET, SOCK_STREAM, 0);
+      std::printf("after=%d\n", s < 0 ? errno : 0);
+    }
   } else {
     std::printf("unknown mode %s\n", mode.c_str());
     std::fflush(stdout);
@@ -879,6 +929,7 @@ int main(int argc, char** argv) {
   RUN(test_rlimit_nofile);
   RUN(test_rlimit_fsize);
   RUN(test_seccomp_in_launch);
+  RUN(test_seccomp_fd);
   RUN(test_identity_drop);
   RUN(test_net_namespace);
   RUN(test_cgroup_join);

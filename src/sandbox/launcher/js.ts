@@ -5,6 +5,7 @@
 //           [--regid G --reuid U --clear-groups] --   drop (done here, not by spawn, so unshare above runs as root)
 //   prlimit --cpu=S:S+1 --data=... --   the rlimits (lowering needs no privilege, so it runs last)
 //   sh -c 'echo $$ > cgroup.procs...; exec "$@"'   the cgroup joins, first (still root)
+//   bwrap ARGS --                       the filesystem view and pid namespace, last (spec.bubblewrap)
 // What it cannot do (probe() says so): seccomp (no denyNetwork/denySpawn/restrictKill), rusage (ExitInfo's rusage fields are null), and argv[0] when a wrapper runs (it becomes
 // `file`). Exec failures of `file` past the wrappers show as exit status 126/127, so the file is checked
 // for execute permission first. The child is a session leader (detached) with fd 0 /dev/null, 1 and 2
@@ -12,6 +13,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
 import type { Duplex, Readable } from 'node:stream';
+import { unwrapBwrapExit } from './bwrap.js';
 import { cpuMicrosFromStat } from './proc.js';
 import { hostFeatures, findOnPath, clockTicksPerSecond } from './host.js';
 import { checkCpuSeconds, checkPid, rlimitsOf, validateSpec } from './spec.js';
@@ -61,6 +63,8 @@ export function wrapperArgv(spec: LaunchSpec, root: boolean): string[] {
     for (const [name, soft, hard] of limits) out.push(`--${name}=${soft}:${hard}`);
     out.push('--');
   }
+  // bubblewrap last: it runs as the dropped uid, with every limit already set (no seccomp to hand on).
+  if (spec.bubblewrap !== undefined) out.push(spec.bubblewrap.path, ...spec.bubblewrap.args, '--');
   return out;
 }
 
@@ -112,8 +116,10 @@ export class JsLauncher implements Launcher {
       throw launchError(`spawn(${command as string}) did not start a process (EACCES, EAGAIN, EMFILE or ENOENT)`, 'ESPAWN');
     }
     const pid = child.pid;
+    const viaBwrap = spec.bubblewrap !== undefined;
     child.once('exit', (code, signal) => {
-      onExit({ pid, exitCode: code, signal, userMicros: null, systemMicros: null, maxRssKiB: null });
+      const info: ExitInfo = { pid, exitCode: code, signal, userMicros: null, systemMicros: null, maxRssKiB: null };
+      onExit(viaBwrap ? unwrapBwrapExit(info) : info);
     });
     // An 'error' after a successful spawn (a failed kill) must not become an uncaught exception.
     child.on('error', () => {});

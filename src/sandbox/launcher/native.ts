@@ -7,6 +7,7 @@ import { Socket } from 'node:net';
 import { closeSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { NativeBinding } from '../../native.js';
+import { unwrapBwrapExit } from './bwrap.js';
 import { permissionFlag } from './host.js';
 import { signalName } from './proc.js';
 import { checkCpuSeconds, checkPid, rlimitsOf, validateSpec } from './spec.js';
@@ -49,10 +50,16 @@ export class NativeLauncher implements Launcher {
 
   launch(spec: LaunchSpec, onExit: (info: ExitInfo) => void): Launched {
     validateSpec(spec);
+    const bw = spec.bubblewrap;
+    // Under bwrap the filter is handed to it on fd 4 and installed on the final process (see types.ts).
+    const filtered = spec.denyNetwork || spec.denySpawn || spec.restrictKill;
+    const argv = bw === undefined
+      ? spec.argv
+      : [bw.path, ...bw.args, ...(filtered ? ['--seccomp', '4'] : []), '--', spec.file, ...spec.argv.slice(1)];
     const fds = withCode(() => this.#binding.sandboxLaunch(
       {
-        file: spec.file,
-        argv: spec.argv,
+        file: bw === undefined ? spec.file : bw.path,
+        argv,
         env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         cwd: spec.cwd,
         rlimits: rlimitsOf(spec.limits),
@@ -64,16 +71,18 @@ export class NativeLauncher implements Launcher {
         newNetNamespace: spec.newNetNamespace,
         cgroupProcs: spec.cgroupProcs,
         useVfork: this.#useVfork,
+        ...(bw !== undefined && filtered ? { seccompFd: 4 } : {}),
       },
       (pid, exitCode, signo, userMicros, systemMicros, maxRssKiB) => {
-        onExit({
+        const info: ExitInfo = {
           pid,
           exitCode: signo === 0 ? exitCode : null,
           signal: signo === 0 ? null : signalName(signo, SIGNALS),
           userMicros,
           systemMicros,
           maxRssKiB,
-        });
+        };
+        onExit(bw === undefined ? info : unwrapBwrapExit(info));
       },
     ));
     const owned = [fds.control, fds.stdout, fds.stderr];

@@ -49,6 +49,18 @@ export function validateSpec(spec: LaunchSpec): void {
   for (const p of spec.cgroupProcs) {
     if (typeof p !== 'string' || !p.startsWith('/') || hasNul(p)) fail(`cgroupProcs entry ${JSON.stringify(p)} is not an absolute path`);
   }
+  const bw = spec.bubblewrap;
+  if (bw !== undefined) {
+    if (typeof bw !== 'object' || bw === null || typeof bw.path !== 'string' || !bw.path.startsWith('/') || hasNul(bw.path)) {
+      fail('bubblewrap.path must be an absolute path');
+    }
+    if (!Array.isArray(bw.args)) fail('bubblewrap.args must be an array of strings');
+    for (const a of bw.args) {
+      if (typeof a !== 'string' || hasNul(a)) fail('bubblewrap.args entries must be strings without NUL');
+      if (a === '--' || a === '--seccomp') fail(`bubblewrap.args must not hold ${a} (the launcher adds it)`);
+    }
+    if (spec.restrictKill) fail('restrictKill cannot be combined with bubblewrap (the filter is built before the pid is known; use its pid namespace)');
+  }
 }
 
 /** Checks a pid the caller wants to signal or limit: never 0, 1 or negative (kill(-0) is our own group). */

@@ -61,6 +61,16 @@ export interface LaunchSpec {
   newNetNamespace: boolean;
   /** cgroup.procs files (v1 memory, pids, ...) the child writes its own pid into before exec. */
   cgroupProcs: string[];
+  /**
+   * Exec `file` through bubblewrap: `path ARGS [--seccomp 4] -- file argv[1..]`, after every other step
+   * (so bwrap runs as the dropped uid, in an unprivileged user namespace). args come from bwrapArgs()
+   * (bwrap.ts). The native launcher hands its seccomp filter to bwrap on fd 4, which installs it on the
+   * final process (the filter refuses the clone/unshare/mount bwrap needs). restrictKill must be false:
+   * its own-pid rules need a pid not known when the filter is made; args' pid namespace replaces it.
+   * The launched pid is bwrap's; the program is its grandchild (bwrap's pid 1 reaper, then the program).
+   * A signal death of the program, which bwrap reports as exit 128 + N, is reported as that signal.
+   */
+  bubblewrap?: { path: string; args: string[] } | undefined;
 }
 
 /** How a child ended, from wait4(2). */
