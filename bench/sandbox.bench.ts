@@ -45,7 +45,8 @@ const WARM = quick ? 150 : 400;
 const STARTS = quick ? 10 : 30;
 const WARM_TARGET_US = 200;
 const echoModule = fileURLToPath(new URL('../test/fixtures/sandbox/echo.mjs', import.meta.url));
-const ctx = { signal: new AbortController().signal } as never;
+// What a handler reads of its RequestContext here: the signal, _meta (no progressToken) and the log level (none).
+const ctx = { signal: new AbortController().signal, meta: {}, minLogRank: Infinity } as never;
 
 type Call = (text: string) => Promise<string>;
 const textOf = (r: unknown): string => (typeof r === 'string' ? r : ((r as CallToolResult).content[0] as { text: string }).text);

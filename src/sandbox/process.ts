@@ -223,9 +223,9 @@ export class SandboxProcess {
     // process once its CPU total leaves less than one call's budget under the limit (canServe).
     const need = cpuSecondsFor(this.lastCpu.user + this.lastCpu.system, limits.cpuMs);
     // Under bwrap node is not our child, so its pid could be reused once it is gone: check it is still
-    // bwrap's grandchild right before raising a limit on it.
-    const cpuPidIsOurs = this.cpuPid === this.pid || programPid(this.pid) === this.cpuPid;
-    if (need > this.cpuLimitSeconds && !this.cpuLimitFixed && cpuPidIsOurs) {
+    // bwrap's grandchild right before raising a limit on it (only then: the check reads /proc, ~50 µs).
+    const raise = need > this.cpuLimitSeconds && !this.cpuLimitFixed;
+    if (raise && (this.cpuPid === this.pid || programPid(this.pid) === this.cpuPid)) {
       try {
         launcher.setCpuLimit(this.cpuPid, need);
         this.cpuLimitSeconds = need;
