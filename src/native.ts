@@ -18,6 +18,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HostFeatures } from './sandbox/launcher/types.js';
 
 /** Revision of the binding contract (docs/jsonrpc-engine.md section 10) this loader accepts. */
 export const NATIVE_ABI = 4;
@@ -133,16 +134,8 @@ export interface NativeLaunched {
   stderr: number;
 }
 
-/** The host probe of native/core/sandbox.h (the fields of HostFeatures the addon finds). */
-export interface NativeSandboxProbe {
-  seccomp: boolean;
-  noNewPrivs: boolean;
-  netNamespace: boolean;
-  cgroupMemory: string | null;
-  cgroupPids: string | null;
-  bubblewrap: string | null;
-  root: boolean;
-}
+/** The host probe of native/core/sandbox.h: the fields of HostFeatures the addon finds. */
+export type NativeSandboxProbe = Omit<HostFeatures, 'launcher' | 'permissionFlag'>;
 
 /** Everything mcp_native.node exports (docs/jsonrpc-engine.md section 10). */
 export interface NativeBinding {

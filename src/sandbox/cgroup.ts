@@ -5,6 +5,7 @@
 // pid, so folders left by a server that died are found and removed by the next one.
 import { existsSync, readdirSync, readFileSync, rmdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { staleNames } from './stale.js';
 
 const PREFIX = 'fastermcp-sandbox-';
 let seq = 0;
@@ -20,15 +21,6 @@ export interface ProcessCgroup {
   remove(): Promise<void>;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes folders a dead server left behind under the given controller folders. */
 export function sweepStaleCgroups(parents: (string | null)[]): void {
   for (const parent of parents) {
@@ -39,9 +31,7 @@ export function sweepStaleCgroups(parents: (string | null)[]): void {
     } catch {
       continue;
     }
-    for (const name of names) {
-      const m = /^fastermcp-sandbox-(\d+)-\d+$/.exec(name);
-      if (m === null || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+    for (const name of staleNames(names, /^fastermcp-sandbox-(\d+)-\d+$/)) {
       try {
         rmdirSync(join(parent, name));
       } catch {

@@ -13,6 +13,7 @@ import { chmodSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } f
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { sweepStaleCgroups } from './cgroup.js';
+import { staleNames } from './stale.js';
 import { getLauncher } from './launcher/index.js';
 import type { HostFeatures, Launcher } from './launcher/types.js';
 import { checkAllow, DEFAULT_SANDBOX_LIMITS, resolveLimits, resolvePool, type SandboxLimits, type SandboxToolOptions } from './limits.js';
@@ -81,15 +82,6 @@ interface PreparedTool {
 
 const ROOT_PREFIX = 'fastermcp-sandbox-';
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Root folders a server that died left behind (their names carry its pid). */
 function sweepStaleRoots(dir: string): void {
   let names: string[];
@@ -98,11 +90,7 @@ function sweepStaleRoots(dir: string): void {
   } catch {
     return;
   }
-  for (const name of names) {
-    const m = /^fastermcp-sandbox-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
-    if (m === null || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
-  }
+  for (const name of staleNames(names, /^fastermcp-sandbox-(\d+)-[A-Za-z0-9]{6}$/)) rmSync(join(dir, name), { recursive: true, force: true });
 }
 
 /**
