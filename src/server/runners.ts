@@ -5,6 +5,7 @@
 // thread and no process.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createWorkerPool } from '../pool/index.js';
 import type { WorkerPool, WorkerPoolOptions } from '../pool/index.js';
 import { Sandbox, createSandbox } from '../sandbox/parent.js';
@@ -38,9 +39,8 @@ export function isRunSpec(value: unknown): value is RunSpec {
 
 /** A module path that must name an existing file (checked at registration, so a typo throws there). */
 function modulePath(tool: string, module: unknown): string {
-  if (module instanceof URL) return module.href;
-  if (typeof module !== 'string' || module === '') throw new TypeError(`Tool ${JSON.stringify(tool)}: runIn needs a module path`);
-  const path = module.startsWith('file:') ? new URL(module).pathname : isAbsolute(module) ? module : resolve(module);
+  if (!(module instanceof URL) && (typeof module !== 'string' || module === '')) throw new TypeError(`Tool ${JSON.stringify(tool)}: runIn needs a module path`);
+  const path = module instanceof URL || module.startsWith('file:') ? fileURLToPath(module) : isAbsolute(module) ? module : resolve(module);
   if (!existsSync(path) || !statSync(path).isFile()) throw new Error(`Tool ${JSON.stringify(tool)}: module ${module} is not a file`);
   return path;
 }

@@ -39,6 +39,7 @@ describe("server.tool(..., { runIn })", () => {
 
   it("runs a { runIn: 'worker' } tool on the server's pool, with the server's definition and validation", async () => {
     const s = server();
+    s.tool('echo_url', { inputSchema: TEXT }, { runIn: 'worker', module: new URL('../fixtures/sandbox/echo.mjs', import.meta.url) });
     s.tool('sum', { description: 'sum of squares', inputSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] } }, {
       runIn: 'worker',
       module: fixture('pool/tools.mjs'),
@@ -54,7 +55,9 @@ describe("server.tool(..., { runIn })", () => {
     expect(bad.error?.code ?? bad.result?.isError).toBeTruthy();
     expect(s.workerPool!.stats().completed).toBe(1);
     const listed = await c.reply(c.request('tools/list', {}));
-    expect(listed.result.tools.map((t: { name: string }) => t.name)).toEqual(['sum']);
+    expect(listed.result.tools.map((t: { name: string }) => t.name)).toEqual(['echo_url', 'sum']);
+    const viaUrl = await c.reply(c.call('echo_url', { text: 'by url' }));
+    expect(viaUrl.result.content[0].text).toBe('by url');
   });
 
   it("runs a { runIn: 'sandbox' } tool in a sandboxed process, with its limits", async () => {
@@ -85,6 +88,7 @@ describe("server.tool(..., { runIn })", () => {
   it('refuses a bad spec at registration', () => {
     const s = server();
     expect(() => s.tool('x', {}, { runIn: 'worker', module: fixture('pool/no-such-file.mjs') })).toThrow(/not a file/);
+    expect(() => s.tool('v', {}, { runIn: 'worker', module: new URL('../fixtures/pool/no-such-file.mjs', import.meta.url) })).toThrow(/not a file/);
     expect(() => s.tool('y', {}, { runIn: 'elsewhere', module: fixture('pool/tools.mjs') } as never)).toThrow(/runIn must be/);
     expect(() => s.tool('z', { prepare: () => 1 }, { runIn: 'worker', module: fixture('pool/tools.mjs') })).toThrow(/prepare/);
     expect(() => s.tool('w', {}, { runIn: 'sandbox', module: fixture('sandbox/echo.mjs'), limits: { wallMs: -1 } })).toThrow();
