@@ -19,6 +19,7 @@
 // Warm contenders run in rounds, their order rotating, so the machine's other load falls on all of them
 // alike; p50 and p99 are over every sample of a contender.
 //
+//   (runs the built package: `npm run build:ts` first)
 //   npm run bench -- sandbox                  5 rounds of 400 warm calls, 30 starts per contender
 //   npm run bench -- sandbox --quick          3 rounds of 150, 10 starts
 //   npm run bench -- sandbox --node node24    the same with node 24 (bench/results/sandbox-node24.md)
@@ -28,11 +29,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { createWorkerPool } from '../src/pool/index.js';
-import { createSandbox, type Sandbox } from '../src/sandbox/parent.js';
-import { getLauncher, JsLauncher } from '../src/sandbox/launcher/index.js';
-import type { ToolHandler } from '../src/server/server.js';
-import type { CallToolResult } from '../src/server/types.js';
+// The built package (npm run build:ts), as users run it: from the TypeScript sources the pool's threads
+// would load src/pool/worker.ts through tsx's loader, which adds tens of µs to every pool call.
+import { createWorkerPool } from '../dist/pool/index.js';
+import { createSandbox, type Sandbox } from '../dist/sandbox/parent.js';
+import { getLauncher, JsLauncher } from '../dist/sandbox/launcher/index.js';
+import type { ToolHandler } from '../dist/server/server.js';
+import type { CallToolResult } from '../dist/server/types.js';
 import { resultsNameOrRerun } from './lib/isolated.js';
 import { machineLines, table, writeResults } from './lib/report.js';
 import { percentile, ratio } from './lib/stats.js';
