@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 // The built package (npm run build:ts), as users run it: from the TypeScript sources the pool's threads
-// would load src/pool/worker.ts through tsx's loader, which adds tens of µs to every pool call.
+// would load src/pool/worker.ts through tsx's loader, which users never do.
 import { createWorkerPool } from '../dist/pool/index.js';
 import { createSandbox, type Sandbox } from '../dist/sandbox/parent.js';
 import { getLauncher, JsLauncher } from '../dist/sandbox/launcher/index.js';
