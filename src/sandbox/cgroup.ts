@@ -3,7 +3,7 @@
 // pids.max. The launcher writes the child's pid into cgroup.procs before exec. After the child is
 // reaped the folder is read (did it hit the limit?) and removed. Folder names carry the server's
 // pid, so folders left by a server that died are found and removed by the next one.
-import { existsSync, readdirSync, readFileSync, rmdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { staleNames } from './stale.js';
 
@@ -25,13 +25,7 @@ export interface ProcessCgroup {
 export function sweepStaleCgroups(parents: (string | null)[]): void {
   for (const parent of parents) {
     if (parent === null) continue;
-    let names: string[];
-    try {
-      names = readdirSync(parent);
-    } catch {
-      continue;
-    }
-    for (const name of staleNames(names, /^fastermcp-sandbox-(\d+)-\d+$/)) {
+    for (const name of staleNames(parent, /^fastermcp-sandbox-(\d+)-\d+$/)) {
       try {
         rmdirSync(join(parent, name));
       } catch {

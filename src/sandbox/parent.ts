@@ -9,7 +9,7 @@
 //   sandbox.on('call', (record) => ...); sandbox.on('process', ({tool, pid, event}) => ...);
 //   sandbox.report().line; await sandbox.close();
 import { EventEmitter } from 'node:events';
-import { chmodSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { sweepStaleCgroups } from './cgroup.js';
@@ -84,13 +84,7 @@ const ROOT_PREFIX = 'fastermcp-sandbox-';
 
 /** Root folders a server that died left behind (their names carry its pid). */
 function sweepStaleRoots(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of staleNames(names, /^fastermcp-sandbox-(\d+)-[A-Za-z0-9]{6}$/)) rmSync(join(dir, name), { recursive: true, force: true });
+  for (const name of staleNames(dir, /^fastermcp-sandbox-(\d+)-[A-Za-z0-9]{6}$/)) rmSync(join(dir, name), { recursive: true, force: true });
 }
 
 /**
