@@ -106,6 +106,7 @@ export type {
   ToolResultLike,
 } from './server/server.js';
 export { RequestContext } from './server/context.js';
+export type { Outcome, RequestEnd, RequestInfo, RequestObserver, RequestWatch } from './server/observe.js';
 export type { ElicitResult, Era } from './server/context.js';
 export { McpError, urlElicitationRequired } from './server/errors.js';
 export {

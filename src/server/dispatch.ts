@@ -40,6 +40,8 @@ import {
   tasksExtensionRequired,
 } from './tasks.js';
 import type { Task, TaskError, TaskStore } from './tasks.js';
+import { outcomeOf } from './observe.js';
+import type { RequestInfo, RequestObserver, RequestWatch } from './observe.js';
 import type { AuthPrincipal, CallToolResult, JsonObject } from './types.js';
 
 /** What a transport knows about a request beyond its JSON. */
@@ -63,6 +65,10 @@ export interface Reply {
   status: number;
   /** Set for a 403 insufficient_scope: the scope parameter of its WWW-Authenticate challenge. */
   challengeScopes?: readonly string[];
+  /** The JSON-RPC error code, when the reply is an error (for observers: src/server/observe.ts). */
+  code?: number;
+  /** Set when the reply is a tools/call result with isError: true (for observers). */
+  isError?: true;
 }
 
 const NO_REPLY: Reply = { json: null, status: 202 };
@@ -119,7 +125,7 @@ function isObject(v: unknown): v is JsonObject {
 
 function errorReply(idRaw: string | null, e: McpError, fallbackStatus = 200): Reply {
   const data = e.data === undefined ? undefined : JSON.stringify(e.data);
-  const reply: Reply = { json: writeError(idRaw, e.code, e.message, data), status: e.httpStatus ?? fallbackStatus };
+  const reply: Reply = { json: writeError(idRaw, e.code, e.message, data), status: e.httpStatus ?? fallbackStatus, code: e.code };
   if (e instanceof InsufficientScope) reply.challengeScopes = e.challengeScopes;
   return reply;
 }
@@ -136,6 +142,59 @@ export function handleRequest(
   method: string,
   rawParams: unknown,
 ): Reply | Promise<Reply> {
+  const observers = server.observers;
+  if (observers.length !== 0) return observed(observers, server, env, idRaw, method, rawParams);
+  return dispatch(server, env, idRaw, method, rawParams);
+}
+
+/** handleRequest with observers watching (metrics, tracing, logs, audit): src/server/observe.ts. */
+function observed(
+  observers: readonly RequestObserver[],
+  server: McpServer,
+  env: RequestEnv,
+  idRaw: string,
+  method: string,
+  rawParams: unknown,
+): Reply | Promise<Reply> {
+  const info: RequestInfo = { method, params: isObject(rawParams) ? rawParams : undefined, idRaw, env };
+  const watches: RequestWatch[] = [];
+  for (const observer of observers) {
+    try {
+      const watch = observer.begin(info);
+      if (watch !== undefined) watches.push(watch);
+    } catch {
+      // An observer's failure is its own: the request goes on.
+    }
+  }
+  let run = (): Reply | Promise<Reply> => dispatch(server, env, idRaw, method, rawParams);
+  // The first observer's run() is the outermost.
+  for (let i = watches.length - 1; i >= 0; i--) {
+    const watch = watches[i]!;
+    if (watch.run === undefined) continue;
+    const inner = run;
+    run = () => watch.run!(inner);
+  }
+  const end = (reply: Reply): Reply => {
+    const ended = outcomeOf(reply);
+    for (const watch of watches) {
+      try {
+        watch.end(ended);
+      } catch {
+        // as above
+      }
+    }
+    return reply;
+  };
+  let reply: Reply | Promise<Reply>;
+  try {
+    reply = run();
+  } catch (e) {
+    return end(failedReply(idRaw, e));
+  }
+  return reply instanceof Promise ? reply.then(end) : end(reply);
+}
+
+function dispatch(server: McpServer, env: RequestEnv, idRaw: string, method: string, rawParams: unknown): Reply | Promise<Reply> {
   if (rawParams !== undefined && !isObject(rawParams)) {
     return errorReply(idRaw, invalidParams('params must be an object'));
   }
@@ -201,6 +260,7 @@ function settleResult(call: RequestCall, result: JsonObject): Reply {
   // A cancelled request gets no response, not even an error: the client has forgotten it.
   if (call.aborted) return NO_REPLY;
   const json = call.era === 'legacy' ? resultJson(result) : statelessResultJson(call.server, call.env, call.method, result);
+  if (result['isError'] === true) return { json: writeResult(call.idRaw, json), status: 200, isError: true };
   return { json: writeResult(call.idRaw, json), status: 200 };
 }
 

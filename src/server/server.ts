@@ -12,6 +12,7 @@ import { UriTemplate } from './uri-template.js';
 import { TASKS_EXTENSION, TASKS_LEGACY_VERSION, TaskStore } from './tasks.js';
 import type { TaskStoreOptions } from './tasks.js';
 import type { RequestContext } from './context.js';
+import type { RequestObserver } from './observe.js';
 import { Runners, isRunSpec } from './runners.js';
 import type { RunSpec } from './runners.js';
 import type { WorkerPool, WorkerPoolOptions } from '../pool/index.js';
@@ -252,6 +253,8 @@ export class McpServer {
   /** Tasks of this server; undefined when created with `tasks: false`. */
   readonly tasks: TaskStore | undefined;
   private readonly listeners = new Set<Listener>();
+  /** Who watches requests (src/server/observe.ts); empty for most servers, and then free. */
+  observers: readonly RequestObserver[] = [];
   private admissionState: Admission | undefined;
   private readonly runners: Runners;
 
@@ -446,6 +449,17 @@ export class McpServer {
   /** Tells every client subscribed to `uri` that it changed (notifications/resources/updated). */
   notifyResourceUpdated(uri: string): void {
     for (const listener of this.listeners) listener.resourceUpdated(uri);
+  }
+
+  /**
+   * Watches every request dispatch handles (metrics, tracing, logs, audit: src/ops/). Returns the
+   * function that stops it. Observers run in the order they were added.
+   */
+  observe(observer: RequestObserver): () => void {
+    this.observers = [...this.observers, observer];
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
+    };
   }
 
   /** Transports register what is connected; returns the unsubscribe function. */
