@@ -57,6 +57,8 @@ export interface RequestEnv {
   checkHeaders?: (method: string, params: JsonObject) => void;
   /** Legacy HTTP: closes the response stream; the rest stays resumable (SEP-1699). */
   disconnect?: () => void;
+  /** HTTP: a request header (lower-case name), for observers (tracing reads traceparent). */
+  header?: (name: string) => string | undefined;
 }
 
 /** A reply: JSON text (null when nothing is to be sent) and the HTTP status it maps to. */

@@ -223,6 +223,10 @@ class StatelessEnv implements RequestEnv {
     checkStatelessHeaders(this.req, this.server, method, params);
   }
 
+  header(name: string): string | undefined {
+    return header(this.req, name);
+  }
+
   /** Answers the request; its signal (if made) no longer needs the transport or the response. */
   finish(reply: Reply): void {
     if (this.abort !== undefined) {
@@ -557,7 +561,7 @@ export class HttpTransport {
       if (version !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(version)) {
         return httpError(res, 400, ErrorCode.InvalidRequest, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)}`);
       }
-      return this.legacyPost(hs, message, res, auth);
+      return this.legacyPost(hs, message, req, res, auth);
     }
     if (message.kind === 'request' && message.method === 'initialize' && !declaresVersion(message.params)) {
       if (this.sessions.size >= this.maxSessions) {
@@ -567,7 +571,7 @@ export class HttpTransport {
         }
       }
       const hs = this.openSession(auth);
-      return this.legacyPost(hs, message, res, auth, { 'Mcp-Session-Id': hs.session.id });
+      return this.legacyPost(hs, message, req, res, auth, { 'Mcp-Session-Id': hs.session.id });
     }
     return this.statelessPost(message, req, res, auth);
   }
@@ -626,6 +630,7 @@ export class HttpTransport {
   private legacyPost(
     hs: HttpSession,
     message: Message,
+    req: Req,
     res: ResponseSink,
     auth: AuthPrincipal | undefined,
     headers: Record<string, string> = {},
@@ -643,7 +648,7 @@ export class HttpTransport {
       return;
     }
     const exchange = new Exchange(res, this.sse, hs, headers, this.auth);
-    const env: RequestEnv = { session, channel: exchange, auth, signal: undefined, disconnect: () => exchange.disconnect() };
+    const env: RequestEnv = { session, channel: exchange, auth, signal: undefined, disconnect: () => exchange.disconnect(), header: (name) => header(req, name) };
     hs.busy++;
     if (message.kind === 'batch') {
       void this.legacyBatch(session, message.items, exchange, env).catch(() => internalError(res)).finally(() => this.legacyDone(hs));
