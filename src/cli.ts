@@ -6,7 +6,9 @@
 // `module` exports a function (default export or `register`) that receives the McpServer and
 // registers tools, resources and prompts on it; without one the built-in demo set is served. Over
 // stdio nothing but JSON-RPC is written to stdout; all diagnostics go to stderr.
+import nodeCluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format, parseArgs } from 'node:util';
@@ -19,6 +21,8 @@ import { serveStdio } from './transport/stdio.js';
 import { limitsFromFlags } from './ratelimit/config.js';
 import { registerSandboxDir } from './sandbox/cli.js';
 import type { Sandbox } from './sandbox/parent.js';
+import { runPrimary } from './multicore/primary.js';
+import { isClusterWorker, onDrain, reportReady, workerSlot } from './multicore/worker.js';
 
 const USAGE = `Usage: fastermcp serve [module] [--stdio | --http PORT] [options]
 
@@ -31,6 +35,9 @@ Transports:
   --http PORT                 Streamable HTTP (both protocol eras) on PORT (0 picks a free port)
   --host HOST                 address to listen on (default 127.0.0.1)
   --path PATH                 MCP endpoint path (default /mcp)
+  --workers N|auto            serve with N processes sharing the port (node:cluster; auto: one per
+                              core). SIGHUP restarts them one at a time; legacy sessions and rate
+                              limits span processes only with --redis-url (docs/scale-out.md)
   --no-fast-lane              answer every HTTP request through node:http's request/response objects
                               (default: POSTs to PATH are read straight off the socket, docs/http-lane.md)
 
@@ -101,6 +108,7 @@ async function main(argv: string[]): Promise<void> {
         'session-idle-ms': { type: 'string' },
         'max-sessions': { type: 'string' },
         'no-fast-lane': { type: 'boolean' },
+        workers: { type: 'string' },
         'state-key-file': { type: 'string' },
         name: { type: 'string' },
         'jwt-secret-file': { type: 'string' },
@@ -144,6 +152,21 @@ async function main(argv: string[]): Promise<void> {
   if (command !== 'serve') fail(`unknown command ${JSON.stringify(command)}`);
   if (extra.length > 0) fail(`unexpected arguments: ${extra.join(' ')}`);
   if (values.stdio === true && values.http !== undefined) fail('choose one of --stdio and --http');
+  if (values.workers !== undefined) {
+    if (values.http === undefined) fail('--workers needs --http (a stdio server has one client)');
+    const workers = values.workers === 'auto' ? availableParallelism() : intOption(values.workers, '--workers')!;
+    if (workers < 1) fail('--workers needs at least 1');
+    if (nodeCluster.isPrimary) {
+      if (workers > 1 && values['redis-url'] === undefined) {
+        process.stderr.write(
+          'fastermcp: --workers without --redis-url: each process keeps its own legacy sessions and rate-limit budgets, ' +
+            'so a legacy client (Mcp-Session-Id) may reach a process that does not know its session; stateless 2026-07-28 clients are unaffected\n',
+        );
+      }
+      runPrimary({ workers, args: argv });
+      return;
+    }
+  }
 
   if (values.http === undefined) {
     // stdout carries the protocol: a module's console.log must not corrupt it.
@@ -251,15 +274,28 @@ async function main(argv: string[]): Promise<void> {
     ...(values['max-sessions'] === undefined ? {} : { maxSessions: intOption(values['max-sessions'], '--max-sessions')! }),
     fastLane: values['no-fast-lane'] !== true,
   });
-  process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);
+  const slot = workerSlot();
+  if (isClusterWorker()) reportReady(running.url);
+  else process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);
+  let stopping = false;
   const stop = (): void => {
-    process.stderr.write('fastermcp: shutting down (draining requests in flight)\n');
-    void running.close().then(async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`fastermcp: ${slot === undefined ? '' : `worker ${slot} (pid ${process.pid}) `}shutting down (draining requests in flight)\n`);
+    void (isClusterWorker() ? running.drain() : running.close()).then(async () => {
       server.close();
       await sandbox?.close();
       process.exit(0);
     });
   };
+  if (isClusterWorker()) {
+    // The primary decides when workers stop: a terminal's Ctrl-C reaches the whole process group,
+    // and a worker leaving on its own would look like a crash to be replaced.
+    onDrain(stop);
+    process.on('SIGINT', () => {});
+    process.once('SIGTERM', stop);
+    return;
+  }
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

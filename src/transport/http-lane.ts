@@ -54,6 +54,8 @@ export class HttpLane {
   readonly path: string;
   readonly maxBodyBytes: number;
   private readonly connections = new Set<LaneConnection>();
+  /** Set by drain(): every connection closes after its current exchange. */
+  draining = false;
   private readonly nodeListener: (socket: Socket) => void;
   private readonly pathBytes: Buffer;
 
@@ -108,6 +110,11 @@ export class HttpLane {
     return true;
   }
 
+  /** Keep-alive ends: every connection closes after its next response (Connection: close). */
+  drain(): void {
+    this.draining = true;
+  }
+
   /** Ends every connection the lane holds (serveHttp's close(), after the transport has drained). */
   closeAll(): void {
     for (const conn of this.connections) conn.destroy();
@@ -148,7 +155,7 @@ class LaneConnection implements LaneOwner {
   }
 
   get closeAfter(): boolean {
-    return this.clientClose;
+    return this.clientClose || this.lane.draining;
   }
 
   private readonly onData = (chunk: Buffer): void => {

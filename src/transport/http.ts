@@ -124,6 +124,8 @@ class HttpSession {
 }
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
+/** How long a draining server waits for idle keep-alive connections to carry one more request. */
+const DRAIN_IDLE_MS = 2000;
 const MAX_STREAMS_PER_SESSION = 64;
 
 function json(res: ResponseSink, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -319,6 +321,8 @@ export class HttpTransport {
   private readonly auth: ResourceServer | undefined;
   private closing = false;
   private inflight = 0;
+  /** GET requests in flight (SSE streams, mostly): inflight minus these is exchanges that will end. */
+  private gets = 0;
   private idle: (() => void) | undefined;
   /**
    * Stateless requests in flight, aborted when the transport closes (ends listen streams). A set,
@@ -433,6 +437,10 @@ export class HttpTransport {
   };
 
   private async route(req: Req, res: ResponseSink, path: string, url: string, auth: AuthPrincipal | undefined): Promise<void> {
+    if (req.method === 'GET') {
+      this.gets++;
+      res.on('close', () => this.gets--);
+    }
     if (path !== this.path) {
       const body = (): Promise<Buffer | null> => new Promise((resolve) => this.readBody(req, res, resolve, () => resolve(null)));
       // Never from the fast lane (it takes POSTs to this.path only): node:http's own objects.
@@ -773,6 +781,16 @@ export class HttpTransport {
     }
   }
 
+  /** Requests in flight other than GETs (SSE streams): POST exchanges, which end by themselves. */
+  get exchangesInFlight(): number {
+    return this.inflight - this.gets;
+  }
+
+  /** GET requests in flight: SSE streams, which end only when the client or close() ends them. */
+  get streamsInFlight(): number {
+    return this.gets;
+  }
+
   /**
    * Stops taking requests (503), waits up to `timeoutMs` for requests in flight to finish, then
    * ends every stream and session.
@@ -824,6 +842,13 @@ export interface RunningHttpServer {
   lane: HttpLane | undefined;
   /** Graceful shutdown: drains requests in flight, then closes the listener. */
   close(timeoutMs?: number): Promise<void>;
+  /**
+   * Shutdown for a process with siblings on the same port (--workers, a rolling restart): stops
+   * accepting connections at once (new ones go to the siblings), keeps serving the requests that
+   * still arrive on open connections but closes each connection after its response, waits for the
+   * POST exchanges in flight, then close(). Resolves within about `timeoutMs`.
+   */
+  drain(timeoutMs?: number): Promise<void>;
 }
 
 /** Starts a node:http server for `server` (default 127.0.0.1:3000, path /mcp). */
@@ -848,20 +873,46 @@ export async function serveHttp(server: McpServer, options: ServeHttpOptions = {
   const address = httpServer.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  const close = async (timeoutMs?: number): Promise<void> => {
+    // Drain first, listening all along: requests that arrive meanwhile get the transport's 503
+    // (Connection: close) rather than a refused connection. Then the listener goes.
+    await transport.close(timeoutMs);
+    const closed = new Promise<void>((resolve) => (httpServer.listening ? httpServer.close(() => resolve()) : resolve()));
+    httpServer.closeIdleConnections();
+    httpServer.closeAllConnections();
+    lane?.closeAll();
+    await closed;
+  };
+  const drain = async (timeoutMs = 10_000): Promise<void> => {
+    const start = Date.now();
+    const deadline = start + timeoutMs;
+    httpServer.close(); // no new connections (under node:cluster, the primary sends them to siblings)
+    // Every further response says Connection: close, so clients move to the siblings. Idle
+    // connections are not cut here: a request the client is sending on one would be lost (a reset);
+    // each gets its next request answered and closed, or is cut after DRAIN_IDLE_MS.
+    httpServer.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+      res.shouldKeepAlive = false;
+    });
+    lane?.drain();
+    const connections = (): Promise<number> => new Promise((resolve) => httpServer.getConnections((e, n) => resolve(e === null ? n : 0)));
+    for (;;) {
+      const now = Date.now();
+      if (now >= deadline) break;
+      if (transport.exchangesInFlight === 0) {
+        if (now - start >= DRAIN_IDLE_MS) break;
+        // SSE streams keep their connections; they end in close().
+        if ((await connections()) - transport.streamsInFlight <= 0) break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await close(Math.max(0, deadline - Date.now()));
+  };
   return {
     url: `http://${shownHost}:${port}${transport.path}`,
     httpServer,
     transport,
     lane,
-    close: async (timeoutMs?: number) => {
-      // Drain first, listening all along: requests that arrive meanwhile get the transport's 503
-      // (Connection: close) rather than a refused connection. Then the listener goes.
-      await transport.close(timeoutMs);
-      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      httpServer.closeIdleConnections();
-      httpServer.closeAllConnections();
-      lane?.closeAll();
-      await closed;
-    },
+    close,
+    drain,
   };
 }
