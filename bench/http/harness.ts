@@ -147,10 +147,12 @@ export interface RunningServer {
 export async function startServer(
   spec: ServerSpec,
   nodeBin: string,
-  options: { memoryHook?: boolean; extraArgs?: string[] } = {},
+  options: { memoryHook?: boolean; extraArgs?: string[]; pin?: boolean } = {},
 ): Promise<RunningServer> {
   const nodeArgs = options.memoryHook === true ? ['--expose-gc', '--import', './bench/http/mem-hook.mjs'] : [];
-  const [cmd, args] = pinned(nodeBin, [...nodeArgs, ...spec.args, ...(options.extraArgs ?? [])], SERVER_CORE);
+  const all = [...nodeArgs, ...spec.args, ...(options.extraArgs ?? [])];
+  // A multi-process server (--workers) is not pinned: its workers inherit the primary's CPU mask.
+  const [cmd, args] = options.pin === false ? [nodeBin, all] : pinned(nodeBin, all, SERVER_CORE);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [k, v] of Object.entries(spec.env ?? {})) {
     if (v === undefined) delete env[k];
@@ -228,9 +230,9 @@ export interface LoadgenResult {
   failureNotes: string[];
 }
 
-/** Runs the load generator pinned to LOADGEN_CORE; throws on any failed check. */
-export function runLoadgen(args: readonly string[], what: string): LoadgenResult {
-  const [cmd, full] = pinned(LOADGEN, args, LOADGEN_CORE);
+/** Runs the load generator (pinned to LOADGEN_CORE unless `pin` is false); throws on any failed check. */
+export function runLoadgen(args: readonly string[], what: string, pin = true): LoadgenResult {
+  const [cmd, full] = pin ? pinned(LOADGEN, args, LOADGEN_CORE) : [LOADGEN, [...args]];
   const r = spawnSync(cmd, full, { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   let parsed: LoadgenResult | undefined;
