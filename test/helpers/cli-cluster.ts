@@ -1,12 +1,12 @@
 // A multi-process server (`fastermcp serve --workers N`, the built dist/cli.js) for integration tests:
 // started in its own process group, its URL read from stdout, its stderr kept and watched, killed with
-// its workers after each test. callPid() makes a stateless call to a fixture tool that answers with the
+// its workers by killClusters(). callPid() makes a stateless call to a fixture tool that answers with the
 // pid of the worker that ran it (test/fixtures/workers/tools.mjs).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, beforeAll, expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
@@ -26,8 +26,8 @@ export interface Cluster {
 }
 
 export const started: ChildProcess[] = [];
-afterEach(() => {
-  // The whole group: the primary and its workers.
+/** Kills every cluster started so far, primary and workers (the test file calls it in afterEach or afterAll). */
+export function killClusters(): void {
   for (const c of started.splice(0)) {
     if (c.exitCode !== null || c.signalCode !== null) continue;
     try {
@@ -36,7 +36,7 @@ afterEach(() => {
       c.kill('SIGKILL');
     }
   }
-});
+}
 
 export async function startCluster(workers: number, extra: string[] = []): Promise<Cluster> {
   const child = spawn(process.execPath, [CLI, 'serve', TOOLS, '--http', '0', '--workers', String(workers), ...extra], {

@@ -4,8 +4,10 @@
 // leaving no process behind. Runs the built CLI (dist/cli.js) as a real process tree.
 import { spawn } from 'node:child_process';
 import { Agent } from 'node:http';
-import { describe, expect, it } from 'vitest';
-import { CLI, alive, callPid, exited, startCluster, started } from '../helpers/cli-cluster.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, alive, callPid, exited, killClusters, startCluster, started } from '../helpers/cli-cluster.js';
+
+afterEach(killClusters);
 
 describe('fastermcp serve --workers', () => {
   it('spreads connections over every worker, none of them the primary', async () => {
