@@ -207,9 +207,14 @@ export class SharedSessions {
     });
   }
 
-  /** The transport is closing: relays end, bus messages are no longer handled. */
-  close(): void {
+  /** Ends every relayed stream (the transport is closing: open-ended responses end first). */
+  endRelays(): void {
     for (const stop of [...this.relays]) stop();
+  }
+
+  /** The transport is closed: relays end, bus messages are no longer handled. */
+  close(): void {
+    this.endRelays();
     for (const f of this.cleanup.splice(0)) f();
     this.touched.clear();
   }

@@ -146,12 +146,11 @@ export class SharedState {
     return { ok: true, detail: `Redis up (node ${this.nodeId})` };
   }
 
-  /** Closes both connections (the transport must be closed first). */
+  /** Closes both connections (the transport must be closed first); resolves once they have ended. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.client.disconnect();
-    this.sub.disconnect();
+    await Promise.all([ended(this.client), ended(this.sub)]);
   }
 
   private deliver(text: string, direct: boolean): void {
@@ -182,6 +181,13 @@ export async function connectSharedState(server: McpServer, options: SharedState
     throw new Error(`The shared session store at ${redactUrl(options.redis)} is not reachable: ${(e as Error).message}`, { cause: e });
   }
   return shared;
+}
+
+function ended(client: Redis): Promise<void> {
+  if (client.status === 'end') return Promise.resolve();
+  const done = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  client.disconnect();
+  return done;
 }
 
 function ready(client: Redis, timeoutMs: number): Promise<void> {

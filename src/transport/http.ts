@@ -902,6 +902,7 @@ export class HttpTransport {
     // Listen streams and other open-ended exchanges end now; calls in flight get to finish.
     for (const abort of this.active) abort.abort(new Error('Server is shutting down'));
     for (const hs of this.sessions.values()) hs.get?.end();
+    this.shared?.endRelays();
     this.legacySse?.close();
     if (this.inflight > 0) {
       await new Promise<void>((resolve) => {
