@@ -183,9 +183,16 @@ export async function connectSharedState(server: McpServer, options: SharedState
   return shared;
 }
 
+/** Disconnects; resolves on 'end', or soon after when there was no connection to end (ioredis then emits none). */
 function ended(client: Redis): Promise<void> {
   if (client.status === 'end') return Promise.resolve();
-  const done = new Promise<void>((resolve) => client.once('end', () => resolve()));
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    client.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   client.disconnect();
   return done;
 }
