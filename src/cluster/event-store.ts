@@ -112,8 +112,9 @@ export function parseLiveEvent(message: string): LiveEvent | null {
   const space = message.indexOf(' ');
   const nl = message.indexOf('\n');
   if ((kind !== 'm' && kind !== 'e') || space < 0 || nl < space) return null;
-  const seq = Number(message.slice(1, space));
-  if (!Number.isSafeInteger(seq)) return null;
+  const digits = message.slice(1, space);
+  const seq = Number(digits);
+  if (!/^\d{1,15}$/.test(digits)) return null;
   return { kind, seq, streamId: message.slice(space + 1, nl), data: message.slice(nl + 1) };
 }
 
