@@ -44,6 +44,8 @@ export interface SessionHost {
   adopt(id: string, owner: string | undefined): HostSession;
   /** Drops the local copy (its streams end, its handlers are aborted); the store is not touched. */
   drop(id: string, reason: string): void;
+  /** A resume elsewhere took stream `streamId` over: its response here (if still open) ends, the stream stays. */
+  detach(id: string, streamId: string): void;
   /** Delivers to the GET streams held here. */
   listChanged(kind: 'tools' | 'prompts' | 'resources'): void;
   resourceUpdated(uri: string): void;
@@ -200,11 +202,14 @@ export class SharedSessions {
   }
 
   /** GET with Last-Event-ID naming a stream this process does not hold. */
-  resume(sessionId: string, streamId: string, afterSeq: number, res: ResponseSink, sse: SseOptions): Promise<ResumeOutcome> {
-    return relayStream(this.shared, this.events, sessionId, streamId, afterSeq, res, sse, (stop) => {
+  async resume(sessionId: string, streamId: string, afterSeq: number, res: ResponseSink, sse: SseOptions): Promise<ResumeOutcome> {
+    const outcome = await relayStream(this.shared, this.events, sessionId, streamId, afterSeq, res, sse, (stop) => {
       this.relays.add(stop);
       return () => this.relays.delete(stop);
     });
+    // As on one process, a resume takes the stream over: a response still open elsewhere ends.
+    if (outcome === 'relayed') this.shared.publish({ t: 't', s: sessionId, st: streamId, n: this.shared.nodeId }).catch(() => void this.shared.storeErrors++);
+    return outcome;
   }
 
   /** Ends every relayed stream (the transport is closing: open-ended responses end first). */
@@ -247,6 +252,9 @@ export class SharedSessions {
         return;
       case 'd':
         if (id !== undefined && !mine) this.host.drop(id, 'Session ended');
+        return;
+      case 't':
+        if (id !== undefined && !mine && typeof m['st'] === 'string') this.host.detach(id, m['st']);
         return;
       case 'c': {
         const hs = id === undefined || mine ? undefined : this.host.find(id);

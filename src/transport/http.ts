@@ -370,6 +370,10 @@ export class HttpTransport {
             return hs;
           },
           drop: (id, reason) => this.closeSession(id, reason),
+          detach: (id, streamId) => {
+            const stream = this.sessions.get(id)?.find(streamId);
+            if (stream !== undefined && stream.attached) stream.disconnect();
+          },
           listChanged: (kind) => this.listener.listChanged(kind),
           resourceUpdated: (uri) => this.listener.resourceUpdated(uri),
         },
@@ -630,6 +634,10 @@ export class HttpTransport {
 
   /** A session not held here, read from the shared store: one Redis read. */
   private loadSession(id: string, auth: AuthPrincipal | undefined, res: ResponseSink, then: (hs: HttpSession) => void): void {
+    if (this.sessions.size >= this.maxSessions) {
+      this.sweep();
+      if (this.sessions.size >= this.maxSessions) return httpError(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', { 'Retry-After': '5' });
+    }
     this.shared!.load(id, auth?.subject).then(
       (found) => {
         if (found === UNREACHABLE) return httpError(res, 503, ErrorCode.InternalError, STORE_UNREACHABLE, { 'Retry-After': '1' });

@@ -272,6 +272,23 @@ describe('SSE resumability across instances', () => {
     expect(b.shared.bus.channels).toBe(2);
   });
 
+  it('a GET stream of A resumed on B: A\'s response ends, and what A then sends on it reaches the client through B', async () => {
+    const [a, b] = await pair();
+    const sid = await openSession(a.url);
+    await inSession(a.url, sid, { jsonrpc: '2.0', id: 1, method: 'resources/subscribe', params: { uri: 'mem://doc' } });
+    const old = getStream(a.url, sid);
+    await old.until(() => old.events.length > 0, 'the priming event on A');
+    const resumed = getStream(b.url, sid, old.events[0]!.id!);
+    await resumed.head;
+    expect(resumed.status).toBe(200);
+    await old.done;
+    // A still holds the session's GET stream: the update goes into it, and B relays it.
+    b.server.notifyResourceUpdated('mem://doc');
+    await resumed.until(() => resumed.messages.some((m) => m.method === 'notifications/resources/updated'), 'the update relayed by B');
+    expect(resumed.events.filter((e) => e.data !== undefined)[0]!.id).toBe(`${old.events[0]!.id!.split(':')[0]}:2`);
+    expect(old.messages).toEqual([]);
+  });
+
   it('409 on B when the store no longer keeps the events after Last-Event-ID', async () => {
     const [a, b] = await pair({ eventLog: { maxEvents: 2, maxBytes: 1 << 20 } });
     const sid = await openSession(a.url);
