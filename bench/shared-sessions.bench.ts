@@ -4,7 +4,8 @@
 // generator opens a session per connection (initialize, initialized), then sends tools/call "echo" with
 // the session header; it reads each server's CPU time from the kernel. With shared state a request on
 // a held session touches Redis at most every refreshMs (idle/4, at most 30 s), so the steady-state
-// difference is the per-request bookkeeping in the transport.
+// difference is the per-request bookkeeping in the transport. The "SSE" pair serves an echo that logs
+// first (bench/http/echo-sse.mjs): each call is a stream of three events, each also appended to Redis.
 //
 //   npm run bench -- shared-sessions            5 rounds of 3 s
 //   npm run bench -- shared-sessions --quick    3 rounds of 1.2 s
@@ -52,18 +53,30 @@ async function startRedis(): Promise<{ url: string; child: ChildProcess; dir: st
 }
 
 const redis = await startRedis();
+const SSE_MODULE = 'bench/http/echo-sse.mjs';
 const contenders = [
-  { key: 'local', label: 'in-memory sessions', spec: FASTERMCP_NATIVE, extra: [] as string[] },
-  { key: 'shared', label: 'shared sessions (--redis-url)', spec: FASTERMCP_NATIVE, extra: ['--redis-url', redis.url] },
+  { key: 'local', label: 'in-memory, JSON', spec: FASTERMCP_NATIVE, extra: [] as string[], loadgen: [] as string[] },
+  { key: 'shared', label: 'shared, JSON', spec: FASTERMCP_NATIVE, extra: ['--redis-url', redis.url], loadgen: [] as string[] },
+  { key: 'localSse', label: 'in-memory, SSE (3 events)', spec: FASTERMCP_NATIVE, extra: [SSE_MODULE], loadgen: ['--sse-ok'] },
+  { key: 'sharedSse', label: 'shared, SSE (3 events)', spec: FASTERMCP_NATIVE, extra: [SSE_MODULE, '--redis-url', redis.url], loadgen: ['--sse-ok'] },
 ];
+const pairs = [
+  ['JSON answer', 'local', 'shared'],
+  ['SSE answer (3 events)', 'localSse', 'sharedSse'],
+] as const;
 const running: Record<string, RunningServer> = {};
 const samples = new Map<string, LoadgenResult[]>();
 console.log(`shared-sessions: ${rounds} rounds x ${duration} s (+${warmup} s warm-up); servers on node ${node.version}; ${pinningNote()}`);
 try {
-  for (const c of contenders) running[c.key] = await startServer(c.spec, node.bin, { extraArgs: c.extra });
+  // startServer puts extra arguments last: the module must come right after `serve`.
+  for (const c of contenders) {
+    const spec = { ...c.spec, args: c.extra[0] === SSE_MODULE ? ['dist/cli.js', 'serve', SSE_MODULE, '--http', '0'] : c.spec.args };
+    running[c.key] = await startServer(spec, node.bin, { extraArgs: c.extra.filter((a) => a !== SSE_MODULE) });
+  }
   const measure = (key: string, connections: number, seconds: number, warm: number): LoadgenResult => {
     const s = running[key]!;
-    return runLoadgen(['--port', String(s.port), '--connections', String(connections), '--duration', String(seconds), '--warmup', String(warm), '--pid', String(s.pid), '--mode', 'legacy'], `${key} c=${connections}`);
+    const extra = contenders.find((c) => c.key === key)!.loadgen;
+    return runLoadgen(['--port', String(s.port), '--connections', String(connections), '--duration', String(seconds), '--warmup', String(warm), '--pid', String(s.pid), '--mode', 'legacy', ...extra], `${key} c=${connections}`);
   };
   for (const c of contenders) measure(c.key, 50, quick ? 0.6 : 2, 0);
   for (let round = 0; round < rounds; round++) {
@@ -78,14 +91,16 @@ try {
     }
   }
   console.log('\nmedians (legacy tools/call echo, one request in flight per connection):');
-  console.log('| connections | in-memory req/s | shared req/s | in-memory server CPU us/req | shared server CPU us/req | shared / in-memory CPU |');
-  console.log('|---|---|---|---|---|---|');
-  for (const connections of [1, 50]) {
-    const l = samples.get(`local|${connections}`)!;
-    const s = samples.get(`shared|${connections}`)!;
-    const lc = median(l.map((r) => r.serverCpuUsPerRequest ?? NaN));
-    const sc = median(s.map((r) => r.serverCpuUsPerRequest ?? NaN));
-    console.log(`| ${connections} | ${median(l.map((r) => r.rps)).toFixed(0)} | ${median(s.map((r) => r.rps)).toFixed(0)} | ${lc.toFixed(1)} | ${sc.toFixed(1)} | ${(sc / lc).toFixed(3)} |`);
+  console.log('| answer | connections | in-memory req/s | shared req/s | in-memory server CPU us/req | shared server CPU us/req | shared / in-memory CPU |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const [what, localKey, sharedKey] of pairs) {
+    for (const connections of [1, 50]) {
+      const l = samples.get(`${localKey}|${connections}`)!;
+      const s = samples.get(`${sharedKey}|${connections}`)!;
+      const lc = median(l.map((r) => r.serverCpuUsPerRequest ?? NaN));
+      const sc = median(s.map((r) => r.serverCpuUsPerRequest ?? NaN));
+      console.log(`| ${what} | ${connections} | ${median(l.map((r) => r.rps)).toFixed(0)} | ${median(s.map((r) => r.rps)).toFixed(0)} | ${lc.toFixed(1)} | ${sc.toFixed(1)} | ${(sc / lc).toFixed(3)} |`);
+    }
   }
 } finally {
   for (const s of Object.values(running)) await s.stop();

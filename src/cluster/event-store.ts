@@ -13,33 +13,39 @@
 import type { Redis } from 'ioredis';
 import { EventLog } from '../transport/sse.js';
 
+// ARGV: maxEvents, maxBytes, ttlMs, channel, then (kind, stream id, seq, data) per event, in order.
 const APPEND = `
-local kind = ARGV[8]
-if kind == 'm' then
-  redis.call('XADD', KEYS[1], '*', 's', ARGV[1], 'q', ARGV[2], 'd', ARGV[3])
-  local bytes = redis.call('INCRBY', KEYS[2], #ARGV[3])
-  local n = redis.call('XLEN', KEYS[1])
-  local maxEvents, maxBytes = tonumber(ARGV[4]), tonumber(ARGV[5])
-  while n > 0 and (n > maxEvents or bytes > maxBytes) do
-    local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
-    redis.call('XDEL', KEYS[1], first[1])
-    bytes = redis.call('DECRBY', KEYS[2], #first[2][6])
-    n = n - 1
+local maxEvents, maxBytes, ttl, channel = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local n = redis.call('XLEN', KEYS[1])
+local bytes = tonumber(redis.call('GET', KEYS[2]) or '0')
+for i = 5, #ARGV, 4 do
+  local kind, stream, seq, data = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  if kind == 'm' then
+    redis.call('XADD', KEYS[1], '*', 's', stream, 'q', seq, 'd', data)
+    n = n + 1
+    bytes = bytes + #data
+    while n > 0 and (n > maxEvents or bytes > maxBytes) do
+      local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+      redis.call('XDEL', KEYS[1], first[1])
+      bytes = bytes - #first[2][6]
+      n = n - 1
+    end
+    redis.call('HSET', KEYS[3], stream, seq)
+  elseif kind == 'o' then
+    redis.call('HSET', KEYS[3], stream, seq)
+  else
+    redis.call('HSET', KEYS[3], stream .. ':end', seq)
   end
-  redis.call('PEXPIRE', KEYS[1], ARGV[6])
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
-  redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-elseif kind == 'o' then
-  redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-else
-  redis.call('HSET', KEYS[3], ARGV[1] .. ':end', ARGV[2])
+  if kind ~= 'o' then redis.call('PUBLISH', channel, kind .. seq .. ' ' .. stream .. '\\n' .. data) end
 end
-redis.call('PEXPIRE', KEYS[3], ARGV[6])
-if kind ~= 'o' then redis.call('PUBLISH', ARGV[7], kind .. ARGV[2] .. ' ' .. ARGV[1] .. '\\n' .. ARGV[3]) end
-return 1`;
+redis.call('SET', KEYS[2], bytes, 'PX', ttl)
+if n > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+redis.call('PEXPIRE', KEYS[3], ttl)
+return n`;
 
 type Scripted = Redis & {
-  fmcpAppend(stream: string, bytes: string, hw: string, streamId: string, seq: number, data: string, maxEvents: number, maxBytes: number, ttlMs: number, channel: string, kind: string): Promise<number>;
+  fmcpAppend(stream: string, bytes: string, hw: string, maxEvents: number, maxBytes: number, ttlMs: number, channel: string, ...events: string[]): Promise<number>;
+  pipeline(): { exec(): Promise<[Error | null, unknown][] | null> };
 };
 
 export interface StoredStream {
@@ -63,6 +69,9 @@ export class EventStore {
   private readonly client: Scripted;
   /** Appends that failed (Redis unreachable): those events are kept only in the local log. */
   errors = 0;
+  /** Events written in this tick, per session: sent as one script call per session at the end of it. */
+  private readonly pending = new Map<string, string[]>();
+  private scheduled = false;
 
   constructor(
     client: Redis,
@@ -85,12 +94,44 @@ export class EventStore {
     return [k, k + ':b', k + ':hw'];
   }
 
-  /** Records one event (`kind` m), a stream's priming event (o) or its end (e). Never rejects. */
+  /**
+   * Records one event (`kind` m), a stream's priming event (o) or its end (e). Never rejects. Writes are
+   * batched until the end of this turn of the event loop (setImmediate): one script call per session,
+   * all of them in one pipeline, so a request answered at once costs one call, and the requests of
+   * many connections read in one turn share one write to Redis.
+   */
   write(id: string, kind: 'm' | 'o' | 'e', streamId: string, seq: number, data: string): void {
+    let events = this.pending.get(id);
+    if (events === undefined) this.pending.set(id, (events = []));
+    events.push(kind, streamId, String(seq), data);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    // One connection, calls in order: Redis applies (and publishes) the events in the order written.
+    if (this.pending.size === 1) {
+      for (const [id, events] of this.pending) this.send(this.client, id, events).catch(() => void (this.errors += events.length / 4));
+      this.pending.clear();
+      return;
+    }
+    const batch = [...this.pending];
+    this.pending.clear();
+    const pipeline = this.client.pipeline();
+    for (const [id, events] of batch) void this.send(pipeline as unknown as Scripted, id, events);
+    const all = (): void => void (this.errors += batch.reduce((n, [, e]) => n + e.length, 0) / 4);
+    pipeline.exec().then((replies) => {
+      if (replies === null) return all();
+      replies.forEach(([err], i) => err && (this.errors += batch[i]![1].length / 4));
+    }, all);
+  };
+
+  private send(target: Scripted, id: string, events: string[]): Promise<number> {
     const k = `${this.prefix}e:${id}`;
-    void this.client
-      .fmcpAppend(k, k + ':b', k + ':hw', streamId, seq, data, this.limits.maxEvents, this.limits.maxBytes, this.ttlMs, this.channel(id), kind)
-      .catch(() => void this.errors++);
+    return target.fmcpAppend(k, k + ':b', k + ':hw', this.limits.maxEvents, this.limits.maxBytes, this.ttlMs, this.channel(id), ...events);
   }
 
   /** What the store keeps of one stream of session `id`. */

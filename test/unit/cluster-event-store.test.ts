@@ -18,8 +18,11 @@ afterAll(() => {
   sub.disconnect();
 });
 
-/** Appends are fire-and-forget; a PING on the same connection returns after all of them. */
-const settled = (): Promise<unknown> => client.ping();
+/** Appends are sent at the end of the turn, fire-and-forget; a PING sent after returns after all of them. */
+const settled = async (): Promise<unknown> => {
+  await new Promise((resolve) => setImmediate(resolve));
+  return client.ping();
+};
 
 describe('EventStore', () => {
   it('keeps at most maxEvents per session, across its streams, oldest out first', async () => {
