@@ -754,6 +754,7 @@ export class HttpTransport {
           this.closeSession(session.id, 'The session store is unreachable');
           exchange.finish({ json: writeError(message.idRaw, ErrorCode.InternalError, STORE_UNREACHABLE), status: 503 }, 503);
         })
+        .catch(() => internalError(res))
         .finally(() => this.legacyDone(hs));
       return;
     }
