@@ -468,3 +468,55 @@ describe('when Redis goes away', () => {
     });
   });
 });
+
+// ---- an official client, its requests spread over both instances -----------------------------------
+
+describe('the official SDK v1 client, every request to the other instance in turn', () => {
+  it('calls, elicitation answered across instances, log level, subscription updates', async () => {
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    const { ElicitRequestSchema, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const [a, b] = await pair();
+    const urls = [a.url, b.url];
+    let turn = 0;
+    const sentTo: string[] = [];
+    // A load balancer without stickiness: each HTTP request to the next instance.
+    let getStreams = 0;
+    const roundRobin = async (_input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const target = urls[turn++ % 2]!;
+      sentTo.push(target);
+      const res = await fetch(target, init);
+      if (init?.method === 'GET' && res.status === 200) getStreams++;
+      return res;
+    };
+    const client = new Client({ name: 'rr', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Robin' } }));
+    const logs: string[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params.level));
+    const updates: string[] = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri));
+    const transport = new StreamableHTTPClientTransport(new URL(a.url), { fetch: roundRobin });
+    await client.connect(transport);
+    try {
+      for (let i = 0; i < 4; i++) {
+        const r = await client.callTool({ name: 'whoami', arguments: {} });
+        expect((r.content as { text: string }[])[0]!.text).toBe(`served with ${transport.sessionId}`);
+      }
+      const asked = await client.callTool({ name: 'ask', arguments: {} });
+      expect((asked.content as { text: string }[])[0]!.text).toBe('hello Robin');
+      await client.setLoggingLevel('error');
+      await client.callTool({ name: 'log_all', arguments: {} });
+      await client.callTool({ name: 'log_all', arguments: {} });
+      expect(logs).toEqual(['error', 'error']);
+      await client.subscribeResource({ uri: 'mem://doc' });
+      // The SDK opened its GET stream after initialized; an update announced on either instance reaches it.
+      await eventually('the GET stream', () => getStreams > 0);
+      a.server.notifyResourceUpdated('mem://doc');
+      await eventually('the update through the GET stream', () => updates.length > 0);
+      expect(updates).toEqual(['mem://doc']);
+      expect(new Set(sentTo)).toEqual(new Set(urls));
+    } finally {
+      await client.close();
+    }
+  });
+});
