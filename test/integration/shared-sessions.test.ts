@@ -212,9 +212,22 @@ describe('a session opened on A is served by B', () => {
     expect(b.running.transport.sessionCount).toBe(0);
   });
 
-  it('an unknown id is 404 on every instance, and initialize may land anywhere', async () => {
+  it('an unknown id is one Redis read, then 404, on every instance; initialize may land anywhere', async () => {
     const [a, b] = await pair();
-    for (const url of [a.url, b.url]) expect((await inSession(url, 'no-such-session', call(1, 'whoami'))).status).toBe(404);
+    // Commands Redis has run, by name (INFO commandstats), this INFO call aside.
+    const ran = async (): Promise<Record<string, number>> => {
+      const info = await a.shared.client.info('commandstats');
+      const out: Record<string, number> = {};
+      for (const m of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info') out[m[1]!] = Number(m[2]);
+      return out;
+    };
+    for (const url of [a.url, b.url]) {
+      const before = await ran();
+      expect((await inSession(url, 'no-such-session', call(1, 'whoami'))).status).toBe(404);
+      const after = await ran();
+      const delta = Object.fromEntries(Object.keys(after).filter((k) => after[k] !== (before[k] ?? 0)).map((k) => [k, after[k]! - (before[k] ?? 0)]));
+      expect(delta).toEqual({ get: 1 });
+    }
     const sid = await openSession(b.url, a.url);
     expect(textOf(resultOf(await inSession(a.url, sid, call(2, 'whoami')), 2))).toBe(`served with ${sid}`);
   });
@@ -413,6 +426,25 @@ describe('when Redis goes away', () => {
     expect(await b.shared.client.get(`${b.prefix}state-key`)).not.toBeNull();
     expect(b.shared.storeErrors).toBeGreaterThan(0);
     expect(await openSession(b.url, a.url)).toBeTruthy();
+    // The bus is back too: a change made on B reaches A's copy.
+    await inSession(b.url, sid, { jsonrpc: '2.0', id: 7, method: 'logging/setLevel', params: { level: 'error' } });
+    const logged = await inSession(a.url, sid, call(8, 'log_all'));
+    expect(logged.messages.filter((m) => m.method === 'notifications/message').map((m) => m.params.level)).toEqual(['error']);
+  });
+
+  it('a Redis that hangs: 503 after the command timeout, and back when it answers again', async () => {
+    const [a, b] = await pair();
+    const sid = await openSession(a.url);
+    redis().pause();
+    try {
+      const refused = await inSession(b.url, sid, call(1, 'whoami'));
+      expect(refused.status).toBe(503);
+      expect((await a.shared.health()).ok).toBe(false);
+      expect(textOf(resultOf(await inSession(a.url, sid, call(2, 'whoami')), 2))).toBe(`served with ${sid}`);
+    } finally {
+      redis().resume();
+    }
+    await eventually('B to load the session', async () => (await inSession(b.url, sid, call(3, 'whoami'))).status === 200);
   });
 
   async function outage(a: Instance, b: Instance, sid: string): Promise<void> {
