@@ -132,7 +132,7 @@ export class SharedSessions {
     const now = Date.now();
     if (now - (this.touched.get(id) ?? 0) < this.refreshMs) return;
     this.touched.set(id, now);
-    this.store.touch(id).then(
+    this.store.touch(id, this.events.keys(id)).then(
       (record) => {
         if (this.host.find(id) !== hs) return;
         if (record === 'deleted') return this.host.drop(id, 'Session ended');
@@ -150,9 +150,12 @@ export class SharedSessions {
   /** Stores the session and tells the others; false when Redis is unreachable. */
   async save(hs: HostSession, announce = true): Promise<boolean> {
     const id = hs.session.id;
+    const record = recordOf(hs);
     try {
-      await this.store.save(id, recordOf(hs));
-      if (announce) await this.shared.publish({ t: 's', s: id, n: this.shared.nodeId });
+      await this.store.save(id, record);
+      // The record travels with the announcement: a copy is updated when the message is handled, in the
+      // order of the bus (before a later resources/updated, say), not after a read of its own.
+      if (announce) await this.shared.publish({ t: 's', s: id, n: this.shared.nodeId, r: record });
       this.touched.set(id, Date.now());
       return true;
     } catch {
@@ -247,9 +250,13 @@ export class SharedSessions {
       case 'u':
         if (typeof m['u'] === 'string') this.host.resourceUpdated(m['u']);
         return;
-      case 's':
-        if (id !== undefined && !mine && this.host.find(id) !== undefined) this.refresh(id);
+      case 's': {
+        const hs = id === undefined || mine ? undefined : this.host.find(id);
+        if (hs === undefined) return;
+        if (isRecord(m['r'])) apply(hs.session, m['r']);
+        else this.refresh(id!);
         return;
+      }
       case 'd':
         if (id !== undefined && !mine) this.host.drop(id, 'Session ended');
         return;
@@ -296,6 +303,10 @@ export class SharedSessions {
       },
     };
   }
+}
+
+function isRecord(r: unknown): r is SessionRecord {
+  return typeof r === 'object' && r !== null && typeof (r as SessionRecord).v === 'string' && Array.isArray((r as SessionRecord).s);
 }
 
 function recordOf(hs: HostSession): SessionRecord {

@@ -64,12 +64,15 @@ export class SessionStore {
   }
 
   /**
-   * Keeps the session alive and returns its current record; 'deleted' after a DELETE, null when the
-   * store lost it (expired, or Redis restarted without its data).
+   * Keeps the session (and `extra` keys) alive and returns its current record; 'deleted' after a
+   * DELETE, null when the store lost it (expired, or Redis restarted without its data).
    */
-  async touch(id: string): Promise<SessionRecord | 'deleted' | null> {
+  async touch(id: string, extra: readonly string[] = []): Promise<SessionRecord | 'deleted' | null> {
     const k = this.key(id);
-    const replies = await this.client.multi().getex(k, 'PX', this.ttlMs).exists(k + ':gone').pexpire(k + ':rid', this.ttlMs).pexpire(k + ':pend', this.ttlMs).exec();
+    const multi = this.client.multi().getex(k, 'PX', this.ttlMs).exists(k + ':gone').pexpire(k + ':rid', this.ttlMs).pexpire(k + ':pend', this.ttlMs);
+    // The session's other keys (its events) live as long as it does.
+    for (const key of extra) multi.pexpire(key, this.ttlMs);
+    const replies = await multi.exec();
     if (replies === null) throw new Error('The session touch transaction was aborted');
     for (const [err] of replies) if (err) throw err;
     if (replies[1]![1] === 1) return 'deleted';

@@ -898,6 +898,8 @@ export class HttpTransport {
     for (const [id, hs] of this.sessions) {
       const streaming = hs.get !== null && hs.get.attached;
       if (hs.busy === 0 && !streaming && hs.session.lastActive < cutoff) this.closeSession(id);
+      // A client that only listens keeps its shared session alive for every process.
+      else if (streaming) this.shared?.touch(hs);
     }
   }
 

@@ -232,6 +232,19 @@ describe('a session opened on A is served by B', () => {
     expect(textOf(resultOf(await inSession(a.url, sid, call(2, 'whoami')), 2))).toBe(`served with ${sid}`);
   });
 
+  it('records expire with the idle timeout, except while a client listens on a GET stream', async () => {
+    const [a, b] = await pair({ sessionIdleMs: 300 });
+    const idle = await openSession(a.url);
+    const listening = await openSession(a.url);
+    const get = getStream(a.url, listening);
+    await get.until(() => get.events.length > 0, 'the priming event');
+    expect(await a.shared.client.pttl(`${a.prefix}s:${idle}`)).toBeLessThanOrEqual(300);
+    // Four idle timeouts later.
+    await new Promise((r) => setTimeout(r, 1200));
+    expect((await inSession(b.url, idle, call(1, 'whoami'))).status).toBe(404);
+    expect((await inSession(b.url, listening, call(2, 'whoami'))).status).toBe(200);
+  });
+
   it('a session is its authenticated opener\'s alone, on every instance', async () => {
     const authenticate = (req: IncomingMessage) => {
       const user = req.headers['x-user'];
