@@ -227,7 +227,7 @@ export class SharedSessions {
     this.touched.clear();
   }
 
-  /** Publishes a server-wide event once per dedupe window; delivered here directly when Redis is down. */
+  /** Publishes a server-wide event unless another process just did; delivered here directly when Redis is down. */
   private emit(message: Record<string, unknown>, dedupeKey: string, local: () => void): void {
     const fail = (): void => {
       this.shared.storeErrors++;
@@ -235,8 +235,8 @@ export class SharedSessions {
     };
     const publish = (): void => void this.shared.publish(message).catch(fail);
     if (this.shared.dedupeMs === 0) return publish();
-    this.shared.client.set(`${this.shared.prefix}once:${dedupeKey}`, this.shared.nodeId, 'PX', this.shared.dedupeMs, 'NX').then((won) => {
-      if (won === 'OK') publish();
+    this.shared.claimEvent(dedupeKey).then((mine) => {
+      if (mine) publish();
     }, fail);
   }
 

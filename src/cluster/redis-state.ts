@@ -40,6 +40,14 @@ export interface BusListener {
   direct(message: Record<string, unknown>): void;
 }
 
+// A server-wide event within dedupeMs of the same one from another process is a duplicate; the same
+// process emitting it again is a new change (delivered, and the window starts over).
+const CLAIM_EVENT = `
+local owner = redis.call('GET', KEYS[1])
+if owner and owner ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
 /** Reconnect backoff: 50 ms doubling to 2 s. */
 const reconnectDelay = (times: number): number => Math.min(50 * 2 ** Math.min(Math.max(times - 1, 0), 6), 2000);
 
@@ -86,6 +94,7 @@ export class SharedState {
       lazyConnect: false,
     };
     this.client = new RedisClient(options.redis, { ...common, commandTimeout: timeout });
+    this.client.defineCommand('fmcpClaimEvent', { numberOfKeys: 1, lua: CLAIM_EVENT });
     this.sub = new RedisClient(options.redis, common);
     const down = (e: unknown): void => void (this.lastError = e instanceof Error ? e.message : String(e));
     this.client.on('error', down);
@@ -132,6 +141,15 @@ export class SharedState {
   /** Publishes to every process (this one included). Rejects when Redis is unreachable. */
   publish(message: Record<string, unknown>, node?: string): Promise<unknown> {
     return this.client.publish(node === undefined ? this.busChannel : `${this.prefix}node:${node}`, JSON.stringify(message));
+  }
+
+  /**
+   * True when this process is to publish server-wide event `key` (list kind, URI): no other process
+   * published the same one within dedupeMs. Rejects when Redis is unreachable.
+   */
+  async claimEvent(key: string): Promise<boolean> {
+    const claim = (this.client as unknown as { fmcpClaimEvent(k: string, node: string, ms: number): Promise<number> }).fmcpClaimEvent;
+    return (await claim.call(this.client, `${this.prefix}once:${key}`, this.nodeId, this.dedupeMs)) === 1;
   }
 
   /** Readiness: Redis answers PING on the command connection and the subscriber is connected. */

@@ -367,20 +367,25 @@ describe('messages between client and server cross instances', () => {
     expect(b.shared.messagesRouted).toBe(1);
   });
 
-  it('list_changed emitted by both instances reaches the client once', async () => {
+  it('list_changed emitted by both instances reaches the client once; a repeat by the same instance is a new change', async () => {
     const [a, b] = await pair();
     const sid = await openSession(a.url);
     await inSession(a.url, sid, { jsonrpc: '2.0', id: 1, method: 'resources/subscribe', params: { uri: 'mem://doc' } });
     const get = getStream(b.url, sid);
     await get.until(() => get.events.length > 0, 'the priming event');
+    const listChanged = (): number => get.messages.filter((m) => m.method === 'notifications/tools/list_changed').length;
+    const updated = (): number => get.messages.filter((m) => m.method === 'notifications/resources/updated').length;
     // The same change made in every process (as a deployment would): one notification.
     a.server.tool('late', { inputSchema: { type: 'object' } }, () => 'late');
+    await get.until(() => listChanged() === 1, 'list_changed from A');
     b.server.tool('late', { inputSchema: { type: 'object' } }, () => 'late');
-    await get.until(() => get.messages.some((m) => m.method === 'notifications/tools/list_changed'), 'list_changed');
-    // A later event from each side: by then any second list_changed would have arrived before it.
-    a.server.notifyResourceUpdated('mem://doc');
-    await get.until(() => get.messages.some((m) => m.method === 'notifications/resources/updated'), 'the marker');
-    expect(get.messages.filter((m) => m.method === 'notifications/tools/list_changed')).toHaveLength(1);
+    // B's next event is published after whatever B did with its list_changed (one connection, in order).
+    b.server.notifyResourceUpdated('mem://doc');
+    await get.until(() => updated() === 1, 'the marker from B');
+    expect(listChanged()).toBe(1);
+    // A changes its list again: delivered.
+    a.server.tool('later', { inputSchema: { type: 'object' } }, () => 'later');
+    await get.until(() => listChanged() === 2, 'the second list_changed from A');
   });
 });
 
