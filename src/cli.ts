@@ -23,6 +23,7 @@ import { registerSandboxDir } from './sandbox/cli.js';
 import type { Sandbox } from './sandbox/parent.js';
 import { runPrimary } from './multicore/primary.js';
 import { isClusterWorker, onDrain, reportReady, workerSlot } from './multicore/worker.js';
+import { connectSharedState } from './cluster/redis-state.js';
 
 const USAGE = `Usage: fastermcp serve [module] [--stdio | --http PORT] [options]
 
@@ -66,7 +67,9 @@ Authentication (Streamable HTTP; with any credential flag, every MCP request nee
 Rate limits (docs/ratelimit.md; a refused call gets JSON-RPC error -32029, and HTTP 429 with Retry-After):
   --limits F                  rules, quotas and costs: JSON { "rules": [...], "quotas": [...], "costs": {...} }
   --rate-limit-per-client N/S token bucket per client on tools/call: bursts of N, refilled to N every S seconds
-  --redis-url U               share the rules' budgets with every server using this Redis (redis:// URL)
+  --redis-url U               share the rules' budgets with every server using this Redis (redis:// URL);
+                              over --http, also legacy sessions, SSE events and the requestState key
+                              (docs/scale-out.md): any process can serve any session
   --redis-down open|closed    while Redis is down: per-process limits (open, the default) or refuse (closed)
 
 Sandbox for untrusted tools (docs/sandbox.md; each runs in its own limited process, never in the server):
@@ -263,7 +266,11 @@ async function main(argv: string[]): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
+  // Scale-out (docs/scale-out.md): sessions, events and the state key in the same Redis.
+  const redisUrl = values['redis-url'];
+  const sharedState = redisUrl === undefined ? undefined : await connectSharedState(server, { redis: redisUrl }).catch((e: unknown) => fail((e as Error).message));
   const running = await serveHttp(server, {
+    ...(sharedState === undefined ? {} : { sharedState }),
     ...(auth === undefined ? {} : { auth }),
     port,
     host,
@@ -283,6 +290,7 @@ async function main(argv: string[]): Promise<void> {
     stopping = true;
     process.stderr.write(`fastermcp: ${slot === undefined ? '' : `worker ${slot} (pid ${process.pid}) `}shutting down (draining requests in flight)\n`);
     void (isClusterWorker() ? running.drain() : running.close()).then(async () => {
+      await sharedState?.close();
       server.close();
       await sandbox?.close();
       process.exit(0);

@@ -198,6 +198,11 @@ export { ClusterLimiter } from './ratelimit/cluster.js';
 export type { ClusterDecision, ClusterHealth, ClusterItem, ClusterLimiterOptions, RedisDownPolicy } from './ratelimit/cluster.js';
 export { ClusterQuota } from './ratelimit/cluster-quota.js';
 
+// Scale-out (docs/scale-out.md): legacy sessions, SSE events and server->client messages shared by
+// every process using one Redis; HttpOptions.sharedState takes what connectSharedState returns.
+export { SharedState, connectSharedState } from './cluster/redis-state.js';
+export type { SharedStateOptions } from './cluster/redis-state.js';
+
 // The sandbox for untrusted tools (docs/sandbox.md): a warm pool of limited processes per tool.
 export { DEFAULT_SANDBOX_LIMITS, SANDBOX_ERROR_CODES, Sandbox, createSandbox } from './sandbox/index.js';
 export type {

@@ -106,7 +106,8 @@ export function limitsFromFlags(flags: LimitFlags): LimitsOptions | undefined {
   }
   if (flags.redisUrl !== undefined) {
     if (!/^rediss?:\/\//.test(flags.redisUrl)) throw new TypeError(`--redis-url takes a redis:// or rediss:// URL, got ${JSON.stringify(flags.redisUrl)}`);
-    if (rules.length === 0) throw new TypeError('--redis-url shares rate-limit rules across processes: give rules with --limits or --rate-limit-per-client');
+    // Without rules or quotas the URL is for shared sessions only (docs/scale-out.md).
+    if (rules.length === 0 && quotas.length > 0) throw new TypeError('--redis-url shares rate-limit rules across processes: give rules with --limits or --rate-limit-per-client');
   }
   if (rules.length === 0 && quotas.length === 0) return undefined;
   return {

@@ -241,7 +241,9 @@ function listedResource(definition: ResourceDefinition): JsonObject {
 export class McpServer {
   readonly info: Implementation;
   readonly instructions: string | undefined;
-  readonly signer: StateSigner;
+  private stateSigner: StateSigner;
+  /** True when the options named a stateKey: a shared one (src/cluster) then does not replace it. */
+  private readonly ownStateKey: boolean;
   readonly pageSize: number;
   readonly requestStateTtlMs: number;
   readonly clientRequestTimeoutMs: number;
@@ -270,7 +272,8 @@ export class McpServer {
       icons: options.icons,
     }) as Implementation;
     this.instructions = options.instructions;
-    this.signer = new StateSigner(options.stateKey ?? randomStateKey());
+    this.stateSigner = new StateSigner(options.stateKey ?? randomStateKey());
+    this.ownStateKey = options.stateKey !== undefined;
     this.pageSize = options.pageSize ?? 100;
     if (!Number.isInteger(this.pageSize) || this.pageSize < 1) throw new RangeError('pageSize must be a positive integer');
     this.requestStateTtlMs = options.requestStateTtlMs ?? 600_000;
@@ -294,6 +297,21 @@ export class McpServer {
     const empty = (options.rules ?? []).length === 0 && (options.quotas ?? []).length === 0;
     this.admissionState = empty ? undefined : new Admission(this, options, METHOD_SLOTS);
     return this.admissionState;
+  }
+
+  /** Signs and verifies requestState tokens and list cursors. */
+  get signer(): StateSigner {
+    return this.stateSigner;
+  }
+
+  /**
+   * Shared state (src/cluster) gives every process of a deployment one key. Ignored (false) when the
+   * options named a stateKey: an explicit key wins.
+   */
+  useSharedStateKey(key: Uint8Array): boolean {
+    if (this.ownStateKey) return false;
+    this.stateSigner = new StateSigner(key);
+    return true;
   }
 
   /** The admission step transports consult, when limits are set. */

@@ -36,11 +36,24 @@ interface Pending {
 export interface SessionOptions {
   /** How long a server->client request may wait for its answer. */
   requestTimeoutMs: number;
+  /** The id of a session that exists already (a copy of a shared session, src/cluster); default a new random one. */
+  id?: string;
+}
+
+/**
+ * Ids of our requests to the client when several processes serve the session (src/cluster): unique
+ * across them, and each registered as its process's so a response landing elsewhere finds its way back.
+ */
+export interface RequestIds {
+  /** The id of our next request (a string when the shared store is unreachable: then it names this process). */
+  next(): Promise<number | string>;
+  /** The request of `id` is settled. */
+  done(id: number | string): void;
 }
 
 export class Session {
   /** Visible ASCII only (0x21..0x7E), as the spec requires; 128 random bits. */
-  readonly id: string = randomBytes(16).toString('base64url');
+  readonly id: string;
   protocolVersion: string | undefined;
   initialized = false;
   clientCapabilities: JsonObject = {};
@@ -57,8 +70,11 @@ export class Session {
   /** Ids of our requests to the client start at 1: some clients ignore a cancellation of id 0. */
   private nextId = 1;
   private readonly requestTimeoutMs: number;
+  /** Set for a shared session (src/cluster); process-local ids otherwise. */
+  ids: RequestIds | undefined = undefined;
 
   constructor(options: SessionOptions) {
+    this.id = options.id ?? randomBytes(16).toString('base64url');
     this.requestTimeoutMs = options.requestTimeoutMs;
   }
 
@@ -98,8 +114,24 @@ export class Session {
     if (!channel.open) return Promise.reject(new McpError(ErrorCode.InternalError, 'No open stream to the client'));
     // Already cancelled: nothing is sent, so there is nothing to cancel on the client either.
     if (signal.aborted) return Promise.reject(abortReason(signal));
-    const id = this.nextId++;
-    const key = String(id);
+    if (this.ids !== undefined) {
+      const ids = this.ids;
+      return ids.next().then((id) => {
+        // The session, the stream or the call may have ended while the id was being allocated.
+        if (this.closed || !channel.open || signal.aborted) {
+          ids.done(id);
+          return this.request(channel, method, params, signal);
+        }
+        return this.ask(channel, method, params, signal, id);
+      });
+    }
+    return this.ask(channel, method, params, signal, this.nextId++);
+  }
+
+  private ask(channel: Channel, method: string, params: JsonObject, signal: AbortSignal, id: number | string): Promise<JsonObject> {
+    // The key is the id as the client's response writes it (JSON text).
+    const key = typeof id === 'number' ? String(id) : JSON.stringify(id);
+    const ids = this.ids;
     // The spec's cancellation works both ways: the client stops working on a request we gave up on.
     const cancel = (reason: string): void => {
       if (channel.open) {
@@ -125,6 +157,7 @@ export class Session {
           clearTimeout(timer);
           signal.removeEventListener('abort', onAbort);
           this.pending?.delete(key);
+          ids?.done(id);
         },
       };
       signal.addEventListener('abort', onAbort, { once: true });

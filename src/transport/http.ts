@@ -39,6 +39,8 @@ import { LegacySseEndpoints } from './legacy-sse.js';
 import type { ResponseSink } from './http-message.js';
 import { HttpLane } from './http-lane.js';
 import { LaneRequest } from './lane-message.js';
+import { SharedSessions, UNREACHABLE } from '../cluster/http-sessions.js';
+import type { SharedState } from '../cluster/redis-state.js';
 
 /** A request as the transport gets it: from node:http, or from serveHttp()'s fast lane (body already read). */
 type Req = IncomingMessage | LaneRequest;
@@ -72,6 +74,11 @@ export interface HttpOptions {
   auth?: ResourceServerOptions | ResourceServer;
   /** A custom caller lookup instead of `auth` (no 401s: undefined is an anonymous caller). */
   authenticate?: (req: IncomingMessage) => AuthPrincipal | undefined | Promise<AuthPrincipal | undefined>;
+  /**
+   * Legacy sessions, their SSE events and server->client messages shared with every process using the
+   * same Redis (docs/scale-out.md), from connectSharedState(). One per transport; closing it is yours.
+   */
+  sharedState?: SharedState;
 }
 
 /**
@@ -93,11 +100,13 @@ class HttpSession {
     /** Subject of the caller that opened it, when authenticated: only that caller may use it. */
     readonly owner: string | undefined,
     private readonly limits: { maxEvents: number; maxBytes: number },
+    /** The shared event log's maker, when state is shared (src/cluster). */
+    private readonly newLog?: () => EventLog,
   ) {}
 
   /** A new resumable stream of this session, kept for Last-Event-ID (`trim`: forget the oldest ended or detached one past the bound). */
   stream(id: string, sse: SseOptions, trim: boolean): SseStream {
-    const stream = new SseStream(id, sse, (this.log ??= new EventLog(this.limits.maxEvents, this.limits.maxBytes)));
+    const stream = new SseStream(id, sse, (this.log ??= this.newLog === undefined ? new EventLog(this.limits.maxEvents, this.limits.maxBytes) : this.newLog()));
     const streams = (this.streams ??= new Map());
     streams.set(id, stream);
     if (trim && streams.size > MAX_STREAMS_PER_SESSION) {
@@ -126,6 +135,9 @@ class HttpSession {
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]'];
 /** How long a draining server waits for idle keep-alive connections to carry one more request. */
 const DRAIN_IDLE_MS = 2000;
+/** Legacy methods that change what a shared session stores: saved before their reply (src/cluster). */
+const SESSION_CHANGES = new Set(['initialize', 'notifications/initialized', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+const STORE_UNREACHABLE = 'Service Unavailable: the shared session store is unreachable, so this session cannot be served now; retry later';
 const MAX_STREAMS_PER_SESSION = 64;
 
 function json(res: ResponseSink, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -329,6 +341,8 @@ export class HttpTransport {
    * not AbortSignal.any() over one long-lived signal: that ties every request's signal to it.
    */
   private readonly active = new Set<AbortController>();
+  /** Sessions shared with other processes through Redis; undefined (everything local) by default. */
+  private readonly shared: SharedSessions | undefined;
 
   constructor(
     private readonly server: McpServer,
@@ -349,6 +363,29 @@ export class HttpTransport {
     this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(this.sessionIdleMs / 4, 60_000)));
     this.sweeper.unref();
     this.legacySse = options.legacySse === false ? undefined : new LegacySseEndpoints(server, this.sse, this.maxSessions);
+    if (options.sharedState !== undefined) {
+      const shared: SharedSessions = new SharedSessions(
+        options.sharedState,
+        {
+          find: (id) => this.sessions.get(id),
+          adopt: (id, owner) => {
+            const hs = new HttpSession(new Session({ id, requestTimeoutMs: server.clientRequestTimeoutMs }), owner, this.logLimits, () => shared.newLog(id));
+            this.sessions.set(id, hs);
+            return hs;
+          },
+          drop: (id, reason) => this.closeSession(id, reason),
+          detach: (id, streamId) => {
+            const stream = this.sessions.get(id)?.find(streamId);
+            if (stream !== undefined && stream.attached) stream.disconnect();
+          },
+          listChanged: (kind) => this.listener.listChanged(kind),
+          resourceUpdated: (uri) => this.listener.resourceUpdated(uri),
+        },
+        server,
+        { ttlMs: this.sessionIdleMs, limits: this.logLimits },
+      );
+      this.shared = shared;
+    }
   }
 
   /** Number of live legacy sessions. */
@@ -564,12 +601,12 @@ export class HttpTransport {
     const sessionId = header(req, 'mcp-session-id');
     if (sessionId !== undefined) {
       const hs = this.sessionOf(sessionId, auth);
-      if (hs === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
-      const version = header(req, 'mcp-protocol-version');
-      if (version !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(version)) {
-        return httpError(res, 400, ErrorCode.InvalidRequest, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)}`);
+      if (hs !== undefined) {
+        this.shared?.touch(hs);
+        return this.sessionPost(hs, message, req, res, auth);
       }
-      return this.legacyPost(hs, message, req, res, auth);
+      if (this.shared === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+      return this.loadSession(sessionId, auth, res, (loaded) => this.sessionPost(loaded, message, req, res, auth));
     }
     if (message.kind === 'request' && message.method === 'initialize' && !declaresVersion(message.params)) {
       if (this.sessions.size >= this.maxSessions) {
@@ -584,6 +621,42 @@ export class HttpTransport {
     return this.statelessPost(message, req, res, auth);
   }
 
+  private sessionPost(hs: HttpSession, message: Message, req: Req, res: ResponseSink, auth: AuthPrincipal | undefined): void {
+    const version = header(req, 'mcp-protocol-version');
+    if (version !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(version)) {
+      return httpError(res, 400, ErrorCode.InvalidRequest, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)}`);
+    }
+    this.legacyPost(hs, message, req, res, auth);
+  }
+
+  /** The session `id` names as this process holds it, else as the shared store has it (404 if nowhere, 503 if the store is unreachable). */
+  private withSession(id: string, auth: AuthPrincipal | undefined, res: ResponseSink, then: (hs: HttpSession) => void): void {
+    const hs = this.sessionOf(id, auth);
+    if (hs !== undefined) {
+      this.shared?.touch(hs);
+      return then(hs);
+    }
+    if (this.shared === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+    this.loadSession(id, auth, res, then);
+  }
+
+  /** A session not held here, read from the shared store: one Redis read. */
+  private loadSession(id: string, auth: AuthPrincipal | undefined, res: ResponseSink, then: (hs: HttpSession) => void): void {
+    if (this.sessions.size >= this.maxSessions) {
+      this.sweep();
+      if (this.sessions.size >= this.maxSessions) return httpError(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', { 'Retry-After': '5' });
+    }
+    this.shared!.load(id, auth?.subject).then(
+      (found) => {
+        if (found === UNREACHABLE) return httpError(res, 503, ErrorCode.InternalError, STORE_UNREACHABLE, { 'Retry-After': '1' });
+        if (found === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+        if (this.closing) return httpError(res, 503, ErrorCode.InternalError, 'Server is shutting down', { Connection: 'close' });
+        then(found as HttpSession);
+      },
+      () => internalError(res),
+    );
+  }
+
   /** The session `id` names, if the caller may use it: a session opened by an authenticated caller is that caller's alone. */
   private sessionOf(id: string, auth: AuthPrincipal | undefined): HttpSession | undefined {
     const hs = this.sessions.get(id);
@@ -592,17 +665,20 @@ export class HttpTransport {
 
   private openSession(auth: AuthPrincipal | undefined): HttpSession {
     const session = new Session({ requestTimeoutMs: this.server.clientRequestTimeoutMs });
-    const hs = new HttpSession(session, auth?.subject, this.logLimits);
+    const shared = this.shared;
+    const hs = new HttpSession(session, auth?.subject, this.logLimits, shared === undefined ? undefined : () => shared.newLog(session.id));
     this.sessions.set(session.id, hs);
+    shared?.track(session);
     return hs;
   }
 
-  private closeSession(id: string): void {
+  private closeSession(id: string, reason = 'Session ended'): void {
     const hs = this.sessions.get(id);
     if (hs === undefined) return;
     this.sessions.delete(id);
+    this.shared?.forget(id);
     this.stopListening(hs);
-    hs.session.close('Session ended');
+    hs.session.close(reason);
     hs.end();
   }
 
@@ -625,7 +701,8 @@ export class HttpTransport {
 
   /** `hs` has a GET stream: server-wide events go to it from now on (until the session closes). */
   private startListening(hs: HttpSession): void {
-    if (this.listening.size === 0) this.unlisten = this.server.addListener(this.listener);
+    // Shared state delivers server events through the bus instead (src/cluster/http-sessions.ts).
+    if (this.listening.size === 0 && this.shared === undefined) this.unlisten = this.server.addListener(this.listener);
     this.listening.add(hs);
   }
 
@@ -645,13 +722,19 @@ export class HttpTransport {
   ): void {
     const session = hs.session;
     session.lastActive = Date.now();
+    const shared = this.shared;
     if (message.kind === 'notification') {
+      if (shared !== undefined && message.method === 'notifications/cancelled') shared.cancelElsewhere(session, message.params);
       handleNotification({ session, channel: closedChannel, auth, signal: undefined }, message.method, message.params);
+      if (shared !== undefined && SESSION_CHANGES.has(message.method)) {
+        void shared.save(hs).then(() => res.writeHead(202, headers).end());
+        return;
+      }
       res.writeHead(202, headers).end();
       return;
     }
     if (message.kind === 'response') {
-      session.resolveResponse(message.idRaw, message.message);
+      if (!session.resolveResponse(message.idRaw, message.message) && shared !== undefined) shared.routeResponse(session, message.idRaw, message.message);
       res.writeHead(202, headers).end();
       return;
     }
@@ -659,7 +742,7 @@ export class HttpTransport {
     const env: RequestEnv = { session, channel: exchange, auth, signal: undefined, disconnect: () => exchange.disconnect(), header: (name) => header(req, name) };
     hs.busy++;
     if (message.kind === 'batch') {
-      void this.legacyBatch(session, message.items, exchange, env).catch(() => internalError(res)).finally(() => this.legacyDone(hs));
+      void this.legacyBatch(hs, message.items, exchange, env).catch(() => internalError(res)).finally(() => this.legacyDone(hs));
       return;
     }
     if (message.kind !== 'request') {
@@ -669,6 +752,20 @@ export class HttpTransport {
     const reply = handleRequest(this.server, env, message.idRaw, message.method, message.params);
     // Legacy errors travel in-band with 200, except a request before initialize on a new session.
     const finish = (r: Reply): void => exchange.finish(r, r.status === 400 && session.protocolVersion === undefined ? 400 : 200);
+    if (shared !== undefined && SESSION_CHANGES.has(message.method)) {
+      // Stored before the reply: the client's next request may go to any process.
+      void Promise.resolve(reply)
+        .then(async (r) => {
+          if (session.protocolVersion === undefined || (await shared.save(hs))) return finish(r);
+          if (message.method !== 'initialize') return finish(r); // the change holds here; others keep the old copy
+          // A session the store does not have could be served by this process only: none is opened.
+          this.closeSession(session.id, 'The session store is unreachable');
+          exchange.finish({ json: writeError(message.idRaw, ErrorCode.InternalError, STORE_UNREACHABLE), status: 503 }, 503);
+        })
+        .catch(() => internalError(res))
+        .finally(() => this.legacyDone(hs));
+      return;
+    }
     if (!(reply instanceof Promise)) {
       finish(reply);
       return this.legacyDone(hs);
@@ -684,7 +781,8 @@ export class HttpTransport {
   }
 
   /** A JSON-RPC batch (2025-03-26 only): one response with every reply. */
-  private async legacyBatch(session: Session, items: Message[], exchange: Exchange, env: RequestEnv): Promise<void> {
+  private async legacyBatch(hs: HttpSession, items: Message[], exchange: Exchange, env: RequestEnv): Promise<void> {
+    const session = hs.session;
     const version = session.protocolVersion;
     if (version === undefined || !BATCH_VERSIONS.has(version)) {
       return exchange.finish({ json: writeError(null, ErrorCode.InvalidRequest, `JSON-RPC batches are not supported in protocol version ${version ?? '(not initialized)'}`), status: 400 }, 400);
@@ -710,6 +808,7 @@ export class HttpTransport {
         }
       }),
     );
+    if (this.shared !== undefined && items.some((i) => (i.kind === 'request' || i.kind === 'notification') && SESSION_CHANGES.has(i.method))) await this.shared.save(hs);
     exchange.finish({ json: replies.length === 0 ? null : '[' + replies.join(',') + ']', status: 200 }, 200);
   }
 
@@ -743,8 +842,10 @@ export class HttpTransport {
     if (sessionId === undefined) {
       return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: GET needs an Mcp-Session-Id (2026-07-28 has no GET stream)', { Allow: 'POST' });
     }
-    const hs = this.sessionOf(sessionId, auth);
-    if (hs === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+    this.withSession(sessionId, auth, res, (hs) => this.getStream(hs, req, res));
+  }
+
+  private getStream(hs: HttpSession, req: Req, res: ResponseSink): void {
     if (!accepts(req, 'text/event-stream')) return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream');
     hs.session.lastActive = Date.now();
     const lastEventId = header(req, 'last-event-id');
@@ -753,7 +854,25 @@ export class HttpTransport {
       const stream = parsed === null ? undefined : hs.find(parsed.streamId);
       if (stream !== undefined && parsed !== null && stream.resume(res, parsed.seq)) return;
       if (stream !== undefined) return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: the events after Last-Event-ID are no longer kept');
+      // A stream another process holds (or held): replayed from the shared store, then relayed live.
+      if (parsed !== null && this.shared !== undefined) {
+        this.shared.resume(hs.session.id, parsed.streamId, parsed.seq, res, this.sse).then(
+          (outcome) => {
+            if (outcome === 'gone') return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: the events after Last-Event-ID are no longer kept');
+            if (outcome === 'unreachable') return httpError(res, 503, ErrorCode.InternalError, STORE_UNREACHABLE, { 'Retry-After': '1' });
+            if (outcome === 'unknown') this.openGet(hs, res);
+          },
+          () => internalError(res),
+        );
+        return;
+      }
     }
+    this.openGet(hs, res);
+  }
+
+  /** Opens the session's standalone GET stream. */
+  private openGet(hs: HttpSession, res: ResponseSink): void {
+    if (res.destroyed) return;
     if (hs.get !== null && hs.get.attached) {
       return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: this session already has an open GET stream');
     }
@@ -767,9 +886,18 @@ export class HttpTransport {
   private delete(req: Req, res: ResponseSink, auth: AuthPrincipal | undefined): void {
     const sessionId = header(req, 'mcp-session-id');
     if (sessionId === undefined) return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: DELETE needs an Mcp-Session-Id', { Allow: 'POST' });
-    if (this.sessionOf(sessionId, auth) === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
-    this.closeSession(sessionId);
-    res.writeHead(200).end();
+    this.withSession(sessionId, auth, res, () => {
+      if (this.shared === undefined) {
+        this.closeSession(sessionId);
+        return void res.writeHead(200).end();
+      }
+      // Ended everywhere: gone from the store (with a tombstone), then every process drops its copy.
+      void this.shared.remove(sessionId).then((ok) => {
+        if (!ok) return httpError(res, 503, ErrorCode.InternalError, STORE_UNREACHABLE, { 'Retry-After': '1' });
+        this.closeSession(sessionId);
+        res.writeHead(200).end();
+      });
+    });
   }
 
   /** Closes sessions idle for longer than sessionIdleMs. */
@@ -778,6 +906,8 @@ export class HttpTransport {
     for (const [id, hs] of this.sessions) {
       const streaming = hs.get !== null && hs.get.attached;
       if (hs.busy === 0 && !streaming && hs.session.lastActive < cutoff) this.closeSession(id);
+      // A client that only listens keeps its shared session alive for every process.
+      else if (streaming) this.shared?.touch(hs);
     }
   }
 
@@ -801,6 +931,7 @@ export class HttpTransport {
     // Listen streams and other open-ended exchanges end now; calls in flight get to finish.
     for (const abort of this.active) abort.abort(new Error('Server is shutting down'));
     for (const hs of this.sessions.values()) hs.get?.end();
+    this.shared?.endRelays();
     this.legacySse?.close();
     if (this.inflight > 0) {
       await new Promise<void>((resolve) => {
@@ -813,6 +944,7 @@ export class HttpTransport {
       });
     }
     for (const id of [...this.sessions.keys()]) this.closeSession(id);
+    this.shared?.close();
   }
 }
 

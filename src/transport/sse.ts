@@ -55,6 +55,12 @@ export class EventLog {
     }
   }
 
+  /** A resumable stream began with its priming event `seq` (a shared log records it: src/cluster). */
+  opened(_streamId: string, _seq: number): void {}
+
+  /** A stream finished after its event `seq` (a shared log records it: src/cluster). */
+  ended(_streamId: string, _seq: number): void {}
+
   /** Events of `streamId` after `seq`; null when they are no longer all kept. */
   after(streamId: string, seq: number): StoredEvent[] | null {
     const list = this.streams.get(streamId) ?? [];
@@ -101,7 +107,11 @@ export class SseStream {
     });
     res.flushHeaders();
     this.attach(res);
-    if (this.log !== null) this.seq++, this.write(`id: ${this.id}:${this.seq}\nretry: ${this.options.retryMs}\ndata: \n\n`);
+    if (this.log !== null) {
+      this.seq++;
+      this.log.opened(this.id, this.seq);
+      this.write(`id: ${this.id}:${this.seq}\nretry: ${this.options.retryMs}\ndata: \n\n`);
+    }
   }
 
   /** Re-attaches after a reconnect: replays events after `afterSeq`; false if some were lost. */
@@ -141,6 +151,7 @@ export class SseStream {
 
   /** Finishes the stream: no more events; the response ends. */
   end(): void {
+    if (!this.ended) this.log?.ended(this.id, this.seq);
     this.ended = true;
     const res = this.res;
     this.detach();
