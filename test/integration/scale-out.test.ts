@@ -7,7 +7,8 @@
 //   * an SSE stream cut on A is resumed on B with Last-Event-ID: what was missed, then the rest live;
 //   * a sampling request sent while A runs a call is answered by a POST to B;
 //   * a resource update on A reaches a GET stream on B;
-//   * a rate limit holds across both processes.
+//   * a rate limit holds across both processes;
+//   * a session outlives a rolling restart (SIGHUP): the new workers serve it.
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenStream, request } from '../fixtures/transport/http-client.js';
@@ -143,5 +144,20 @@ describe('two processes behind one port, one Redis', () => {
       else expect(textOf(r.messages[0])).toBe(String(pid));
     }
     expect(statuses.map(([, s]) => s)).toEqual([200, 200, 200, 200, 429, 429]);
+  });
+
+  // Last: it replaces both processes.
+  it('a legacy session outlives a rolling restart: the new workers serve it', async () => {
+    const sid = await initialize(A);
+    process.kill(cluster.child.pid!, 'SIGHUP');
+    await cluster.waitFor(/rolling restart done/);
+    const pids = new Set<number>();
+    for (let i = 0; i < 20 && pids.size < 2; i++) {
+      const r = await request(url, { headers: { 'content-type': 'application/json', accept: ACCEPT, ...session(sid) }, body: JSON.stringify(call(i, 'pid')) });
+      expect(r.status).toBe(200);
+      pids.add(Number(textOf(r.messages[0])));
+    }
+    expect(pids.size).toBe(2);
+    expect(pids.has(A) || pids.has(B)).toBe(false);
   });
 });
