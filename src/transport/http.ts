@@ -33,6 +33,7 @@ import { checkStatelessHeaders, header } from './headers.js';
 import { ResourceServer } from '../auth/resource-server.js';
 import type { ResourceServerOptions } from '../auth/resource-server.js';
 import type { AuthDecision, AuthRefusal } from '../auth/authenticate.js';
+import type { ReasonName } from '../jsonrpc/errors.js';
 import { EventLog, SseStream, parseEventId } from './sse.js';
 import type { SseOptions } from './sse.js';
 import { LegacySseEndpoints } from './legacy-sse.js';
@@ -72,6 +73,33 @@ export interface HttpOptions {
   auth?: ResourceServerOptions | ResourceServer;
   /** A custom caller lookup instead of `auth` (no 401s: undefined is an anonymous caller). */
   authenticate?: (req: IncomingMessage) => AuthPrincipal | undefined | Promise<AuthPrincipal | undefined>;
+  /** What the transport answers by itself, counted (src/ops/metrics.ts); absent, nothing is counted. */
+  counters?: HttpCounters;
+}
+
+/** Why the transport answered a request itself, before dispatch (the engine's reasons, then HTTP's). */
+export type RefusalCause =
+  | Exclude<ReasonName, 'ok'>
+  | 'host_forbidden'
+  | 'origin_forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'unsupported_media_type'
+  | 'not_acceptable'
+  | 'payload_too_large'
+  | 'empty_body'
+  | 'session_not_found'
+  | 'unsupported_protocol_version'
+  | 'header_mismatch'
+  | 'too_many_sessions'
+  | 'stream_conflict'
+  | 'shutting_down';
+
+/** Callbacks for operators' counters; called on refusal paths only, never for an answered request. */
+export interface HttpCounters {
+  refused(cause: RefusalCause): void;
+  /** A missing (error 'missing') or refused credential: 401, or 400 for a malformed one. */
+  unauthorized(error: 'missing' | 'invalid_token' | 'invalid_request', reason: string): void;
 }
 
 /**
@@ -317,6 +345,7 @@ export class HttpTransport {
   private readonly legacySse: LegacySseEndpoints | undefined;
   private readonly authenticate: HttpOptions['authenticate'];
   private readonly auth: ResourceServer | undefined;
+  private readonly counters: HttpCounters | undefined;
   private closing = false;
   private inflight = 0;
   private idle: (() => void) | undefined;
@@ -341,6 +370,7 @@ export class HttpTransport {
     if (options.auth !== undefined && options.authenticate !== undefined) throw new TypeError('Pass auth or authenticate, not both');
     this.auth = options.auth === undefined || options.auth instanceof ResourceServer ? options.auth : new ResourceServer(options.auth);
     this.authenticate = options.authenticate;
+    this.counters = options.counters;
     this.engine = createEngine({ router: this.router, maxMessageBytes: this.maxBodyBytes });
     this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(this.sessionIdleMs / 4, 60_000)));
     this.sweeper.unref();
@@ -350,6 +380,11 @@ export class HttpTransport {
   /** Number of live legacy sessions. */
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Legacy sessions with an open GET stream (the long-lived SSE streams). */
+  get streamCount(): number {
+    return this.listening.size;
   }
 
   /**
@@ -365,10 +400,14 @@ export class HttpTransport {
     if (this.auth !== undefined && this.auth.metadataPaths.includes(path)) return this.metadata(req, res);
     if (path !== this.path && !(this.legacySse?.handles(path) ?? false)) {
       if (next !== undefined) return next();
+      this.counters?.refused('not_found');
       return httpError(res, 404, ErrorCode.InvalidRequest, `Not found: the MCP endpoint is ${this.path}`);
     }
     if (!this.checkOrigin(req, res)) return;
-    if (this.closing) return httpError(res, 503, ErrorCode.InternalError, 'Server is shutting down', { Connection: 'close' });
+    if (this.closing) {
+      this.counters?.refused('shutting_down');
+      return httpError(res, 503, ErrorCode.InternalError, 'Server is shutting down', { Connection: 'close' });
+    }
     this.inflight++;
     res.on('close', this.release);
     // Every request is authenticated on its own (sessions are never credentials), before its body is read.
@@ -405,6 +444,7 @@ export class HttpTransport {
   private unauthorized(res: ResponseSink, refusal: AuthRefusal | null): void {
     const auth = this.auth!;
     const scopes = auth.scopesSupported(this.server.scopesInUse());
+    this.counters?.unauthorized(refusal === null ? 'missing' : refusal.error, refusal?.reason ?? '');
     if (refusal === null) {
       return httpError(res, 401, ErrorCode.Unauthorized, 'Unauthorized: this server needs an access token (Authorization: Bearer)', {
         'WWW-Authenticate': auth.challenge(scopes),
@@ -444,6 +484,7 @@ export class HttpTransport {
       case 'DELETE':
         return this.delete(req, res, auth);
       default:
+        this.counters?.refused('method_not_allowed');
         return httpError(res, 405, ErrorCode.InvalidRequest, `Method ${req.method} not allowed`, { Allow: 'GET, POST, DELETE' });
     }
   }
@@ -452,6 +493,7 @@ export class HttpTransport {
   private checkOrigin(req: Req, res: ResponseSink): boolean {
     const host = header(req, 'host');
     if (this.allowedHosts !== '*' && (host === undefined || !this.allowedHosts.has(hostname(host)))) {
+      this.counters?.refused('host_forbidden');
       httpError(res, 403, ErrorCode.InvalidRequest, `Forbidden: Host ${JSON.stringify(host ?? '')} is not allowed`);
       return false;
     }
@@ -468,6 +510,7 @@ export class HttpTransport {
         ok = false;
       }
     }
+    if (!ok) this.counters?.refused('origin_forbidden');
     if (!ok) httpError(res, 403, ErrorCode.InvalidRequest, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed`);
     return ok;
   }
@@ -480,6 +523,7 @@ export class HttpTransport {
   private readBody(req: Req, res: ResponseSink, done: (body: Buffer) => void, failed: () => void): void {
     const type = header(req, 'content-type');
     if (type === undefined || !isJsonType(type)) {
+      this.counters?.refused('unsupported_media_type');
       httpError(res, 415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json');
       return failed();
     }
@@ -489,11 +533,13 @@ export class HttpTransport {
     if (req.readableEnded && parsed !== undefined) {
       const body = Buffer.isBuffer(parsed) ? parsed : Buffer.from(typeof parsed === 'string' ? parsed : JSON.stringify(parsed));
       if (body.length <= this.maxBodyBytes) return done(body);
+      this.counters?.refused('payload_too_large');
       httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`);
       return failed();
     }
     const length = Number(header(req, 'content-length') ?? NaN);
     if (length > this.maxBodyBytes) {
+      this.counters?.refused('payload_too_large');
       httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`, { Connection: 'close' });
       req.resume();
       return failed();
@@ -507,6 +553,7 @@ export class HttpTransport {
       if (size > this.maxBodyBytes) {
         req.off('data', onData);
         req.off('end', onEnd);
+        this.counters?.refused('payload_too_large');
         httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`, { Connection: 'close' });
         req.destroy();
         failed();
@@ -524,6 +571,7 @@ export class HttpTransport {
 
   private post(req: Req, res: ResponseSink, auth: AuthPrincipal | undefined): void {
     if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
+      this.counters?.refused('not_acceptable');
       return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include application/json and text/event-stream');
     }
     this.readBody(req, res, (body) => this.postBody(req, res, body, auth), ignore);
@@ -536,8 +584,14 @@ export class HttpTransport {
       const gate = gateFor(admission, this.router, admission === undefined ? '' : clientKey(auth, req.socket.remoteAddress), this.engine);
       const messages = readMessages(this.engine, this.engine.scan(body), body, gate);
       const message = messages[0];
-      if (message === undefined) return httpError(res, 400, ErrorCode.InvalidRequest, 'Empty body');
-      if (message.kind === 'invalid') return json(res, 400, message.reply);
+      if (message === undefined) {
+        this.counters?.refused('empty_body');
+        return httpError(res, 400, ErrorCode.InvalidRequest, 'Empty body');
+      }
+      if (message.kind === 'invalid') {
+        this.counters?.refused(message.reason);
+        return json(res, 400, message.reply);
+      }
       if (message.kind === 'limited') return json(res, message.denial.status, message.denial.reply, message.denial.headers);
       if (message.kind === 'deferred') {
         void message.admitted.then((denial) => {
@@ -556,9 +610,13 @@ export class HttpTransport {
     const sessionId = header(req, 'mcp-session-id');
     if (sessionId !== undefined) {
       const hs = this.sessionOf(sessionId, auth);
-      if (hs === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+      if (hs === undefined) {
+        this.counters?.refused('session_not_found');
+        return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+      }
       const version = header(req, 'mcp-protocol-version');
       if (version !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(version)) {
+        this.counters?.refused('unsupported_protocol_version');
         return httpError(res, 400, ErrorCode.InvalidRequest, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)}`);
       }
       return this.legacyPost(hs, message, req, res, auth);
@@ -567,6 +625,7 @@ export class HttpTransport {
       if (this.sessions.size >= this.maxSessions) {
         this.sweep();
         if (this.sessions.size >= this.maxSessions) {
+          this.counters?.refused('too_many_sessions');
           return httpError(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', { 'Retry-After': '5' });
         }
       }
@@ -679,6 +738,7 @@ export class HttpTransport {
   private async legacyBatch(session: Session, items: Message[], exchange: Exchange, env: RequestEnv): Promise<void> {
     const version = session.protocolVersion;
     if (version === undefined || !BATCH_VERSIONS.has(version)) {
+      this.counters?.refused('batch_not_allowed');
       return exchange.finish({ json: writeError(null, ErrorCode.InvalidRequest, `JSON-RPC batches are not supported in protocol version ${version ?? '(not initialized)'}`), status: 400 }, 400);
     }
     const replies: string[] = [];
@@ -692,6 +752,7 @@ export class HttpTransport {
         } else if (item.kind === 'response') {
           session.resolveResponse(item.idRaw, item.message);
         } else if (item.kind === 'invalid') {
+          this.counters?.refused(item.reason);
           replies.push(item.reply);
         } else if (item.kind === 'limited') {
           replies.push(item.denial.reply);
@@ -707,6 +768,7 @@ export class HttpTransport {
 
   private statelessPost(message: Message, req: Req, res: ResponseSink, auth: AuthPrincipal | undefined): void {
     if (message.kind === 'batch') {
+      this.counters?.refused('batch_not_allowed');
       return httpError(res, 400, ErrorCode.InvalidRequest, 'JSON-RPC batches are not supported in protocol version 2026-07-28');
     }
     if (message.kind !== 'request') {
@@ -720,6 +782,7 @@ export class HttpTransport {
     const meta = (message.params as JsonObject | undefined)?.['_meta'] as JsonObject | undefined;
     const bodyVersion = typeof meta === 'object' && meta !== null ? meta[META.protocolVersion] : undefined;
     if (headerVersion !== undefined && typeof bodyVersion === 'string' && headerVersion.trim() !== bodyVersion) {
+      this.counters?.refused('header_mismatch');
       const e = new McpError(ErrorCode.HeaderMismatch, 'Bad Request: MCP-Protocol-Version header does not match _meta', {
         mismatch: { header: headerVersion, body: bodyVersion },
       });
@@ -733,20 +796,29 @@ export class HttpTransport {
   private get(req: Req, res: ResponseSink, auth: AuthPrincipal | undefined): void {
     const sessionId = header(req, 'mcp-session-id');
     if (sessionId === undefined) {
+      this.counters?.refused('method_not_allowed');
       return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: GET needs an Mcp-Session-Id (2026-07-28 has no GET stream)', { Allow: 'POST' });
     }
     const hs = this.sessionOf(sessionId, auth);
-    if (hs === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
-    if (!accepts(req, 'text/event-stream')) return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream');
+    if (hs === undefined) {
+      this.counters?.refused('session_not_found');
+      return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+    }
+    if (!accepts(req, 'text/event-stream')) {
+      this.counters?.refused('not_acceptable');
+      return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream');
+    }
     hs.session.lastActive = Date.now();
     const lastEventId = header(req, 'last-event-id');
     if (lastEventId !== undefined) {
       const parsed = parseEventId(lastEventId);
       const stream = parsed === null ? undefined : hs.find(parsed.streamId);
       if (stream !== undefined && parsed !== null && stream.resume(res, parsed.seq)) return;
+      if (stream !== undefined) this.counters?.refused('stream_conflict');
       if (stream !== undefined) return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: the events after Last-Event-ID are no longer kept');
     }
     if (hs.get !== null && hs.get.attached) {
+      this.counters?.refused('stream_conflict');
       return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: this session already has an open GET stream');
     }
     const stream = hs.stream(randomBytes(9).toString('base64url'), this.sse, false);
@@ -758,8 +830,14 @@ export class HttpTransport {
 
   private delete(req: Req, res: ResponseSink, auth: AuthPrincipal | undefined): void {
     const sessionId = header(req, 'mcp-session-id');
-    if (sessionId === undefined) return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: DELETE needs an Mcp-Session-Id', { Allow: 'POST' });
-    if (this.sessionOf(sessionId, auth) === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+    if (sessionId === undefined) {
+      this.counters?.refused('method_not_allowed');
+      return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: DELETE needs an Mcp-Session-Id', { Allow: 'POST' });
+    }
+    if (this.sessionOf(sessionId, auth) === undefined) {
+      this.counters?.refused('session_not_found');
+      return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+    }
     this.closeSession(sessionId);
     res.writeHead(200).end();
   }
