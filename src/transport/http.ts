@@ -40,6 +40,9 @@ import { LegacySseEndpoints } from './legacy-sse.js';
 import type { ResponseSink } from './http-message.js';
 import { HttpLane } from './http-lane.js';
 import { LaneRequest } from './lane-message.js';
+import type { OpsOptions } from '../ops/endpoints.js';
+import type { Health } from '../ops/health.js';
+import type { Metrics } from '../ops/metrics.js';
 
 /** A request as the transport gets it: from node:http, or from serveHttp()'s fast lane (body already read). */
 type Req = IncomingMessage | LaneRequest;
@@ -892,6 +895,11 @@ export interface ServeHttpOptions extends HttpOptions {
    * true; always off with an `authenticate` hook, which is given node's IncomingMessage.
    */
   fastLane?: boolean;
+  /**
+   * Operations endpoints (docs/metrics.md): /metrics, /healthz and /readyz outside the MCP path and its
+   * auth, on this port or `ops.port`. Absent: none, and nothing is counted.
+   */
+  ops?: OpsOptions;
 }
 
 export interface RunningHttpServer {
@@ -900,6 +908,8 @@ export interface RunningHttpServer {
   transport: HttpTransport;
   /** The fast lane, when on (ServeHttpOptions.fastLane). */
   lane: HttpLane | undefined;
+  /** The operations endpoints' metrics, health and address, when `ops` was given. */
+  ops: { metrics: Metrics | undefined; health: Health | undefined; url: string } | undefined;
   /** Graceful shutdown: drains requests in flight, then closes the listener. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -907,8 +917,12 @@ export interface RunningHttpServer {
 /** Starts a node:http server for `server` (default 127.0.0.1:3000, path /mcp). */
 export async function serveHttp(server: McpServer, options: ServeHttpOptions = {}): Promise<RunningHttpServer> {
   const host = options.host ?? '127.0.0.1';
-  const transport = new HttpTransport(server, options);
-  const httpServer = createServer((req, res) => transport.handle(req, res));
+  // Loaded only when asked for (prom-client takes ~40 ms to load).
+  const ops = options.ops === undefined ? undefined : (await import('../ops/endpoints.js')).startOps(server, options.ops, options.allowedHosts);
+  const transport = new HttpTransport(server, ops?.counters === undefined ? options : { ...options, counters: ops.counters });
+  ops?.watch(transport);
+  const opsHere = ops?.handle;
+  const httpServer = createServer(opsHere === undefined ? (req, res) => transport.handle(req, res) : (req, res) => void (opsHere(req, res) || transport.handle(req, res)));
   // SSE streams are long-lived; requests themselves are bounded by the body limit.
   httpServer.requestTimeout = 0;
   httpServer.keepAliveTimeout = 65_000;
@@ -926,12 +940,15 @@ export async function serveHttp(server: McpServer, options: ServeHttpOptions = {
   const address = httpServer.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  await ops?.listen(host, options.allowedHosts);
   return {
     url: `http://${shownHost}:${port}${transport.path}`,
     httpServer,
     transport,
     lane,
+    ops: ops === undefined ? undefined : { metrics: ops.metrics, health: ops.health, url: ops.url ?? `http://${shownHost}:${port}` },
     close: async (timeoutMs?: number) => {
+      ops?.drain(); // /readyz answers 503 from now on
       // Drain first, listening all along: requests that arrive meanwhile get the transport's 503
       // (Connection: close) rather than a refused connection. Then the listener goes.
       await transport.close(timeoutMs);
@@ -940,6 +957,7 @@ export async function serveHttp(server: McpServer, options: ServeHttpOptions = {
       httpServer.closeAllConnections();
       lane?.closeAll();
       await closed;
+      await ops?.close();
     },
   };
 }
