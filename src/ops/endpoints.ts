@@ -161,8 +161,10 @@ export interface StartedOps {
   readonly counters: HttpCounters | undefined;
   /** Answers ops requests on the MCP port (undefined when they have their own port). */
   readonly handle: OpsHandler | undefined;
-  /** Where the endpoints are, once listening (the MCP listener's address on a shared port). */
-  url: string | undefined;
+  /** Where the endpoints are, once listening on their own port. */
+  readonly url: string | undefined;
+  /** Their own listener, once listening (undefined on the MCP port). */
+  readonly listener: RunningOps | undefined;
   watch(transport: WatchedTransport): void;
   /** Starts the own listener, if any. */
   listen(host: string, allowedHosts: readonly string[] | '*' | undefined): Promise<void>;
@@ -190,14 +192,18 @@ export function startOps(server: McpServer, options: OpsOptions, allowedHosts: r
     health,
     counters: metrics?.httpCounters,
     handle: options.port === undefined ? opsHandler({ ...handlerOptions, ...(allowedHosts === undefined ? {} : { allowedHosts }) }) : undefined,
-    url: undefined,
+    get url() {
+      return own?.url;
+    },
+    get listener() {
+      return own;
+    },
     watch(transport) {
       unwatch = metrics?.watchTransport(transport);
     },
     async listen(host, hosts) {
       if (options.port === undefined) return;
       own = await serveOps({ ...handlerOptions, port: options.port, host, ...(hosts === undefined ? {} : { allowedHosts: hosts }) });
-      this.url = own.url;
     },
     drain() {
       health?.drain();
@@ -206,6 +212,35 @@ export function startOps(server: McpServer, options: OpsOptions, allowedHosts: r
       unwatch?.();
       if (ownMetrics) metrics?.close();
       await own?.close();
+    },
+  };
+}
+
+/** The CLI's ops flags (`--no-metrics`, `--ops-port PORT`) as serveHttp()'s `ops`; throws on a bad port. */
+export function opsFromFlags(flags: { noMetrics: boolean; opsPort: string | undefined }): OpsOptions {
+  const options: OpsOptions = { metrics: !flags.noMetrics, health: true };
+  if (flags.opsPort !== undefined) {
+    const port = Number(flags.opsPort);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--ops-port needs a port number from 0 to 65535, got ${JSON.stringify(flags.opsPort)}`);
+    options.port = port;
+  }
+  return options;
+}
+
+/**
+ * The ops endpoints of a server that has no HTTP transport (stdio), on a listener of their own. Its
+ * close() fails readiness, then stops the listener and the metrics made here.
+ */
+export async function serveOpsFor(server: McpServer, options: OpsOptions & { port: number; host?: string; allowedHosts?: readonly string[] | '*' }): Promise<RunningOps> {
+  const ops = startOps(server, options, options.allowedHosts);
+  await ops.listen(options.host ?? '127.0.0.1', options.allowedHosts);
+  const listener = ops.listener!;
+  return {
+    url: listener.url,
+    httpServer: listener.httpServer,
+    close: async () => {
+      ops.drain();
+      await ops.close();
     },
   };
 }
