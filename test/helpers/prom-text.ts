@@ -1,6 +1,6 @@
 // A small strict parser of the Prometheus text exposition format (version 0.0.4), for tests that scrape
 // /metrics: HELP and TYPE lines, samples with labels (escapes \\ \" \n), values (floats, NaN, +Inf,
-// -Inf) and optional timestamps. It refuses what a Prometheus server would refuse or what the format
+// -Inf in any case, as Go's ParseFloat takes them; prom-client writes "Nan") and optional timestamps. It refuses what a Prometheus server would refuse or what the format
 // forbids: a bad name, a TYPE after its samples or given twice, a family whose samples are not together,
 // the same series twice, a histogram whose buckets are not cumulative or whose +Inf bucket is not its
 // _count. Errors name the line.
@@ -42,9 +42,10 @@ export class PromTextError extends Error {
 }
 
 function parseValue(text: string, line: number): number {
-  if (text === 'NaN') return NaN;
-  if (text === '+Inf' || text === 'Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
+  // As Go's strconv.ParseFloat reads them (the format's definition): NaN and Inf in any case, Inf signed.
+  if (/^nan$/i.test(text)) return NaN;
+  const inf = /^([+-]?)inf(inity)?$/i.exec(text);
+  if (inf !== null) return inf[1] === '-' ? -Infinity : Infinity;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) throw new PromTextError(line, `expected a number, got ${JSON.stringify(text)}`);
   return Number(text);
 }

@@ -25,6 +25,7 @@ describe('parsePromText', () => {
       'temp NaN',
       'temp_other +Inf',
       'neg -Inf',
+      'nan_as_prom_client_writes_it Nan',
       'sci 1.5e-3',
       '',
     ].join('\n');
@@ -38,6 +39,7 @@ describe('parsePromText', () => {
     expect(sampleValue(f, 'temp_other')).toBe(Infinity);
     expect(f.get('temp_other')!.type).toBe('untyped');
     expect(sampleValue(f, 'neg')).toBe(-Infinity);
+    expect(sampleValue(f, 'nan_as_prom_client_writes_it')).toBeNaN();
     expect(sampleValue(f, 'sci')).toBe(0.0015);
     expect(sampleValue(f, 'reqs_total', { code: '500' })).toBeUndefined(); // labels must match exactly
   });
@@ -58,6 +60,7 @@ describe('parsePromText', () => {
     ['a label twice', 'x{a="1",a="2"} 1\n', /given twice/],
     ['a missing value', 'x{a="1"}\n', /expected a value/],
     ['a non-number', 'x 1,5\n', /expected a number/],
+    ['a signed NaN', 'x -NaN\n', /expected a number/],
     ['trailing garbage', 'x 1 2 3\n', /expected a value/],
     ['no final newline', 'x 1', /end with a newline/],
     ['TYPE after samples', 'x 1\n# TYPE x counter\n', /after its samples/],
