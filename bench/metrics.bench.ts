@@ -3,19 +3,25 @@
 //   off            no observer: dispatch's plain path
 //   no-op observer an observer whose watch does nothing: the cost of the seam itself
 //   metrics        createMetrics(server): the request observer counting by method, tool and outcome
-// and, separately, what one scrape of /metrics costs (registry.metrics()) with 50 tools' series.
+// what one scrape of /metrics costs (registry.metrics()) with 50 tools' series, and end to end over HTTP:
+// the server's CPU per request of `dist/cli.js serve --http 0` (metrics on, the CLI's default) against the
+// same with --no-metrics, under the native load generator (bench/http/harness.ts; stateless echo,
+// 50 connections), alternating within each round.
 // Replies are checked equal before timing. Runs the compiled dist/ (build it first). Each variant runs in
 // a process of its own, rounds interleaved (bench/lib/isolated.ts), all in one run of this file, so that
 // drift on a shared machine hits all three alike.
 //
 //   npm run bench -- metrics              writes bench/results/metrics.md
 //   npm run bench -- metrics --rounds 9
+//   npm run bench -- metrics --no-e2e        skip the HTTP part
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import { median, ratio } from './lib/stats.js';
 import { roundsOption, runIsolated } from './lib/isolated.js';
 import { ROOT, machineLines, table, writeResults } from './lib/report.js';
+import { FASTERMCP_NATIVE, ensureLoadgen, runLoadgen, startServer } from './http/harness.js';
+import type { LoadgenResult, RunningServer, ServerSpec } from './http/harness.js';
 
 // The compiled dist/, not src/ through tsx: tsx (esbuild keepNames) wraps every closure a function makes
 // in a __name() call, which made the observer seam (a few closures per request) look 3x dearer than it is.
@@ -95,6 +101,40 @@ scrapeBench.add('scrape', async () => {
 await scrapeBench.run();
 const scrapeUs = p50(scrapeBench) * 1000;
 
+// ---- end to end: the CLI's HTTP server with and without metrics ------------------------------------------
+const E2E_SPECS: readonly ServerSpec[] = [
+  { ...FASTERMCP_NATIVE, key: 'metrics-on', label: 'serve --http 0 (metrics on)' },
+  { ...FASTERMCP_NATIVE, key: 'metrics-off', label: 'serve --http 0 --no-metrics', args: [...FASTERMCP_NATIVE.args, '--no-metrics'] },
+];
+const e2e = new Map<string, LoadgenResult[]>();
+if (!process.argv.includes('--no-e2e')) {
+  ensureLoadgen();
+  const servers: RunningServer[] = [];
+  try {
+    for (const spec of E2E_SPECS) servers.push(await startServer(spec, process.execPath));
+    const measure = (server: RunningServer, seconds: number, warm: number): LoadgenResult =>
+      runLoadgen(
+        ['--port', String(server.port), '--connections', '50', '--duration', String(seconds), '--warmup', String(warm), '--pid', String(server.pid), '--mode', 'stateless', '--expect', '"resultType":"complete"'],
+        server.spec.label,
+      );
+    for (const server of servers) measure(server, 1, 0); // JIT warm-up, dropped
+    for (let round = 0; round < rounds; round++) {
+      for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
+        e2e.set(server.spec.key, [...(e2e.get(server.spec.key) ?? []), measure(server, 2, 0.3)]);
+      }
+      console.log(`e2e round ${round + 1}/${rounds} done`);
+    }
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+}
+const e2eRows = E2E_SPECS.filter((spec) => e2e.has(spec.key)).map((spec) => {
+  const rs = e2e.get(spec.key)!;
+  const cpu = median(rs.map((r) => r.serverCpuUsPerRequest ?? NaN));
+  const offCpu = median(e2e.get('metrics-off')!.map((r) => r.serverCpuUsPerRequest ?? NaN));
+  return [spec.label, cpu.toFixed(2), ratio(cpu, offCpu), median(rs.map((r) => r.rps)).toFixed(0), rs.map((r) => (r.serverCpuUsPerRequest ?? NaN).toFixed(2)).join(' ')];
+});
+
 const off = median(ns.get('off')!);
 const rows = VARIANTS.map((v) => {
   const m = median(ns.get(v)!);
@@ -110,11 +150,19 @@ const markdown = [
   '',
   table(['variant', 'ns/call', 'added ns', 'vs off', 'every round'], rows),
   '',
+  ...(e2eRows.length === 0
+    ? []
+    : [
+        'End to end: `dist/cli.js serve --http 0`, stateless tools/call echo, 50 connections, native load generator; server CPU per request (median over rounds):',
+        '',
+        table(['server', 'server CPU us/request', 'vs --no-metrics', 'requests/s', 'every round (us)'], e2eRows),
+        '',
+      ]),
   `One scrape (registry.metrics(), default process metrics included, 50 tools' series, ${text.length} bytes): ${scrapeUs.toFixed(0)} us.`,
   '',
   'Command: `npm run bench -- metrics`',
 ].join('\n');
 console.log(markdown);
-const path = writeResults('metrics', markdown, { rounds, ns: Object.fromEntries(ns), scrapeUs, scrapeBytes: text.length });
+const path = writeResults('metrics', markdown, { rounds, ns: Object.fromEntries(ns), scrapeUs, scrapeBytes: text.length, e2e: Object.fromEntries(e2e) });
 console.log(`\nwrote ${path}`);
 process.exit(0);

@@ -57,6 +57,9 @@ export interface WatchedTransport {
   readonly streamCount: number;
 }
 
+/** Distinct denied:<operation> causes given their own label value; later ones count as denied:(other). */
+const MAX_DENIED_CAUSES = 16;
+
 /** Sandbox memory histogram bounds: 16 MiB to 2 GiB. */
 const RSS_BUCKETS = [16, 32, 64, 128, 256, 512, 1024, 2048].map((mb) => mb * 1024 * 1024);
 /** Sandbox wall time bounds (seconds): 1 ms to 30 s. */
@@ -189,8 +192,20 @@ export function createMetrics(server: McpServer, options: MetricsOptions = {}): 
     for (const sandbox of sandboxes.sandboxes) out.push(...Object.entries(sandbox.metrics()));
     return out;
   };
-  counter('fastermcp_sandbox_calls_total', 'Calls of sandboxed tools, by tool and how they ended (ok, timeout, oom, crashed, ...).', () =>
-    sandboxMetrics().flatMap(([tool, m]) => Object.entries(m.byCause).map(([cause, value]) => ({ labels: { tool, cause }, value }))),
+  // Causes come from the sandboxed process for some faults (denied:<operation>): bounded here.
+  const deniedSeen = new Set<string>();
+  const causeLabel = (cause: string): string => {
+    if (!cause.startsWith('denied:') || deniedSeen.has(cause)) return cause;
+    if (deniedSeen.size >= MAX_DENIED_CAUSES) return 'denied:(other)';
+    deniedSeen.add(cause);
+    return cause;
+  };
+  counter('fastermcp_sandbox_calls_total', 'Calls of sandboxed tools, by tool and how they ended (ok, error, timeout, cpu_limit, memory_limit, crashed, denied:..., ...).', () =>
+    sandboxMetrics().flatMap(([tool, m]) => {
+      const byCause = new Map<string, number>();
+      for (const [cause, value] of Object.entries(m.byCause)) bump(byCause, causeLabel(cause), value);
+      return keyed(byCause, (cause) => ({ tool, cause }));
+    }),
   );
   counter('fastermcp_sandbox_cpu_seconds_total', 'CPU time sandboxed tool calls used, by tool and mode (user, system).', () =>
     sandboxMetrics().flatMap(([tool, m]) => [
