@@ -513,8 +513,10 @@ export class HttpTransport {
         ok = false;
       }
     }
-    if (!ok) this.counters?.refused('origin_forbidden');
-    if (!ok) httpError(res, 403, ErrorCode.InvalidRequest, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed`);
+    if (!ok) {
+      this.counters?.refused('origin_forbidden');
+      httpError(res, 403, ErrorCode.InvalidRequest, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed`);
+    }
     return ok;
   }
 
@@ -817,8 +819,10 @@ export class HttpTransport {
       const parsed = parseEventId(lastEventId);
       const stream = parsed === null ? undefined : hs.find(parsed.streamId);
       if (stream !== undefined && parsed !== null && stream.resume(res, parsed.seq)) return;
-      if (stream !== undefined) this.counters?.refused('stream_conflict');
-      if (stream !== undefined) return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: the events after Last-Event-ID are no longer kept');
+      if (stream !== undefined) {
+        this.counters?.refused('stream_conflict');
+        return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: the events after Last-Event-ID are no longer kept');
+      }
     }
     if (hs.get !== null && hs.get.attached) {
       this.counters?.refused('stream_conflict');
