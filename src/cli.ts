@@ -214,7 +214,7 @@ async function main(argv: string[]): Promise<void> {
   const maxMessageBytes = intOption(values['max-message-bytes'], '--max-message-bytes');
   let ops;
   try {
-    ops = opsFromFlags({ noMetrics: values['no-metrics'] === true, opsPort: values['ops-port'] });
+    ops = opsFromFlags({ noMetrics: values['no-metrics'] === true, opsPort: values['ops-port'], sandbox });
   } catch (e) {
     fail((e as Error).message);
   }

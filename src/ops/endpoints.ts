@@ -8,6 +8,7 @@
 //                                     them on the MCP port or on a port of their own
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Sandbox } from '../sandbox/parent.js';
 import type { McpServer } from '../server/server.js';
 import type { HttpCounters } from '../transport/http.js';
 import { createHealth, type Health } from './health.js';
@@ -151,6 +152,8 @@ export interface OpsOptions {
   /** The /metrics body instead of the metrics' own (multi-process: the cluster-wide aggregate). */
   metricsText?: () => Promise<string>;
   paths?: OpsPaths;
+  /** Sandboxes to watch and check besides server.sandbox (one made with createSandbox(), as --sandbox-dir does). */
+  sandboxes?: readonly Sandbox[];
 }
 
 /** The ops side of a running serveHttp(). */
@@ -177,8 +180,9 @@ export interface StartedOps {
 /** serveHttp()'s ops: metrics and health made (or taken), and how they are served. */
 export function startOps(server: McpServer, options: OpsOptions, allowedHosts: readonly string[] | '*' | undefined): StartedOps {
   const ownMetrics = options.metrics === undefined || options.metrics === true;
-  const metrics = ownMetrics ? createMetrics(server) : options.metrics === false ? undefined : (options.metrics as Metrics);
-  const health = options.health === undefined || options.health === true ? createHealth(server) : options.health === false ? undefined : options.health;
+  const sandboxes = options.sandboxes === undefined ? {} : { sandboxes: options.sandboxes };
+  const metrics = ownMetrics ? createMetrics(server, sandboxes) : options.metrics === false ? undefined : (options.metrics as Metrics);
+  const health = options.health === undefined || options.health === true ? createHealth(server, sandboxes) : options.health === false ? undefined : options.health;
   const handlerOptions: OpsHandlerOptions = {
     ...(metrics === undefined ? {} : { metrics }),
     ...(health === undefined ? {} : { health }),
@@ -217,8 +221,8 @@ export function startOps(server: McpServer, options: OpsOptions, allowedHosts: r
 }
 
 /** The CLI's ops flags (`--no-metrics`, `--ops-port PORT`) as serveHttp()'s `ops`; throws on a bad port. */
-export function opsFromFlags(flags: { noMetrics: boolean; opsPort: string | undefined }): OpsOptions {
-  const options: OpsOptions = { metrics: !flags.noMetrics, health: true };
+export function opsFromFlags(flags: { noMetrics: boolean; opsPort: string | undefined; sandbox?: Sandbox | undefined }): OpsOptions {
+  const options: OpsOptions = { metrics: !flags.noMetrics, health: true, ...(flags.sandbox === undefined ? {} : { sandboxes: [flags.sandbox] }) };
   if (flags.opsPort !== undefined) {
     const port = Number(flags.opsPort);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--ops-port needs a port number from 0 to 65535, got ${JSON.stringify(flags.opsPort)}`);

@@ -5,6 +5,9 @@
 // limiter's Redis is killed, and answers 503 while the server drains. Run it with FASTERMCP_FORCE_JS=1
 // too: the engine label then says "js" (and admission takes its JS path instead of the fused native one).
 import { spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -235,6 +238,10 @@ describe('/metrics', () => {
   it('watches a sandbox made after the metrics: calls by cause, CPU, memory, processes; readiness waits for it', async () => {
     const { server, r, ops } = await start(() => {});
     server.tool('sbx', { inputSchema: { type: 'object', properties: { text: { type: 'string' } } } }, { runIn: 'sandbox', module: fixture('sandbox/echo.mjs'), limits: { wallMs: 10_000 }, pool: 1 });
+    // Its first process takes a spawn and a handshake to start; the checks run within microtasks.
+    const early = await r.ops!.health!.ready();
+    expect(early.ready).toBe(false);
+    expect(early.checks['sandbox']).toEqual({ ok: false, detail: '1 tool(s) still starting' });
     const reply = await call(r.url, 'tools/call', { name: 'sbx', arguments: { text: 'hi' } });
     expect(reply.body.result.content[0].text).toBe('hi');
     const f = await scrape(ops);
@@ -337,6 +344,28 @@ describe('fastermcp serve (dist/cli.js)', () => {
       expect((await fetch(`${new URL(b.mcp).origin}/healthz`)).status).toBe(404);
     } finally {
       await b.stop();
+    }
+  }, 60_000);
+
+  it('watches and checks the sandbox of --sandbox-dir', async () => {
+    // Readable by nobody (the sandboxed processes' user when the tests run as root).
+    const dir = mkdtempSync(join(tmpdir(), 'fastermcp-metrics-'));
+    chmodSync(dir, 0o755);
+    copyFileSync(fixture('sandbox/echo.mjs'), join(dir, 'echo.mjs'));
+    chmodSync(join(dir, 'echo.mjs'), 0o644);
+    const c = await serve(['--sandbox-dir', dir, '--sandbox-pool', '1', '--ops-port', '0']);
+    try {
+      const reply = await call(c.mcp, 'tools/call', { name: 'echo', arguments: { text: 'boxed' } });
+      expect(reply.body.result.content[0].text).toBe('boxed');
+      const f = await scrape(c.ops);
+      expect(sampleValue(f, 'fastermcp_sandbox_calls_total', { tool: 'echo', cause: 'ok' })).toBe(1);
+      expect(sampleValue(f, 'fastermcp_sandbox_call_wall_seconds_count', { tool: 'echo' })).toBe(1);
+      const ready = await getJson(`${c.ops}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(ready.body.checks.sandbox.detail).toMatch(/^echo: 1 process/);
+    } finally {
+      await c.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
