@@ -128,12 +128,16 @@ if (!process.argv.includes('--no-e2e')) {
     for (const server of servers) await server.stop();
   }
 }
+const cpuOf = (key: string): number[] => (e2e.get(key) ?? []).map((r) => r.serverCpuUsPerRequest ?? NaN);
 const e2eRows = E2E_SPECS.filter((spec) => e2e.has(spec.key)).map((spec) => {
   const rs = e2e.get(spec.key)!;
-  const cpu = median(rs.map((r) => r.serverCpuUsPerRequest ?? NaN));
-  const offCpu = median(e2e.get('metrics-off')!.map((r) => r.serverCpuUsPerRequest ?? NaN));
-  return [spec.label, cpu.toFixed(2), ratio(cpu, offCpu), median(rs.map((r) => r.rps)).toFixed(0), rs.map((r) => (r.serverCpuUsPerRequest ?? NaN).toFixed(2)).join(' ')];
+  const cpu = median(cpuOf(spec.key));
+  const offCpu = median(cpuOf('metrics-off'));
+  return [spec.label, cpu.toFixed(2), ratio(cpu, offCpu), median(rs.map((r) => r.rps)).toFixed(0), cpuOf(spec.key).map((x) => x.toFixed(2)).join(' ')];
 });
+// Both servers were measured back to back in each round: the median of the per-round differences is
+// steadier than the difference of medians when the machine's load drifts.
+const pairedUs = e2eRows.length === 0 ? NaN : median(cpuOf('metrics-on').map((on, i) => on - cpuOf('metrics-off')[i]!));
 
 const off = median(ns.get('off')!);
 const rows = VARIANTS.map((v) => {
@@ -157,12 +161,14 @@ const markdown = [
         '',
         table(['server', 'server CPU us/request', 'vs --no-metrics', 'requests/s', 'every round (us)'], e2eRows),
         '',
+        `Median of the per-round differences (metrics on - off): ${pairedUs >= 0 ? '+' : ''}${pairedUs.toFixed(2)} us per request.`,
+        '',
       ]),
   `One scrape (registry.metrics(), default process metrics included, 50 tools' series, ${text.length} bytes): ${scrapeUs.toFixed(0)} us.`,
   '',
   'Command: `npm run bench -- metrics`',
 ].join('\n');
 console.log(markdown);
-const path = writeResults('metrics', markdown, { rounds, ns: Object.fromEntries(ns), scrapeUs, scrapeBytes: text.length, e2e: Object.fromEntries(e2e) });
+const path = writeResults('metrics', markdown, { rounds, ns: Object.fromEntries(ns), scrapeUs, scrapeBytes: text.length, e2e: Object.fromEntries(e2e), e2ePairedUs: pairedUs });
 console.log(`\nwrote ${path}`);
 process.exit(0);
