@@ -112,7 +112,7 @@ export class Admission {
   private readonly local: readonly RateLimiter[];
   /** Requests admitted, for operators (src/ops/metrics.ts reads it when scraped). */
   admitted = 0;
-  /** Requests refused, by the rule or quota that refused them ('(redis unavailable)' in cluster mode, 'closed'). */
+  /** Requests refused, by the rule or quota that refused them (REDIS_UNAVAILABLE: Redis down under 'closed'). */
   readonly denied = new Map<string, number>();
 
   constructor(

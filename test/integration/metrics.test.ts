@@ -347,6 +347,31 @@ describe('fastermcp serve (dist/cli.js)', () => {
     }
   }, 60_000);
 
+  it('serves the endpoints of a --stdio server with --ops-port', async () => {
+    const child = spawn(process.execPath, [`${root}/dist/cli.js`, 'serve', '--stdio', '--ops-port', '0'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    try {
+      await waitFor('the ops address', async () => stderr, (s) => /operations endpoints on \S+/.test(s), 20_000);
+      const ops = /operations endpoints on (\S+)/.exec(stderr)![1]!;
+      child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' }, _meta: META } }) + '\n');
+      await waitFor('the reply', async () => stdout, (s) => s.includes('"id":1'));
+      const f = await scrape(ops);
+      expect(sampleValue(f, 'mcp_server_requests_total', { method: 'tools/call', tool: 'echo', outcome: 'ok' })).toBe(1);
+      expect(samples(f, 'fastermcp_http_sessions')).toEqual([]); // no HTTP transport here
+      expect((await getJson(`${ops}/readyz`)).status).toBe(200);
+      child.stdin.end();
+      expect(await exited).toBe(0);
+    } finally {
+      clearTimeout(killer);
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
+
   it('watches and checks the sandbox of --sandbox-dir', async () => {
     // Readable by nobody (the sandboxed processes' user when the tests run as root).
     const dir = mkdtempSync(join(tmpdir(), 'fastermcp-metrics-'));
