@@ -82,7 +82,11 @@ function timeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-export function createHealth(server: McpServer, options: HealthOptions = {}): Health {
+/**
+ * Health of `server` (its Redis and sandbox checks come and go with them). Without a server (the primary
+ * process of a multi-process server, say) only engine, shutdown and added checks run.
+ */
+export function createHealth(server: McpServer | undefined, options: HealthOptions = {}): Health {
   const timeoutMs = options.checkTimeoutMs ?? 2000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError(`checkTimeoutMs must be a positive number, got ${JSON.stringify(options.checkTimeoutMs)}`);
   const extra = new Map<string, HealthCheck>();
@@ -91,7 +95,7 @@ export function createHealth(server: McpServer, options: HealthOptions = {}): He
   /** The built-in checks that apply now (Redis and the sandbox may appear after the health was made). */
   const builtIn = (): [string, HealthCheck][] => {
     const checks: [string, HealthCheck][] = [['engine', engineCheck]];
-    const cluster = server.admission?.cluster;
+    const cluster = server?.admission?.cluster;
     if (cluster !== undefined) {
       checks.push([
         'redis',
@@ -103,7 +107,8 @@ export function createHealth(server: McpServer, options: HealthOptions = {}): He
         },
       ]);
     }
-    const sandboxes = [...new Set([...(options.sandboxes ?? []), ...(server.sandbox === undefined ? [] : [server.sandbox])])];
+    const own = server?.sandbox;
+    const sandboxes = [...new Set([...(options.sandboxes ?? []), ...(own === undefined ? [] : [own])])];
     if (sandboxes.length > 0) checks.push(['sandbox', () => sandboxCheck(sandboxes)]);
     checks.push(['shutdown', () => (draining ? { ok: false, detail: 'draining: the server is shutting down' } : { ok: true, detail: 'serving' })]);
     return checks;

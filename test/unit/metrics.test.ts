@@ -171,6 +171,14 @@ describe('health', () => {
     expect(draining.checks['shutdown']).toEqual({ ok: false, detail: 'draining: the server is shutting down' });
   });
 
+  it('works without a server (a multi-process primary): engine, shutdown and added checks', async () => {
+    const health = createHealth(undefined);
+    health.addCheck('workers', () => ({ ok: false, detail: '1 of 2 workers ready' }));
+    const r = await health.ready();
+    expect(Object.keys(r.checks)).toEqual(['engine', 'shutdown', 'workers']);
+    expect(r.ready).toBe(false);
+  });
+
   it('runs added checks: a failing, throwing, rejecting or slow one fails with why', async () => {
     const server = new McpServer({ name: 's', version: '1' });
     const health = createHealth(server, { checkTimeoutMs: 50 });
