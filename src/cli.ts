@@ -24,6 +24,7 @@ import type { Sandbox } from './sandbox/parent.js';
 import { runPrimary } from './multicore/primary.js';
 import { isClusterWorker, onDrain, reportReady, workerSlot } from './multicore/worker.js';
 import { connectSharedState } from './cluster/redis-state.js';
+import { opsFromFlags, serveOpsFor } from './ops/endpoints.js';
 
 const USAGE = `Usage: fastermcp serve [module] [--stdio | --http PORT] [options]
 
@@ -79,6 +80,11 @@ Sandbox for untrusted tools (docs/sandbox.md; each runs in its own limited proce
   --sandbox-memory-mb N       memory per sandbox process in MiB (default 256)
   --sandbox-wall-ms N         wall-clock time per call (default 5000)
   --sandbox-pool N            warm processes per tool (default 2; 0 starts a fresh process per call)
+Operations (docs/metrics.md; outside the MCP path and its auth, Host check as for MCP):
+  --no-metrics                do not serve /metrics (by default /metrics, /healthz and /readyz are
+                              served on the HTTP port)
+  --ops-port PORT             serve /metrics, /healthz and /readyz on their own port (same host);
+                              with --stdio, the only way to get them
   -h, --help                  this text
   -v, --version               print the version
 `;
@@ -134,6 +140,8 @@ async function main(argv: string[]): Promise<void> {
         'sandbox-memory-mb': { type: 'string' },
         'sandbox-wall-ms': { type: 'string' },
         'sandbox-pool': { type: 'string' },
+        'no-metrics': { type: 'boolean' },
+        'ops-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -230,13 +238,27 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   const maxMessageBytes = intOption(values['max-message-bytes'], '--max-message-bytes');
+  let ops;
+  try {
+    ops = opsFromFlags({ noMetrics: values['no-metrics'] === true, opsPort: values['ops-port'], sandbox });
+  } catch (e) {
+    fail((e as Error).message);
+  }
   process.stderr.write(`fastermcp ${info.version}: ${info.implementation} JSON-RPC engine${info.implementation === 'js' ? ' (pure-JS fallback)' : ''}\n`);
 
   if (values.http === undefined) {
     if (['jwt-secret-file', 'jwt-public-key-file', 'jwks-url', 'jwks-file', 'api-keys-file'].some((f) => values[f as keyof typeof values] !== undefined)) {
       fail('authentication flags apply to --http; a stdio server trusts the process that started it');
     }
+    const stdioOps = ops.port === undefined ? undefined : await serveOpsFor(server, {
+      ...ops,
+      port: ops.port,
+      host: values.host ?? '127.0.0.1',
+      ...(values['allowed-hosts'] === undefined ? {} : { allowedHosts: values['allowed-hosts'] === '*' ? '*' : values['allowed-hosts'].split(',').map((h) => h.trim()) }),
+    });
+    if (stdioOps !== undefined) process.stderr.write(`fastermcp: operations endpoints on ${stdioOps.url}\n`);
     await serveStdio(server, maxMessageBytes === undefined ? {} : { maxMessageBytes });
+    await stdioOps?.close();
     server.close('The client closed stdin');
     await sandbox?.close();
     return;
@@ -280,10 +302,12 @@ async function main(argv: string[]): Promise<void> {
     ...(values['session-idle-ms'] === undefined ? {} : { sessionIdleMs: intOption(values['session-idle-ms'], '--session-idle-ms')! }),
     ...(values['max-sessions'] === undefined ? {} : { maxSessions: intOption(values['max-sessions'], '--max-sessions')! }),
     fastLane: values['no-fast-lane'] !== true,
+    ops,
   });
   const slot = workerSlot();
   if (isClusterWorker()) reportReady(running.url);
   else process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);
+  if (running.ops !== undefined && slot === undefined) process.stderr.write(`fastermcp: operations endpoints on ${running.ops.url}\n`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

@@ -147,7 +147,15 @@ export type {
 export { StdioTransport, serveStdio } from './transport/stdio.js';
 export type { StdioOptions } from './transport/stdio.js';
 export { HttpTransport, serveHttp } from './transport/http.js';
-export type { HttpOptions, RunningHttpServer, ServeHttpOptions } from './transport/http.js';
+export type { HttpCounters, HttpOptions, RefusalCause, RunningHttpServer, ServeHttpOptions } from './transport/http.js';
+
+// Operations (docs/metrics.md): Prometheus metrics, health checks and their HTTP endpoints.
+export { createMetrics } from './ops/metrics.js';
+export type { Metrics, MetricsOptions, WatchedTransport } from './ops/metrics.js';
+export { createHealth } from './ops/health.js';
+export type { CheckResult, Health, HealthCheck, HealthOptions, Readiness } from './ops/health.js';
+export { opsHandler, serveOps } from './ops/endpoints.js';
+export type { OpsHandler, OpsHandlerOptions, OpsOptions, OpsPaths, RunningOps, ServeOpsOptions } from './ops/endpoints.js';
 
 // The built-in demo set (`fastermcp serve` without a module).
 export { registerDemo } from './demo/everything.js';

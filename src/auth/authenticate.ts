@@ -22,6 +22,8 @@ export interface AuthRefusal {
   readonly error: 'invalid_token' | 'invalid_request';
   /** Safe to show: it never contains the token, a key or a claim value. */
   readonly description: string;
+  /** A short machine-readable cause for operators' counters (a JWT failure reason, 'unknown_api_key', ...). */
+  readonly reason?: string;
 }
 
 export type AuthDecision = { readonly ok: true; readonly principal: AuthPrincipal } | AuthRefusal;
@@ -54,9 +56,9 @@ export function jwtAuthenticator(verifier: JwtVerifier): Authenticator {
     authenticate(credentials) {
       const token = credentials.bearer;
       if (token === undefined) return null;
-      if (token === '') return { ok: false, error: 'invalid_request', description: 'Malformed Bearer credentials' };
+      if (token === '') return MALFORMED_BEARER;
       const decide = (r: JwtResult): AuthDecision => {
-        if (!r.ok) return { ok: false, error: 'invalid_token', description: r.message };
+        if (!r.ok) return { ok: false, error: 'invalid_token', description: r.message, reason: r.reason };
         const p = r.principal;
         let decision = decisions.get(p);
         if (decision === undefined) {
@@ -75,6 +77,9 @@ export function jwtAuthenticator(verifier: JwtVerifier): Authenticator {
     },
   };
 }
+
+const MALFORMED_BEARER: AuthRefusal = Object.freeze({ ok: false, error: 'invalid_request', description: 'Malformed Bearer credentials', reason: 'malformed_bearer' });
+const UNKNOWN_API_KEY: AuthRefusal = Object.freeze({ ok: false, error: 'invalid_token', description: 'Unknown API key', reason: 'unknown_api_key' });
 
 /** A static API key and who it stands for. */
 export interface ApiKey {
@@ -114,7 +119,7 @@ export function apiKeyAuthenticator(keys: readonly ApiKey[]): Authenticator {
         seen.set(key, principal);
       }
       // A Bearer value that is no key of ours may be a token for the next authenticator.
-      if (principal === undefined) return credentials.apiKey === undefined ? null : { ok: false, error: 'invalid_token', description: 'Unknown API key' };
+      if (principal === undefined) return credentials.apiKey === undefined ? null : UNKNOWN_API_KEY;
       return { ok: true, principal };
     },
   };

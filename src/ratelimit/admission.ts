@@ -55,6 +55,9 @@ export interface Denial {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** The `denied` key of calls refused while Redis is down under onRedisDown 'closed' (no rule refused them). */
+export const REDIS_UNAVAILABLE = '(redis unavailable)';
+
 /** The JSON-RPC error code of a rate-limited or over-quota request (docs/ratelimit.md). */
 export const RATE_LIMITED = ErrorCode.RateLimited;
 
@@ -107,6 +110,10 @@ export class Admission {
   /** Cluster mode: the shared budgets, and the per-process limiters that decide while Redis is down. */
   readonly cluster: ClusterLimiter | undefined;
   private readonly local: readonly RateLimiter[];
+  /** Requests admitted, for operators (src/ops/metrics.ts reads it when scraped). */
+  admitted = 0;
+  /** Requests refused, by the rule or quota that refused them (REDIS_UNAVAILABLE: Redis down under 'closed'). */
+  readonly denied = new Map<string, number>();
 
   constructor(
     private readonly server: McpServer,
@@ -304,6 +311,7 @@ export class Admission {
             // Another call may have used the quota while this one waited for Redis.
             const late = quotas === undefined ? undefined : this.quotaDenial(quotas, client, cost, Date.now(), idRaw, methodSlot, nameId);
             if (late === undefined && quotas !== undefined) for (const q of quotas) q.add(client, cost, now);
+            if (late === undefined) this.admitted++;
             return late;
           });
         }
@@ -318,7 +326,12 @@ export class Admission {
       }
     }
     if (quotas !== undefined) for (const q of quotas) q.add(client, cost, now);
+    this.admitted++;
     return undefined;
+  }
+
+  private deny(policy: string): void {
+    this.denied.set(policy, (this.denied.get(policy) ?? 0) + 1);
   }
 
   private quotaDenial(quotas: readonly QuotaCounter[], client: string, cost: number, now: number, idRaw: string, methodSlot: number, nameId: number): Denial | undefined {
@@ -334,6 +347,7 @@ export class Admission {
   private clusterDenial(d: ClusterDecision, idRaw: string, methodSlot: number, nameId: number): Denial {
     if (d.rule < 0) {
       // Redis is down and the policy is 'closed': no rule refused the call; the limits could not be checked.
+      this.deny(REDIS_UNAVAILABLE);
       const retry = Math.max(1, Math.ceil(d.retryAfterMs));
       const message = `Rate limits cannot be checked (Redis is unavailable) and this server refuses calls then; retry after ${retry} ms`;
       return {
@@ -356,6 +370,7 @@ export class Admission {
     nameId: number,
     resetSeconds: number | undefined,
   ): Denial {
+    this.deny(policy);
     const [head, middle, tail, never] = replyParts(policy, what);
     const reply = retryAfterMs < 0 ? `{"jsonrpc":"2.0","id":${idRaw}${never}` : `{"jsonrpc":"2.0","id":${idRaw}${head}${retryAfterMs}${middle}${retryAfterMs}${tail}`;
     return { reply, status: 429, headers: this.headers(policy, retryAfterMs, remaining, methodSlot, nameId, resetSeconds) };
@@ -394,6 +409,7 @@ export class Admission {
   denialOf(rec: Int32Array, r: number, reply: string, fields: { rule: number; retryAfter: number; remaining: number; reset: number; slot: number; nameSlot: number }): Denial {
     const rule = this.rules[rec[r + fields.rule]!]!;
     const retryAfterMs = rec[r + fields.retryAfter]!;
+    this.deny(rule.name);
     return { reply, status: 429, headers: this.headers(rule.name, retryAfterMs, rec[r + fields.remaining]!, rec[r + fields.slot]!, rec[r + fields.nameSlot]!, seconds(rec[r + fields.reset]!)) };
   }
 

@@ -109,6 +109,8 @@ export class Sandbox extends EventEmitter {
   private readonly pools = new Map<string, ToolPool>();
   /** Pools whose first process is still starting (close() must end them too). */
   private readonly starting = new Set<ToolPool>();
+  /** Tools registered by handler() whose first process has not started (or failed) yet. */
+  private warmingUp = 0;
   private readonly metricsByTool = new Map<string, { calls: number; byCause: Record<string, number>; cpuUserMicros: number; cpuSystemMicros: number }>();
   private root: Promise<{ dir: string; runner: string; dataSlack: number }> | undefined;
   private closing: Promise<void> | undefined;
@@ -187,6 +189,9 @@ export class Sandbox extends EventEmitter {
       return pool;
     });
     started.catch((e: unknown) => this.emit('unavailable', { tool: name, error: e }));
+    this.warmingUp++;
+    const warm = (): void => void this.warmingUp--;
+    started.then(warm, warm);
     return async (args, ctx) => {
       let pool: ToolPool;
       try {
@@ -280,6 +285,11 @@ export class Sandbox extends EventEmitter {
     m.cpuUserMicros += record.cpuUserMicros;
     m.cpuSystemMicros += record.cpuSystemMicros;
     this.emit('call', record);
+  }
+
+  /** Tools whose first process is still starting (readiness: src/ops/health.ts). */
+  get warming(): number {
+    return this.warmingUp;
   }
 
   /** Totals per tool: calls by cause, CPU, and the pool's processes right now. */

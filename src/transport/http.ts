@@ -33,6 +33,7 @@ import { checkStatelessHeaders, header } from './headers.js';
 import { ResourceServer } from '../auth/resource-server.js';
 import type { ResourceServerOptions } from '../auth/resource-server.js';
 import type { AuthDecision, AuthRefusal } from '../auth/authenticate.js';
+import type { ReasonName } from '../jsonrpc/errors.js';
 import { EventLog, SseStream, parseEventId } from './sse.js';
 import type { SseOptions } from './sse.js';
 import { LegacySseEndpoints } from './legacy-sse.js';
@@ -41,6 +42,9 @@ import { HttpLane } from './http-lane.js';
 import { LaneRequest } from './lane-message.js';
 import { SharedSessions, UNREACHABLE } from '../cluster/http-sessions.js';
 import type { SharedState } from '../cluster/redis-state.js';
+import type { OpsOptions } from '../ops/endpoints.js';
+import type { Health } from '../ops/health.js';
+import type { Metrics } from '../ops/metrics.js';
 
 /** A request as the transport gets it: from node:http, or from serveHttp()'s fast lane (body already read). */
 type Req = IncomingMessage | LaneRequest;
@@ -79,6 +83,34 @@ export interface HttpOptions {
    * same Redis (docs/scale-out.md), from connectSharedState(). One per transport; closing it is yours.
    */
   sharedState?: SharedState;
+  /** What the transport answers by itself, counted (src/ops/metrics.ts); absent, nothing is counted. */
+  counters?: HttpCounters;
+}
+
+/** Why the transport answered a request itself, before dispatch (the engine's reasons, then HTTP's). */
+export type RefusalCause =
+  | Exclude<ReasonName, 'ok'>
+  | 'host_forbidden'
+  | 'origin_forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'unsupported_media_type'
+  | 'not_acceptable'
+  | 'payload_too_large'
+  | 'empty_body'
+  | 'session_not_found'
+  | 'unsupported_protocol_version'
+  | 'header_mismatch'
+  | 'too_many_sessions'
+  | 'session_store_unreachable'
+  | 'stream_conflict'
+  | 'shutting_down';
+
+/** Callbacks for operators' counters; called on refusal paths only, never for an answered request. */
+export interface HttpCounters {
+  refused(cause: RefusalCause): void;
+  /** A missing (error 'missing') or refused credential: 401, or 400 for a malformed one. */
+  unauthorized(error: 'missing' | 'invalid_token' | 'invalid_request', reason: string): void;
 }
 
 /**
@@ -331,6 +363,7 @@ export class HttpTransport {
   private readonly legacySse: LegacySseEndpoints | undefined;
   private readonly authenticate: HttpOptions['authenticate'];
   private readonly auth: ResourceServer | undefined;
+  private readonly counters: HttpCounters | undefined;
   private closing = false;
   private inflight = 0;
   /** GET requests in flight (SSE streams, mostly): inflight minus these is exchanges that will end. */
@@ -359,6 +392,7 @@ export class HttpTransport {
     if (options.auth !== undefined && options.authenticate !== undefined) throw new TypeError('Pass auth or authenticate, not both');
     this.auth = options.auth === undefined || options.auth instanceof ResourceServer ? options.auth : new ResourceServer(options.auth);
     this.authenticate = options.authenticate;
+    this.counters = options.counters;
     this.engine = createEngine({ router: this.router, maxMessageBytes: this.maxBodyBytes });
     this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(this.sessionIdleMs / 4, 60_000)));
     this.sweeper.unref();
@@ -393,6 +427,11 @@ export class HttpTransport {
     return this.sessions.size;
   }
 
+  /** Legacy sessions with an open GET stream (the long-lived SSE streams). */
+  get streamCount(): number {
+    return this.listening.size;
+  }
+
   /**
    * Handles one HTTP request. Mountable in any node:http-style server (express, fastify's raw
    * handler): requests for other paths go to `next` when given, else get 404.
@@ -406,10 +445,14 @@ export class HttpTransport {
     if (this.auth !== undefined && this.auth.metadataPaths.includes(path)) return this.metadata(req, res);
     if (path !== this.path && !(this.legacySse?.handles(path) ?? false)) {
       if (next !== undefined) return next();
+      this.counters?.refused('not_found');
       return httpError(res, 404, ErrorCode.InvalidRequest, `Not found: the MCP endpoint is ${this.path}`);
     }
     if (!this.checkOrigin(req, res)) return;
-    if (this.closing) return httpError(res, 503, ErrorCode.InternalError, 'Server is shutting down', { Connection: 'close' });
+    if (this.closing) {
+      this.counters?.refused('shutting_down');
+      return httpError(res, 503, ErrorCode.InternalError, 'Server is shutting down', { Connection: 'close' });
+    }
     this.inflight++;
     res.on('close', this.release);
     // Every request is authenticated on its own (sessions are never credentials), before its body is read.
@@ -446,6 +489,7 @@ export class HttpTransport {
   private unauthorized(res: ResponseSink, refusal: AuthRefusal | null): void {
     const auth = this.auth!;
     const scopes = auth.scopesSupported(this.server.scopesInUse());
+    this.counters?.unauthorized(refusal === null ? 'missing' : refusal.error, refusal?.reason ?? '');
     if (refusal === null) {
       return httpError(res, 401, ErrorCode.Unauthorized, 'Unauthorized: this server needs an access token (Authorization: Bearer)', {
         'WWW-Authenticate': auth.challenge(scopes),
@@ -489,6 +533,7 @@ export class HttpTransport {
       case 'DELETE':
         return this.delete(req, res, auth);
       default:
+        this.counters?.refused('method_not_allowed');
         return httpError(res, 405, ErrorCode.InvalidRequest, `Method ${req.method} not allowed`, { Allow: 'GET, POST, DELETE' });
     }
   }
@@ -497,6 +542,7 @@ export class HttpTransport {
   private checkOrigin(req: Req, res: ResponseSink): boolean {
     const host = header(req, 'host');
     if (this.allowedHosts !== '*' && (host === undefined || !this.allowedHosts.has(hostname(host)))) {
+      this.counters?.refused('host_forbidden');
       httpError(res, 403, ErrorCode.InvalidRequest, `Forbidden: Host ${JSON.stringify(host ?? '')} is not allowed`);
       return false;
     }
@@ -513,7 +559,10 @@ export class HttpTransport {
         ok = false;
       }
     }
-    if (!ok) httpError(res, 403, ErrorCode.InvalidRequest, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed`);
+    if (!ok) {
+      this.counters?.refused('origin_forbidden');
+      httpError(res, 403, ErrorCode.InvalidRequest, `Forbidden: Origin ${JSON.stringify(origin)} is not allowed`);
+    }
     return ok;
   }
 
@@ -525,6 +574,7 @@ export class HttpTransport {
   private readBody(req: Req, res: ResponseSink, done: (body: Buffer) => void, failed: () => void): void {
     const type = header(req, 'content-type');
     if (type === undefined || !isJsonType(type)) {
+      this.counters?.refused('unsupported_media_type');
       httpError(res, 415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json');
       return failed();
     }
@@ -534,11 +584,13 @@ export class HttpTransport {
     if (req.readableEnded && parsed !== undefined) {
       const body = Buffer.isBuffer(parsed) ? parsed : Buffer.from(typeof parsed === 'string' ? parsed : JSON.stringify(parsed));
       if (body.length <= this.maxBodyBytes) return done(body);
+      this.counters?.refused('payload_too_large');
       httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`);
       return failed();
     }
     const length = Number(header(req, 'content-length') ?? NaN);
     if (length > this.maxBodyBytes) {
+      this.counters?.refused('payload_too_large');
       httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`, { Connection: 'close' });
       req.resume();
       return failed();
@@ -552,6 +604,7 @@ export class HttpTransport {
       if (size > this.maxBodyBytes) {
         req.off('data', onData);
         req.off('end', onEnd);
+        this.counters?.refused('payload_too_large');
         httpError(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${this.maxBodyBytes} bytes`, { Connection: 'close' });
         req.destroy();
         failed();
@@ -569,6 +622,7 @@ export class HttpTransport {
 
   private post(req: Req, res: ResponseSink, auth: AuthPrincipal | undefined): void {
     if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
+      this.counters?.refused('not_acceptable');
       return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include application/json and text/event-stream');
     }
     this.readBody(req, res, (body) => this.postBody(req, res, body, auth), ignore);
@@ -581,8 +635,14 @@ export class HttpTransport {
       const gate = gateFor(admission, this.router, admission === undefined ? '' : clientKey(auth, req.socket.remoteAddress), this.engine);
       const messages = readMessages(this.engine, this.engine.scan(body), body, gate);
       const message = messages[0];
-      if (message === undefined) return httpError(res, 400, ErrorCode.InvalidRequest, 'Empty body');
-      if (message.kind === 'invalid') return json(res, 400, message.reply);
+      if (message === undefined) {
+        this.counters?.refused('empty_body');
+        return httpError(res, 400, ErrorCode.InvalidRequest, 'Empty body');
+      }
+      if (message.kind === 'invalid') {
+        this.counters?.refused(message.reason);
+        return json(res, 400, message.reply);
+      }
       if (message.kind === 'limited') return json(res, message.denial.status, message.denial.reply, message.denial.headers);
       if (message.kind === 'deferred') {
         void message.admitted.then((denial) => {
@@ -605,13 +665,14 @@ export class HttpTransport {
         this.shared?.touch(hs);
         return this.sessionPost(hs, message, req, res, auth);
       }
-      if (this.shared === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+      if (this.shared === undefined) return this.sessionNotFound(res);
       return this.loadSession(sessionId, auth, res, (loaded) => this.sessionPost(loaded, message, req, res, auth));
     }
     if (message.kind === 'request' && message.method === 'initialize' && !declaresVersion(message.params)) {
       if (this.sessions.size >= this.maxSessions) {
         this.sweep();
         if (this.sessions.size >= this.maxSessions) {
+          this.counters?.refused('too_many_sessions');
           return httpError(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', { 'Retry-After': '5' });
         }
       }
@@ -624,6 +685,7 @@ export class HttpTransport {
   private sessionPost(hs: HttpSession, message: Message, req: Req, res: ResponseSink, auth: AuthPrincipal | undefined): void {
     const version = header(req, 'mcp-protocol-version');
     if (version !== undefined && !(LEGACY_VERSIONS as readonly string[]).includes(version)) {
+      this.counters?.refused('unsupported_protocol_version');
       return httpError(res, 400, ErrorCode.InvalidRequest, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(version)}`);
     }
     this.legacyPost(hs, message, req, res, auth);
@@ -636,20 +698,33 @@ export class HttpTransport {
       this.shared?.touch(hs);
       return then(hs);
     }
-    if (this.shared === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+    if (this.shared === undefined) return this.sessionNotFound(res);
     this.loadSession(id, auth, res, then);
+  }
+
+  private sessionNotFound(res: ResponseSink): void {
+    this.counters?.refused('session_not_found');
+    httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+  }
+
+  private storeUnreachable(res: ResponseSink): void {
+    this.counters?.refused('session_store_unreachable');
+    httpError(res, 503, ErrorCode.InternalError, STORE_UNREACHABLE, { 'Retry-After': '1' });
   }
 
   /** A session not held here, read from the shared store: one Redis read. */
   private loadSession(id: string, auth: AuthPrincipal | undefined, res: ResponseSink, then: (hs: HttpSession) => void): void {
     if (this.sessions.size >= this.maxSessions) {
       this.sweep();
-      if (this.sessions.size >= this.maxSessions) return httpError(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', { 'Retry-After': '5' });
+      if (this.sessions.size >= this.maxSessions) {
+        this.counters?.refused('too_many_sessions');
+        return httpError(res, 503, ErrorCode.InternalError, 'Too many sessions; try again later', { 'Retry-After': '5' });
+      }
     }
     this.shared!.load(id, auth?.subject).then(
       (found) => {
-        if (found === UNREACHABLE) return httpError(res, 503, ErrorCode.InternalError, STORE_UNREACHABLE, { 'Retry-After': '1' });
-        if (found === undefined) return httpError(res, 404, ErrorCode.SessionNotFound, 'Session not found');
+        if (found === UNREACHABLE) return this.storeUnreachable(res);
+        if (found === undefined) return this.sessionNotFound(res);
         if (this.closing) return httpError(res, 503, ErrorCode.InternalError, 'Server is shutting down', { Connection: 'close' });
         then(found as HttpSession);
       },
@@ -785,6 +860,7 @@ export class HttpTransport {
     const session = hs.session;
     const version = session.protocolVersion;
     if (version === undefined || !BATCH_VERSIONS.has(version)) {
+      this.counters?.refused('batch_not_allowed');
       return exchange.finish({ json: writeError(null, ErrorCode.InvalidRequest, `JSON-RPC batches are not supported in protocol version ${version ?? '(not initialized)'}`), status: 400 }, 400);
     }
     const replies: string[] = [];
@@ -798,6 +874,7 @@ export class HttpTransport {
         } else if (item.kind === 'response') {
           session.resolveResponse(item.idRaw, item.message);
         } else if (item.kind === 'invalid') {
+          this.counters?.refused(item.reason);
           replies.push(item.reply);
         } else if (item.kind === 'limited') {
           replies.push(item.denial.reply);
@@ -814,6 +891,7 @@ export class HttpTransport {
 
   private statelessPost(message: Message, req: Req, res: ResponseSink, auth: AuthPrincipal | undefined): void {
     if (message.kind === 'batch') {
+      this.counters?.refused('batch_not_allowed');
       return httpError(res, 400, ErrorCode.InvalidRequest, 'JSON-RPC batches are not supported in protocol version 2026-07-28');
     }
     if (message.kind !== 'request') {
@@ -827,6 +905,7 @@ export class HttpTransport {
     const meta = (message.params as JsonObject | undefined)?.['_meta'] as JsonObject | undefined;
     const bodyVersion = typeof meta === 'object' && meta !== null ? meta[META.protocolVersion] : undefined;
     if (headerVersion !== undefined && typeof bodyVersion === 'string' && headerVersion.trim() !== bodyVersion) {
+      this.counters?.refused('header_mismatch');
       const e = new McpError(ErrorCode.HeaderMismatch, 'Bad Request: MCP-Protocol-Version header does not match _meta', {
         mismatch: { header: headerVersion, body: bodyVersion },
       });
@@ -840,26 +919,36 @@ export class HttpTransport {
   private get(req: Req, res: ResponseSink, auth: AuthPrincipal | undefined): void {
     const sessionId = header(req, 'mcp-session-id');
     if (sessionId === undefined) {
+      this.counters?.refused('method_not_allowed');
       return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: GET needs an Mcp-Session-Id (2026-07-28 has no GET stream)', { Allow: 'POST' });
     }
     this.withSession(sessionId, auth, res, (hs) => this.getStream(hs, req, res));
   }
 
   private getStream(hs: HttpSession, req: Req, res: ResponseSink): void {
-    if (!accepts(req, 'text/event-stream')) return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream');
+    if (!accepts(req, 'text/event-stream')) {
+      this.counters?.refused('not_acceptable');
+      return httpError(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream');
+    }
     hs.session.lastActive = Date.now();
     const lastEventId = header(req, 'last-event-id');
     if (lastEventId !== undefined) {
       const parsed = parseEventId(lastEventId);
       const stream = parsed === null ? undefined : hs.find(parsed.streamId);
       if (stream !== undefined && parsed !== null && stream.resume(res, parsed.seq)) return;
-      if (stream !== undefined) return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: the events after Last-Event-ID are no longer kept');
+      if (stream !== undefined) {
+        this.counters?.refused('stream_conflict');
+        return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: the events after Last-Event-ID are no longer kept');
+      }
       // A stream another process holds (or held): replayed from the shared store, then relayed live.
       if (parsed !== null && this.shared !== undefined) {
         this.shared.resume(hs.session.id, parsed.streamId, parsed.seq, res, this.sse).then(
           (outcome) => {
-            if (outcome === 'gone') return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: the events after Last-Event-ID are no longer kept');
-            if (outcome === 'unreachable') return httpError(res, 503, ErrorCode.InternalError, STORE_UNREACHABLE, { 'Retry-After': '1' });
+            if (outcome === 'gone') {
+              this.counters?.refused('stream_conflict');
+              return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: the events after Last-Event-ID are no longer kept');
+            }
+            if (outcome === 'unreachable') return this.storeUnreachable(res);
             if (outcome === 'unknown') this.openGet(hs, res);
           },
           () => internalError(res),
@@ -874,6 +963,7 @@ export class HttpTransport {
   private openGet(hs: HttpSession, res: ResponseSink): void {
     if (res.destroyed) return;
     if (hs.get !== null && hs.get.attached) {
+      this.counters?.refused('stream_conflict');
       return httpError(res, 409, ErrorCode.InvalidRequest, 'Conflict: this session already has an open GET stream');
     }
     const stream = hs.stream(randomBytes(9).toString('base64url'), this.sse, false);
@@ -885,7 +975,10 @@ export class HttpTransport {
 
   private delete(req: Req, res: ResponseSink, auth: AuthPrincipal | undefined): void {
     const sessionId = header(req, 'mcp-session-id');
-    if (sessionId === undefined) return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: DELETE needs an Mcp-Session-Id', { Allow: 'POST' });
+    if (sessionId === undefined) {
+      this.counters?.refused('method_not_allowed');
+      return httpError(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed: DELETE needs an Mcp-Session-Id', { Allow: 'POST' });
+    }
     this.withSession(sessionId, auth, res, () => {
       if (this.shared === undefined) {
         this.closeSession(sessionId);
@@ -893,7 +986,7 @@ export class HttpTransport {
       }
       // Ended everywhere: gone from the store (with a tombstone), then every process drops its copy.
       void this.shared.remove(sessionId).then((ok) => {
-        if (!ok) return httpError(res, 503, ErrorCode.InternalError, STORE_UNREACHABLE, { 'Retry-After': '1' });
+        if (!ok) return this.storeUnreachable(res);
         this.closeSession(sessionId);
         res.writeHead(200).end();
       });
@@ -964,6 +1057,11 @@ export interface ServeHttpOptions extends HttpOptions {
    * true; always off with an `authenticate` hook, which is given node's IncomingMessage.
    */
   fastLane?: boolean;
+  /**
+   * Operations endpoints (docs/metrics.md): /metrics, /healthz and /readyz outside the MCP path and its
+   * auth, on this port or `ops.port`. Absent: none, and nothing is counted.
+   */
+  ops?: OpsOptions;
 }
 
 export interface RunningHttpServer {
@@ -972,6 +1070,8 @@ export interface RunningHttpServer {
   transport: HttpTransport;
   /** The fast lane, when on (ServeHttpOptions.fastLane). */
   lane: HttpLane | undefined;
+  /** The operations endpoints' metrics, health and address, when `ops` was given. */
+  ops: { metrics: Metrics | undefined; health: Health | undefined; url: string } | undefined;
   /** Graceful shutdown: drains requests in flight, then closes the listener. */
   close(timeoutMs?: number): Promise<void>;
   /**
@@ -986,8 +1086,12 @@ export interface RunningHttpServer {
 /** Starts a node:http server for `server` (default 127.0.0.1:3000, path /mcp). */
 export async function serveHttp(server: McpServer, options: ServeHttpOptions = {}): Promise<RunningHttpServer> {
   const host = options.host ?? '127.0.0.1';
-  const transport = new HttpTransport(server, options);
-  const httpServer = createServer((req, res) => transport.handle(req, res));
+  // Loaded only when asked for (prom-client takes ~40 ms to load).
+  const ops = options.ops === undefined ? undefined : (await import('../ops/endpoints.js')).startOps(server, options.ops, options.allowedHosts);
+  const transport = new HttpTransport(server, ops?.counters === undefined ? options : { ...options, counters: ops.counters });
+  ops?.watch(transport);
+  const opsHere = ops?.handle;
+  const httpServer = createServer(opsHere === undefined ? (req, res) => transport.handle(req, res) : (req, res) => void (opsHere(req, res) || transport.handle(req, res)));
   // SSE streams are long-lived; requests themselves are bounded by the body limit.
   httpServer.requestTimeout = 0;
   httpServer.keepAliveTimeout = 65_000;
@@ -1005,7 +1109,9 @@ export async function serveHttp(server: McpServer, options: ServeHttpOptions = {
   const address = httpServer.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  await ops?.listen(host, options.allowedHosts);
   const close = async (timeoutMs?: number): Promise<void> => {
+    ops?.drain(); // /readyz answers 503 from now on
     // Drain first, listening all along: requests that arrive meanwhile get the transport's 503
     // (Connection: close) rather than a refused connection. Then the listener goes.
     await transport.close(timeoutMs);
@@ -1014,10 +1120,12 @@ export async function serveHttp(server: McpServer, options: ServeHttpOptions = {
     httpServer.closeAllConnections();
     lane?.closeAll();
     await closed;
+    await ops?.close();
   };
   const drain = async (timeoutMs = 10_000): Promise<void> => {
     const start = Date.now();
     const deadline = start + timeoutMs;
+    ops?.drain(); // /readyz answers 503 from now on
     httpServer.close(); // no new connections (under node:cluster, the primary sends them to siblings)
     // Every further response says Connection: close, so clients move to the siblings. Idle
     // connections are not cut here: a request the client is sending on one would be lost (a reset);
@@ -1044,6 +1152,7 @@ export async function serveHttp(server: McpServer, options: ServeHttpOptions = {
     httpServer,
     transport,
     lane,
+    ops: ops === undefined ? undefined : { metrics: ops.metrics, health: ops.health, url: ops.url ?? `http://${shownHost}:${port}` },
     close,
     drain,
   };

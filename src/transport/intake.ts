@@ -38,12 +38,15 @@ import {
   NAME_TABLE_PROMPTS,
   NAME_TABLE_RESOURCES,
   NAME_TABLE_TOOLS,
+  REASON,
+  REASON_NAMES,
   RECORD_STRIDE,
   SLOT,
   START,
   createRouter,
 } from '../jsonrpc/index.js';
 import type { Engine, NameTable, Router } from '../jsonrpc/index.js';
+import type { ReasonName } from '../jsonrpc/errors.js';
 import type { Admission, Denial } from '../ratelimit/admission.js';
 import { METHOD_SLOTS } from '../server/protocol.js';
 
@@ -71,8 +74,8 @@ export type Message =
   | RequestMessage
   | { kind: 'notification'; method: string; params: unknown }
   | { kind: 'response'; idRaw: string; message: Record<string, unknown> }
-  /** The engine already wrote the whole error reply (parse error, invalid request, too large). */
-  | { kind: 'invalid'; reply: string }
+  /** The engine already wrote the whole error reply (parse error, invalid request, too large); `reason` says why. */
+  | { kind: 'invalid'; reply: string; reason: Exclude<ReasonName, 'ok'> }
   /** A rate-limit rule or quota refused the request (src/ratelimit/admission.ts): answer with `denial`. */
   | { kind: 'limited'; denial: Denial }
   /** Cluster-mode admission still asking Redis: run `request` if `admitted` resolves undefined, else answer the denial. */
@@ -261,13 +264,19 @@ function one(engine: Engine, rec: Int32Array, r: number, chunk: SourceText, carr
     const replies = engine.replies();
     const reply = utf8Slice.call(replies, rec[r + BODY_START]!, rec[r + BODY_END]!);
     if ((flags & FLAG_LIMITED) !== 0 && gate !== undefined) return { kind: 'limited', denial: gate.admission.denialOf(rec, r, reply, LIMITED_FIELDS) };
-    return { kind: 'invalid', reply };
+    return { kind: 'invalid', reply, reason: (REASON_NAMES[rec[r + REASON]!] ?? 'invalid_json') as Exclude<ReasonName, 'ok'> };
   }
   const text = (flags & FLAG_SRC_CARRY) !== 0 ? carried() : chunk;
   switch (kind) {
     case KIND_REQUEST: {
       const idRaw = text.keep(rec[r + ID_START]!, rec[r + ID_END]!);
-      const admitted = gate === undefined || gate.fused ? undefined : gate.admission.admit(rec[r + SLOT]!, rec[r + NAME_SLOT]!, gate.client, idRaw);
+      let admitted: ReturnType<Admission['admit']>;
+      if (gate === undefined) admitted = undefined;
+      else if (gate.fused) {
+        gate.admission.admitted++; // the engine admitted it: counted here
+        admitted = undefined;
+      }
+      else admitted = gate.admission.admit(rec[r + SLOT]!, rec[r + NAME_SLOT]!, gate.client, idRaw);
       if (admitted === undefined) {
         return { kind: 'request', idRaw, method: methodOf(text, rec, r, flags), params: parseBody(text, rec, r, flags, rec[r + SLOT]!) };
       }
