@@ -23,6 +23,7 @@ import { registerSandboxDir } from './sandbox/cli.js';
 import type { Sandbox } from './sandbox/parent.js';
 import { runPrimary } from './multicore/primary.js';
 import { isClusterWorker, onDrain, reportReady, workerSlot } from './multicore/worker.js';
+import { clusterMetricsText, metricsService } from './multicore/metrics.js';
 import { connectSharedState } from './cluster/redis-state.js';
 import { opsFromFlags, serveOpsFor } from './ops/endpoints.js';
 
@@ -174,7 +175,8 @@ async function main(argv: string[]): Promise<void> {
             'so a legacy client (Mcp-Session-Id) may reach a process that does not know its session; stateless 2026-07-28 clients are unaffected\n',
         );
       }
-      runPrimary({ workers, args: argv });
+      // A scrape of any worker answers for all of them (src/multicore/metrics.ts).
+      runPrimary({ workers, args: argv, ...(values['no-metrics'] === true ? {} : { services: metricsService() }) });
       return;
     }
   }
@@ -291,6 +293,9 @@ async function main(argv: string[]): Promise<void> {
   // Scale-out (docs/scale-out.md): sessions, events and the state key in the same Redis.
   const redisUrl = values['redis-url'];
   const sharedState = redisUrl === undefined ? undefined : await connectSharedState(server, { redis: redisUrl }).catch((e: unknown) => fail((e as Error).message));
+  // A worker's /metrics is the whole cluster's, asked of the primary once this worker's registry exists.
+  let clusterText: (() => Promise<string>) | undefined;
+  const clusterOps = !isClusterWorker() || ops.metrics === false ? ops : { ...ops, metricsText: () => (clusterText === undefined ? Promise.reject(new Error('the worker is starting')) : clusterText()) };
   const running = await serveHttp(server, {
     ...(sharedState === undefined ? {} : { sharedState }),
     ...(auth === undefined ? {} : { auth }),
@@ -302,8 +307,9 @@ async function main(argv: string[]): Promise<void> {
     ...(values['session-idle-ms'] === undefined ? {} : { sessionIdleMs: intOption(values['session-idle-ms'], '--session-idle-ms')! }),
     ...(values['max-sessions'] === undefined ? {} : { maxSessions: intOption(values['max-sessions'], '--max-sessions')! }),
     fastLane: values['no-fast-lane'] !== true,
-    ops,
+    ops: clusterOps,
   });
+  if (isClusterWorker() && running.ops?.metrics !== undefined) clusterText = await clusterMetricsText(running.ops.metrics.registry);
   const slot = workerSlot();
   if (isClusterWorker()) reportReady(running.url);
   else process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);

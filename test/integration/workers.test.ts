@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import { Agent } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parsePromText, samples } from '../helpers/prom-text.js';
+import type { Families } from '../helpers/prom-text.js';
 import { CLI, alive, callPid, exited, killClusters, startCluster, started } from '../helpers/cli-cluster.js';
 
 afterEach(killClusters);
@@ -83,6 +85,30 @@ describe('fastermcp serve --workers', () => {
     }
     expect(seen.size).toBe(2);
     expect(seen.has(victim!)).toBe(false);
+    c.child.kill('SIGTERM');
+    expect(await exited(c.child)).toBe(0);
+  });
+
+  it('/metrics on the shared port counts the calls of every worker, whichever worker answers the scrape', async () => {
+    const c = await startCluster(2);
+    const perWorker = new Map<number, number>();
+    for (let i = 0; i < 12; i++) {
+      const pid = await callPid(c.url, 'pid');
+      perWorker.set(pid, (perWorker.get(pid) ?? 0) + 1);
+    }
+    expect(perWorker.size).toBe(2);
+    const calls = (families: Families): number =>
+      samples(families, 'mcp_server_requests_total')
+        .filter((s) => s.labels['method'] === 'tools/call' && s.labels['tool'] === 'pid' && s.labels['outcome'] === 'ok')
+        .reduce((sum, s) => sum + s.value, 0);
+    // Two scrapes on new connections: dealt round-robin, so both workers answer one (or the same one twice: same answer).
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(new URL('/metrics', c.url), { headers: { connection: 'close' }, signal: AbortSignal.timeout(10_000) });
+      expect(res.status).toBe(200);
+      const families = parsePromText(await res.text());
+      expect(calls(families)).toBe(12);
+      expect(samples(families, 'fastermcp_engine_info').map((s) => [s.labels['engine'], s.value])).toEqual([[process.env['FASTERMCP_FORCE_JS'] === '1' ? 'js' : 'native', 1]]);
+    }
     c.child.kill('SIGTERM');
     expect(await exited(c.child)).toBe(0);
   });
