@@ -19,8 +19,13 @@ import { serveStdio } from './transport/stdio.js';
 import { limitsFromFlags } from './ratelimit/config.js';
 import { registerSandboxDir } from './sandbox/cli.js';
 import type { Sandbox } from './sandbox/parent.js';
+import { auditCommand } from './ops/audit-verify.js';
+import { createLogger } from './ops/log.js';
+import type { Logger, LoggerLevel } from './ops/log.js';
+import { startOps } from './ops/serve-ops.js';
 
 const USAGE = `Usage: fastermcp serve [module] [--stdio | --http PORT] [options]
+       fastermcp audit verify FILE --audit-key-file F
 
 Serves the tools, resources and prompts that <module> registers (a module whose default export,
 or export named "register", is a function receiving the McpServer). Without a module, serves the
@@ -69,6 +74,12 @@ Sandbox for untrusted tools (docs/sandbox.md; each runs in its own limited proce
   --sandbox-memory-mb N       memory per sandbox process in MiB (default 256)
   --sandbox-wall-ms N         wall-clock time per call (default 5000)
   --sandbox-pool N            warm processes per tool (default 2; 0 starts a fresh process per call)
+Operations (docs/observability.md):
+  --log-level L               JSON logs on stderr at L and above: fatal, error, warn, info (default),
+                              debug (one line per request), trace, silent
+  --audit-log FILE            append a hash-chained record of every tools/call to FILE
+  --audit-key-file F          HMAC key (>= 32 bytes) of the audit log; also for \`audit verify\`
+  (tracing: register an OpenTelemetry SDK before serving, e.g. with node --import; one span per request)
   -h, --help                  this text
   -v, --version               print the version
 `;
@@ -123,6 +134,9 @@ async function main(argv: string[]): Promise<void> {
         'sandbox-memory-mb': { type: 'string' },
         'sandbox-wall-ms': { type: 'string' },
         'sandbox-pool': { type: 'string' },
+        'log-level': { type: 'string' },
+        'audit-log': { type: 'string' },
+        'audit-key-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -141,9 +155,19 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const [command, modulePath, ...extra] = positionals;
+  if (command === 'audit') {
+    process.exitCode = await auditCommand(positionals.slice(1), values['audit-key-file'], (line) => process.stderr.write(`fastermcp: ${line}\n`));
+    return;
+  }
   if (command !== 'serve') fail(`unknown command ${JSON.stringify(command)}`);
   if (extra.length > 0) fail(`unexpected arguments: ${extra.join(' ')}`);
   if (values.stdio === true && values.http !== undefined) fail('choose one of --stdio and --http');
+  let logger: Logger;
+  try {
+    logger = createLogger({ level: (values['log-level'] ?? 'info') as LoggerLevel });
+  } catch (e) {
+    fail((e as Error).message);
+  }
 
   if (values.http === undefined) {
     // stdout carries the protocol: a module's console.log must not corrupt it.
@@ -184,11 +208,13 @@ async function main(argv: string[]): Promise<void> {
   if (cluster !== undefined) {
     // Serve once Redis answers (or after 5 s, saying so: calls then follow --redis-down until it does).
     await cluster.ready(5000).catch((e: unknown) => {
-      process.stderr.write(`fastermcp: Redis is not reachable yet (${(e as Error).message}); calls follow --redis-down ${cluster.onRedisDown} until it is\n`);
+      logger.warn(`Redis is not reachable yet (${(e as Error).message}); calls follow --redis-down ${cluster.onRedisDown} until it is`);
     });
     // The operator's health signal: every change of the Redis connection, on stderr.
     cluster.on('health', (h: { state: string; lastError?: string }) => {
-      process.stderr.write(`fastermcp: rate-limit Redis is ${h.state}${h.lastError === undefined ? '' : ` (${h.lastError})`}${h.state === 'down' ? `; calls follow --redis-down ${cluster.onRedisDown}` : ''}\n`);
+      const line = `rate-limit Redis is ${h.state}${h.lastError === undefined ? '' : ` (${h.lastError})`}${h.state === 'down' ? `; calls follow --redis-down ${cluster.onRedisDown}` : ''}`;
+      if (h.state === 'down') logger.warn(line);
+      else logger.info(line);
     });
   }
   let sandbox: Sandbox | undefined;
@@ -198,21 +224,29 @@ async function main(argv: string[]): Promise<void> {
     const wallMs = intOption(values['sandbox-wall-ms'], '--sandbox-wall-ms');
     const pool = intOption(values['sandbox-pool'], '--sandbox-pool');
     try {
-      sandbox = await registerSandboxDir(server, sandboxDir, { cpuMs, memoryMb, wallMs, pool }, (line) => process.stderr.write(`fastermcp: ${line}\n`));
+      sandbox = await registerSandboxDir(server, sandboxDir, { cpuMs, memoryMb, wallMs, pool }, (line) => logger.info(line));
     } catch (e) {
       fail((e as Error).message);
     }
   }
   const maxMessageBytes = intOption(values['max-message-bytes'], '--max-message-bytes');
-  process.stderr.write(`fastermcp ${info.version}: ${info.implementation} JSON-RPC engine${info.implementation === 'js' ? ' (pure-JS fallback)' : ''}\n`);
+  logger.info({ engine: info.implementation }, `fastermcp ${info.version}: ${info.implementation} JSON-RPC engine${info.implementation === 'js' ? ' (pure-JS fallback)' : ''}`);
+  let ops;
+  try {
+    ops = await startOps(server, { auditLog: values['audit-log'], auditKeyFile: values['audit-key-file'] }, logger);
+  } catch (e) {
+    fail((e as Error).message);
+  }
 
   if (values.http === undefined) {
     if (['jwt-secret-file', 'jwt-public-key-file', 'jwks-url', 'jwks-file', 'api-keys-file'].some((f) => values[f as keyof typeof values] !== undefined)) {
       fail('authentication flags apply to --http; a stdio server trusts the process that started it');
     }
+    logger.info('serving MCP on stdio');
     await serveStdio(server, maxMessageBytes === undefined ? {} : { maxMessageBytes });
     server.close('The client closed stdin');
     await sandbox?.close();
+    await ops.close();
     return;
   }
   const port = intOption(values.http, '--http');
@@ -252,11 +286,13 @@ async function main(argv: string[]): Promise<void> {
     fastLane: values['no-fast-lane'] !== true,
   });
   process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);
+  logger.info({ url: running.url }, `listening on ${running.url}`);
   const stop = (): void => {
-    process.stderr.write('fastermcp: shutting down (draining requests in flight)\n');
+    logger.info('shutting down (draining requests in flight)');
     void running.close().then(async () => {
       server.close();
       await sandbox?.close();
+      await ops.close();
       process.exit(0);
     });
   };

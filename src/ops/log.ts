@@ -11,13 +11,13 @@ import { ErrorCode } from '../server/protocol.js';
 
 export type { Logger } from 'pino';
 
-export type LogLevel = Level | 'silent';
+export type LoggerLevel = Level | 'silent';
 
-export const LOG_LEVEL_NAMES: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_LEVEL_NAMES: readonly LoggerLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export interface LoggerOptions {
   /** Lowest level written (default 'info'); 'silent' writes nothing. */
-  level?: LogLevel;
+  level?: LoggerLevel;
   /** Where lines go (default: fd 2, written synchronously so nothing is lost on exit). */
   destination?: DestinationStream;
 }
