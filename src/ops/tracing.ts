@@ -111,8 +111,9 @@ function startRequestSpan(server: McpServer, tracer: Tracer, info: RequestInfo):
   const { method, params, env } = info;
   const meta = params !== undefined && isObject(params['_meta']) ? params['_meta'] : undefined;
   const fromMeta = meta === undefined ? undefined : parseTraceparent(meta['traceparent'], meta['tracestate']);
-  const header = env.header;
-  const fromHeader = header === undefined ? undefined : parseTraceparent(header('traceparent'), header('tracestate'));
+  const http = env.header !== undefined;
+  // env.header is a method (of the HTTP transport's env object): called on env.
+  const fromHeader = http ? parseTraceparent(env.header!('traceparent'), env.header!('tracestate')) : undefined;
   const remote = fromMeta ?? fromHeader;
   let links: Link[] | undefined;
   if (fromMeta !== undefined && fromHeader !== undefined && (fromHeader.traceId !== fromMeta.traceId || fromHeader.spanId !== fromMeta.spanId)) {
@@ -141,7 +142,7 @@ function startRequestSpan(server: McpServer, tracer: Tracer, info: RequestInfo):
   if (session !== undefined) attributes['mcp.session.id'] = session.id;
   const version = meta !== undefined && typeof meta[META.protocolVersion] === 'string' ? meta[META.protocolVersion] : session?.protocolVersion;
   if (version !== undefined) attributes['mcp.protocol.version'] = version as string;
-  if (header !== undefined) {
+  if (http) {
     attributes['network.transport'] = 'tcp';
     attributes['network.protocol.name'] = 'http';
   } else {
