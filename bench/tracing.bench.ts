@@ -1,0 +1,157 @@
+// What the operator observers (src/ops/) add to a request: tools/call echo through dispatch
+// (handleRequest, in process, a legacy session; no transport, so every difference is the observers'),
+// per configuration, all in one process, interleaved round by round (the starting one rotates):
+//
+//   plain             no observer: dispatch's plain path
+//   tracing-no-sdk    tracingObserver with no SDK registered (declines every request)
+//   log-info          loggingObserver at info (nothing written for a successful call)
+//   log-debug         loggingObserver at debug: one JSON line per call, written to /dev/null (sync fd)
+//   tracing-sdk       tracingObserver with BasicTracerProvider + SimpleSpanProcessor (a discarding
+//                     exporter) and the AsyncLocalStorage context manager
+//   audit             auditObserver + AuditWriter (file in os.tmpdir(), fsync 'batch')
+//   cli-default       what `fastermcp serve` registers by default: log-info (no SDK, no audit)
+//   all               tracing-sdk + log-debug + audit
+//
+// Reported: wall ns per call and process CPU ns per call (cpuUsage counts the audit writer's libuv
+// threads too), medians over rounds, and each as a ratio to plain.
+//
+//   npm run bench -- tracing             (or: node --import tsx bench/tracing.bench.ts [--rounds=N])
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { pino } from 'pino';
+import { AuditWriter } from '../src/ops/audit.js';
+import { auditObserver } from '../src/ops/audit-observer.js';
+import { createLogger, loggingObserver } from '../src/ops/log.js';
+import { tracingObserver } from '../src/ops/tracing.js';
+import { handleNotification, handleRequest } from '../src/server/dispatch.js';
+import type { Reply, RequestEnv } from '../src/server/dispatch.js';
+import { McpServer } from '../src/server/server.js';
+import { Session } from '../src/server/session.js';
+import { median, ratio } from './lib/stats.js';
+
+function option(name: string): string | undefined {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a?.slice(name.length + 3);
+}
+const ROUNDS = Number(option('rounds') ?? 7);
+const CALLS = Number(option('calls') ?? 20_000);
+const WARMUP = 5_000;
+
+const discard: SpanExporter = {
+  export: (_spans: ReadableSpan[], done) => done({ code: 0 }),
+  shutdown: async () => {},
+};
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(discard)] });
+const contextManager = new AsyncLocalStorageContextManager();
+const devNull = (): ReturnType<typeof pino.destination> => pino.destination({ dest: '/dev/null', sync: true });
+const dir = mkdtempSync(join(tmpdir(), 'fastermcp-bench-audit-'));
+const key = Buffer.alloc(32, 1);
+
+interface Config {
+  name: string;
+  server: McpServer;
+  env: RequestEnv;
+  /** Runs around the timed loop (the SDK configuration enables its context manager only then). */
+  around?: <T>(fn: () => Promise<T>) => Promise<T>;
+  writer?: AuditWriter;
+}
+
+function newServer(): { server: McpServer; env: RequestEnv } {
+  const server = new McpServer({ name: 'bench', version: '1' });
+  server.tool('echo', { inputSchema: { type: 'object', properties: { text: { type: 'string' } } } }, (a: { text?: string }) => a.text ?? '');
+  const session = new Session({ requestTimeoutMs: 60_000 });
+  const env: RequestEnv = { session, channel: { send: () => {}, open: true }, auth: { subject: 'bench', scopes: [] }, signal: undefined };
+  handleRequest(server, env, '0', 'initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'b', version: '1' } });
+  handleNotification(env, 'notifications/initialized', undefined);
+  return { server, env };
+}
+
+const withContext = async <T>(fn: () => Promise<T>): Promise<T> => {
+  context.setGlobalContextManager(contextManager.enable());
+  try {
+    return await fn();
+  } finally {
+    context.disable();
+  }
+};
+
+async function configs(): Promise<Config[]> {
+  const out: Config[] = [];
+  const add = (name: string, setup: (server: McpServer) => void, extra: Partial<Config> = {}): void => {
+    const { server, env } = newServer();
+    setup(server);
+    out.push({ name, server, env, ...extra });
+  };
+  add('plain', () => {});
+  add('tracing-no-sdk', (s) => s.observe(tracingObserver(s)));
+  add('log-info', (s) => s.observe(loggingObserver(createLogger({ level: 'info', destination: devNull() }))));
+  add('log-debug', (s) => s.observe(loggingObserver(createLogger({ level: 'debug', destination: devNull() }))));
+  add('tracing-sdk', (s) => s.observe(tracingObserver(s, { tracerProvider: provider })), { around: withContext });
+  const auditWriter = await AuditWriter.open(join(dir, 'audit.jsonl'), key);
+  add('audit', (s) => s.observe(auditObserver(s, auditWriter)), { writer: auditWriter });
+  add('cli-default', (s) => s.observe(loggingObserver(createLogger({ level: 'info', destination: devNull() }))));
+  const allWriter = await AuditWriter.open(join(dir, 'all.jsonl'), key);
+  add(
+    'all',
+    (s) => {
+      s.observe(tracingObserver(s, { tracerProvider: provider }));
+      s.observe(loggingObserver(createLogger({ level: 'debug', destination: devNull() })));
+      s.observe(auditObserver(s, allWriter));
+    },
+    { around: withContext, writer: allWriter },
+  );
+  return out;
+}
+
+const PARAMS = { name: 'echo', arguments: { text: 'hello' } };
+
+async function run(c: Config, n: number): Promise<{ wallNs: number; cpuNs: number }> {
+  const body = async (): Promise<{ wallNs: number; cpuNs: number }> => {
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const reply = handleRequest(c.server, c.env, String(i + 1), 'tools/call', PARAMS) as Reply;
+      if (reply.json === null || reply instanceof Promise) throw new Error(`${c.name}: the echo call did not answer synchronously`);
+    }
+    // The audit writer's work is part of the cost: wait for the disk.
+    await c.writer?.flush();
+    const wallNs = Number(process.hrtime.bigint() - t0) / n;
+    const cpu = process.cpuUsage(cpu0);
+    return { wallNs, cpuNs: ((cpu.user + cpu.system) * 1000) / n };
+  };
+  return c.around === undefined ? body() : c.around(body);
+}
+
+async function main(): Promise<void> {
+  const all = await configs();
+  for (const c of all) await run(c, WARMUP);
+  const results = new Map<string, { wall: number[]; cpu: number[] }>(all.map((c) => [c.name, { wall: [], cpu: [] }]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < all.length; k++) {
+      const c = all[(k + r) % all.length]!;
+      const m = await run(c, CALLS);
+      results.get(c.name)!.wall.push(m.wallNs);
+      results.get(c.name)!.cpu.push(m.cpuNs);
+    }
+  }
+  const base = results.get('plain')!;
+  const baseWall = median(base.wall);
+  const baseCpu = median(base.cpu);
+  console.log(`tools/call echo through handleRequest, ${CALLS} calls x ${ROUNDS} rounds, node ${process.version}`);
+  console.log('| configuration | wall ns/call | vs plain | added ns | CPU ns/call | vs plain |');
+  console.log('|---|---|---|---|---|---|');
+  for (const c of all) {
+    const w = median(results.get(c.name)!.wall);
+    const u = median(results.get(c.name)!.cpu);
+    console.log(`| ${c.name} | ${w.toFixed(0)} | ${ratio(w, baseWall)} | ${(w - baseWall).toFixed(0)} | ${u.toFixed(0)} | ${ratio(u, baseCpu)} |`);
+  }
+  for (const c of all) await c.writer?.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await main();
