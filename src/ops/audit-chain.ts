@@ -5,6 +5,7 @@
 // previous record's mac, null on the first line) and `mac` = HMAC-SHA256(key, canonical JSON of the
 // record without mac), hex. Canonical JSON sorts object keys at every depth and writes no whitespace,
 // so the mac does not depend on how a record was serialised.
+import * as crypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -38,35 +39,68 @@ export interface AuditRecord {
 
 export const MIN_AUDIT_KEY_BYTES = 32;
 
+/** Characters JSON.stringify escapes in a string (control characters, quote, backslash, lone surrogates). */
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+/** A string as JSON text, without JSON.stringify when nothing needs escaping (most keys and values). */
+function quote(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
 /** Canonical JSON: keys sorted at every depth, no whitespace; undefined members are left out. */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    const text = JSON.stringify(value);
-    if (text === undefined) throw new TypeError(`canonicalJson: ${typeof value} is not JSON`);
-    return text;
+  switch (typeof value) {
+    case 'string':
+      return quote(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      break;
+    default:
+      throw new TypeError(`canonicalJson: ${typeof value} is not JSON`);
   }
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += value[i] === undefined ? 'null' : canonicalJson(value[i]);
+    }
+    return out + ']';
+  }
   const obj = value as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const key of Object.keys(obj).sort()) {
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((obj as { toJSON: () => unknown }).toJSON());
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  for (const key of keys) {
     const v = obj[key];
-    if (v === undefined) continue;
-    parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    if (out.length > 1) out += ',';
+    out += quote(key) + ':' + canonicalJson(v);
   }
-  return `{${parts.join(',')}}`;
+  return out + '}';
 }
+
+/** One-shot hashing where Node has it (20.12+): half the cost of a Hash object. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
 /** SHA-256 (hex) of the canonical JSON of a call's arguments. */
 export function argumentsDigest(args: unknown): string {
-  return createHash('sha256')
-    .update(canonicalJson(args ?? {}))
-    .digest('hex');
+  const text = canonicalJson(args ?? {});
+  return oneShot !== undefined ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex');
+}
+
+/** HMAC-SHA256 (hex) of a record's canonical JSON without its mac. */
+export function macOf(key: Buffer, canonicalBody: string): string {
+  return createHmac('sha256', key).update(canonicalBody).digest('hex');
 }
 
 /** The mac of a record: over every field but `mac` itself. */
 export function recordMac(key: Buffer, record: Record<string, unknown>): string {
   const { mac: _mac, ...body } = record;
-  return createHmac('sha256', key).update(canonicalJson(body)).digest('hex');
+  return macOf(key, canonicalJson(body));
 }
 
 /** Reads an audit key file: at least 32 bytes; one trailing newline (as editors add) is dropped. */
@@ -100,4 +134,26 @@ export function chainFault(key: Buffer, line: string, previous: { seq: number; m
   if (r['seq'] !== previous.seq + 1) return `seq ${r['seq']} follows seq ${previous.seq}: records were removed or reordered`;
   if (r['prev'] !== previous.mac) return "prev does not match the previous record's mac: records were removed or reordered";
   return undefined;
+}
+
+/**
+ * Chains an entry after `prev`: its line (JSON with the mac, no newline) and its mac. Fields named
+ * seq, prev or mac in the entry are replaced. The line is the canonical body with the mac appended.
+ */
+export function chainEntry(key: Buffer, entry: Readonly<Record<string, unknown>>, seq: number, prev: string | null): { line: string; mac: string } {
+  // The canonical body is built here directly (the entry's keys plus seq and prev, sorted) rather
+  // than by copying the entry into a new object first: this runs once per audited call.
+  const keys = Object.keys(entry).filter((k) => k !== 'mac' && k !== 'seq' && k !== 'prev');
+  keys.push('prev', 'seq');
+  keys.sort();
+  let body = '{';
+  for (const k of keys) {
+    const v = k === 'seq' ? seq : k === 'prev' ? prev : entry[k];
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    if (body.length > 1) body += ',';
+    body += quote(k) + ':' + canonicalJson(v);
+  }
+  body += '}';
+  const mac = macOf(key, body);
+  return { line: `${body.slice(0, -1)},"mac":"${mac}"}`, mac };
 }

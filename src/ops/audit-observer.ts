@@ -27,16 +27,16 @@ export function auditObserver(server: McpServer, sink: AuditSink): RequestObserv
           const entry: AuditEntry = {
             time: new Date(time).toISOString(),
             subject: env.auth?.subject ?? null,
-            session: env.session?.id,
             tool: name.length > MAX_TOOL_NAME ? name.slice(0, MAX_TOOL_NAME) : name,
             args: argumentsDigest(params?.['arguments']),
             outcome: end.outcome,
-            code: end.code,
             ms: Math.round((performance.now() - start) * 1000) / 1000,
             cost: server.tools.get(name)?.definition.cost ?? 1,
           };
-          if (entry.session === undefined) delete entry.session;
-          if (entry.code === undefined) delete entry.code;
+          // Optional fields are added, never deleted: delete would turn the object into a slow dictionary.
+          const session = env.session?.id;
+          if (session !== undefined) entry.session = session;
+          if (end.code !== undefined) entry.code = end.code;
           sink.append(entry);
         },
       };

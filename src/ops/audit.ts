@@ -15,7 +15,7 @@
 //   send entries to one writer in the primary).
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { recordMac } from './audit-chain.js';
+import { chainEntry, recordMac } from './audit-chain.js';
 import type { AuditEntry, AuditRecord } from './audit-chain.js';
 
 export interface AuditWriterOptions {
@@ -88,16 +88,12 @@ export class AuditWriter {
     return true;
   }
 
-  private chain(entry: Record<string, unknown>): void {
-    const record: Record<string, unknown> = { ...entry, seq: this.seq + 1, prev: this.mac };
-    delete record['mac'];
-    const mac = recordMac(this.key, record);
-    record['mac'] = mac;
-    const line = JSON.stringify(record) + '\n';
+  private chain(entry: Readonly<Record<string, unknown>>): void {
+    const { line, mac } = chainEntry(this.key, entry, this.seq + 1, this.mac);
     this.seq++;
     this.mac = mac;
-    this.queue.push(line);
-    this.pendingBytes += line.length;
+    this.queue.push(line + '\n');
+    this.pendingBytes += line.length + 1;
   }
 
   private async drain(): Promise<void> {

@@ -22,7 +22,11 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** Keys that carry credentials, censored wherever they appear at the top level or one level down. */
+/**
+ * Keys that carry credentials, censored at the top level of a log object, under `headers`,
+ * `req.headers` and `auth`. Static paths only: pino's wildcard paths (`*.key`) cost about 30x a
+ * plain line (150 µs instead of 4 µs with these keys, bench/tracing.bench.ts).
+ */
 const SECRET_KEYS = [
   'authorization',
   'cookie',
@@ -42,11 +46,9 @@ const SECRET_KEYS = [
   'key',
 ];
 
-export const REDACT_PATHS: readonly string[] = [
-  ...SECRET_KEYS.map((k) => `["${k}"]`),
-  ...SECRET_KEYS.map((k) => `*["${k}"]`),
-  ...SECRET_KEYS.map((k) => `*.headers["${k}"]`),
-];
+export const REDACT_PATHS: readonly string[] = ['', 'headers', 'req.headers', 'auth'].flatMap((at) =>
+  SECRET_KEYS.map((k) => (at === '' ? `["${k}"]` : `${at}["${k}"]`)),
+);
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
@@ -76,37 +78,55 @@ function requestId(idRaw: string): unknown {
   }
 }
 
+/** pino's numeric levels (pino.levels.values): compared directly, as pino's own level checks do. */
+const DEBUG = 20;
+const ERROR = 50;
+
+/** One request being watched: a class, not closures, so a watch is a single small allocation. */
+class RequestLine implements RequestWatch {
+  /** Timed only at debug: a clock read costs about 0.1 µs here, a fifth of a plain dispatch. */
+  private readonly start: number;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly info: RequestInfo,
+    private readonly debug: boolean,
+  ) {
+    this.start = debug ? performance.now() : NaN;
+  }
+
+  end(end: RequestEnd): void {
+    const failed = end.outcome === 'error' && isServerFailure(end);
+    if (!failed && !this.debug) return;
+    const { method, params, env, idRaw } = this.info;
+    const tool = method === 'tools/call' && params !== undefined && typeof params['name'] === 'string' ? params['name'] : undefined;
+    const line = {
+      method,
+      tool,
+      id: requestId(idRaw),
+      session: env.session?.id,
+      subject: env.auth?.subject,
+      outcome: end.outcome,
+      code: end.code,
+      ms: this.debug ? Math.round((performance.now() - this.start) * 1000) / 1000 : undefined,
+    };
+    if (failed) this.logger.error(line, 'request failed');
+    else this.logger.debug(line, 'request');
+  }
+}
+
 /**
- * Logs requests: every one at debug; server failures (internal errors, 5xx replies) at error whatever
- * the level. Client mistakes (bad params, unknown methods) and tool errors stay at debug: they are the
- * client's business, and logging them louder would let any client flood the log.
+ * Logs requests: every one at debug, with its duration in ms; server failures (internal errors, 5xx
+ * replies) at error whatever the level (without a duration above debug). Client mistakes (bad params, unknown methods) and tool errors stay at debug: they are the
+ * client's business, and logging them louder would let any client flood the log. The level is read per
+ * request, so a level changed at run time applies at once.
  */
 export function loggingObserver(logger: Logger): RequestObserver {
   return {
     begin(info: RequestInfo): RequestWatch | undefined {
-      const debug = logger.isLevelEnabled('debug');
-      if (!debug && !logger.isLevelEnabled('error')) return undefined;
-      const start = performance.now();
-      return {
-        end(end: RequestEnd): void {
-          const failed = end.outcome === 'error' && isServerFailure(end);
-          if (!failed && !debug) return;
-          const { method, params, env } = info;
-          const tool = method === 'tools/call' && params !== undefined && typeof params['name'] === 'string' ? params['name'] : undefined;
-          const line = {
-            method,
-            tool,
-            id: requestId(info.idRaw),
-            session: env.session?.id,
-            subject: env.auth?.subject,
-            outcome: end.outcome,
-            code: end.code,
-            ms: Math.round((performance.now() - start) * 1000) / 1000,
-          };
-          if (failed) logger.error(line, 'request failed');
-          else logger.debug(line, 'request');
-        },
-      };
+      const level = logger.levelVal;
+      if (level > ERROR) return undefined;
+      return new RequestLine(logger, info, level <= DEBUG);
     },
   };
 }

@@ -188,8 +188,8 @@ describe('loggingObserver', () => {
   it('redacts secret-bearing keys should anything log them', () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', destination: { write: (s: string) => void lines.push(s) } });
-    logger.info({ authorization: 'Bearer abc', req: { headers: { cookie: 'c=1', 'x-api-key': 'k1' } }, auth: { token: 't1', stateKey: 's1' } }, 'oops');
-    expect(lines[0]).not.toMatch(/abc|c=1|k1|t1|s1/);
+    logger.info({ authorization: 'Bearer abc', jwt: 'j1', req: { headers: { cookie: 'c=1', 'x-api-key': 'k1' } }, headers: { authorization: 'a1' }, auth: { token: 't1', stateKey: 's1' }, auditKey: 'ak' }, 'oops');
+    expect(lines[0]).not.toMatch(/abc|j1|c=1|k1|a1|t1|s1|ak/);
     expect(lines[0]).toContain('[redacted]');
   });
 });

@@ -199,3 +199,17 @@ describe('auditObserver', () => {
     }
   });
 });
+
+describe('canonicalJson agrees with JSON.stringify on values with sorted keys', () => {
+  it.each([
+    ['escapes', { 'q"uote': 'back\\slash', ctl: '\u0001\n\t', lone: '\ud800x', pair: '😀', sep: '\u2028' }],
+    ['numbers', { a: 1.5, b: -0, c: 1e21, d: NaN, e: Infinity, f: 0.1 + 0.2 }],
+    ['nesting', { z: [1, 'two', null, true, false, { y: [], x: {} }], a: { c: undefined, b: new Date(0) } }],
+  ])('%s', (_what, value) => {
+    const sorted = (v: unknown): unknown =>
+      v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]))
+        : Array.isArray(v) ? v.map(sorted) : v;
+    expect(canonicalJson(value)).toBe(JSON.stringify(sorted(value)));
+  });
+});
