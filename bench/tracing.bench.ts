@@ -17,7 +17,7 @@
 // than the observers themselves.
 //
 // Reported: wall ns per call and process CPU ns per call (cpuUsage counts the audit writer's libuv
-// threads too), medians over rounds, and each as a ratio to plain.
+// threads too), medians over rounds, and CPU against plain paired by round (ratio and difference).
 //
 //   npm run bench -- tracing             (or: node --import tsx bench/tracing.bench.ts [--rounds=N] [--calls=N]
 //                                         [--only=name,name]: plain and these configurations only)
@@ -37,13 +37,13 @@ import { handleNotification, handleRequest } from '../dist/server/dispatch.js';
 import type { Reply, RequestEnv } from '../dist/server/dispatch.js';
 import { McpServer } from '../dist/server/server.js';
 import { Session } from '../dist/server/session.js';
-import { median, ratio } from './lib/stats.js';
+import { median } from './lib/stats.js';
 
 function option(name: string): string | undefined {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a?.slice(name.length + 3);
 }
-const ROUNDS = Number(option('rounds') ?? 7);
+const ROUNDS = Number(option('rounds') ?? 15);
 const CALLS = Number(option('calls') ?? 20_000);
 const WARMUP = 5_000;
 
@@ -134,7 +134,9 @@ async function run(c: Config, n: number): Promise<{ wallNs: number; cpuNs: numbe
 
 async function main(): Promise<void> {
   const only = option('only')?.split(',');
-  const all = (await configs()).filter((c) => only === undefined || c.name === 'plain' || only.includes(c.name));
+  const everything = await configs();
+  const all = everything.filter((c) => only === undefined || c.name === 'plain' || only.includes(c.name));
+  for (const c of everything) if (!all.includes(c)) await c.writer?.close();
   for (const c of all) await run(c, WARMUP);
   const results = new Map<string, { wall: number[]; cpu: number[] }>(all.map((c) => [c.name, { wall: [], cpu: [] }]));
   for (let r = 0; r < ROUNDS; r++) {
@@ -145,16 +147,18 @@ async function main(): Promise<void> {
       results.get(c.name)!.cpu.push(m.cpuNs);
     }
   }
+  // Ratios are paired by round (each configuration against plain of the same round), then the median
+  // taken: other load on a shared machine moves whole rounds, and pairing cancels most of that.
   const base = results.get('plain')!;
-  const baseWall = median(base.wall);
-  const baseCpu = median(base.cpu);
+  const paired = (xs: number[], ys: number[]): number => median(xs.map((x, i) => x / ys[i]!));
+  const pairedDiff = (xs: number[], ys: number[]): number => median(xs.map((x, i) => x - ys[i]!));
   console.log(`tools/call echo through handleRequest, ${CALLS} calls x ${ROUNDS} rounds, node ${process.version}`);
-  console.log('| configuration | wall ns/call | vs plain | added ns | CPU ns/call | vs plain |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| configuration | wall ns/call | CPU ns/call | CPU vs plain (paired) | added CPU ns (paired) |');
+  console.log('|---|---|---|---|---|');
   for (const c of all) {
-    const w = median(results.get(c.name)!.wall);
-    const u = median(results.get(c.name)!.cpu);
-    console.log(`| ${c.name} | ${w.toFixed(0)} | ${ratio(w, baseWall)} | ${(w - baseWall).toFixed(0)} | ${u.toFixed(0)} | ${ratio(u, baseCpu)} |`);
+    const r = results.get(c.name)!;
+    const x = paired(r.cpu, base.cpu);
+    console.log(`| ${c.name} | ${median(r.wall).toFixed(0)} | ${median(r.cpu).toFixed(0)} | ${x >= 10 ? x.toFixed(1) : x.toFixed(2)}x | ${pairedDiff(r.cpu, base.cpu).toFixed(0)} |`);
   }
   for (const c of all) await c.writer?.close();
   rmSync(dir, { recursive: true, force: true });
