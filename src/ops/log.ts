@@ -70,7 +70,15 @@ function isServerFailure(end: RequestEnd): boolean {
   return end.code === ErrorCode.InternalError || end.reply.status >= 500;
 }
 
+/** Client-chosen strings (tool names, string ids) are cut to this length in a log line. */
+const MAX_CLIENT_STRING = 256;
+
+function clip(s: string): string {
+  return s.length > MAX_CLIENT_STRING ? s.slice(0, MAX_CLIENT_STRING) : s;
+}
+
 function requestId(idRaw: string): unknown {
+  if (idRaw.length > MAX_CLIENT_STRING + 2) return clip(idRaw);
   try {
     return JSON.parse(idRaw);
   } catch {
@@ -99,7 +107,7 @@ class RequestLine implements RequestWatch {
     const failed = end.outcome === 'error' && isServerFailure(end);
     if (!failed && !this.debug) return;
     const { method, params, env, idRaw } = this.info;
-    const tool = method === 'tools/call' && params !== undefined && typeof params['name'] === 'string' ? params['name'] : undefined;
+    const tool = method === 'tools/call' && params !== undefined && typeof params['name'] === 'string' ? clip(params['name']) : undefined;
     const line = {
       method,
       tool,

@@ -49,6 +49,13 @@ export function parseTraceparent(traceparent: unknown, tracestate?: unknown): Sp
   return spanContext;
 }
 
+/** Client-chosen names are cut to this length in attributes (an unknown tool's name can be anything). */
+const MAX_NAME = 256;
+
+function clip(s: string): string {
+  return s.length > MAX_NAME ? s.slice(0, MAX_NAME) : s;
+}
+
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -56,9 +63,9 @@ function isObject(v: unknown): v is JsonObject {
 /** jsonrpc.request.id: the id as a string (a string id unquoted); none for null. */
 function requestId(idRaw: string): string | undefined {
   if (idRaw === 'null') return undefined;
-  if (idRaw.charCodeAt(0) !== 34 /* " */) return idRaw;
+  if (idRaw.charCodeAt(0) !== 34 /* " */) return clip(idRaw);
   try {
-    return String(JSON.parse(idRaw));
+    return clip(String(JSON.parse(idRaw)));
   } catch {
     return idRaw;
   }
@@ -126,11 +133,11 @@ function startRequestSpan(server: McpServer, tracer: Tracer, info: RequestInfo):
   if (params !== undefined) {
     const nameParam = params['name'];
     if (method === 'tools/call' && typeof nameParam === 'string') {
-      attributes['gen_ai.tool.name'] = nameParam;
+      attributes['gen_ai.tool.name'] = clip(nameParam);
       attributes['gen_ai.operation.name'] = 'execute_tool';
       if (server.tools.get(nameParam) !== undefined) target = nameParam;
     } else if (method === 'prompts/get' && typeof nameParam === 'string') {
-      attributes['gen_ai.prompt.name'] = nameParam;
+      attributes['gen_ai.prompt.name'] = clip(nameParam);
       if (server.prompts.get(nameParam) !== undefined) target = nameParam;
     } else if (typeof params['uri'] === 'string' && (method === 'resources/read' || method === 'resources/subscribe' || method === 'resources/unsubscribe')) {
       attributes['mcp.resource.uri'] = params['uri'];

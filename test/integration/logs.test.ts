@@ -170,6 +170,7 @@ describe('loggingObserver', () => {
       await client.initialize('2025-11-25');
       await client.reply(client.call('echo', { text: 'private words' }));
       await client.reply(client.request('resources/read', { uri: 'test://broken' }));
+      await client.reply(client.call('x'.repeat(1000), {}));
       const requests = lines.filter((l) => l['method'] !== undefined);
       if (level === 'info') {
         expect(requests.map((l) => [l['method'], l['level']])).toEqual([['resources/read', 50]]);
@@ -178,7 +179,9 @@ describe('loggingObserver', () => {
           ['initialize', 'ok', 20],
           ['tools/call', 'ok', 20],
           ['resources/read', 'error', 50],
+          ['tools/call', 'error', 20], // an unknown tool is the client's mistake
         ]);
+        expect(requests[3]!['tool']).toBe('x'.repeat(256)); // client-chosen names are cut
         expect(typeof requests[1]!['session']).toBe('string');
       }
       expect(JSON.stringify(lines)).not.toContain('private words');

@@ -166,6 +166,11 @@ for (const fastLane of [true, false]) {
       }
     });
 
+    it('cuts a client-chosen tool name to 256 characters in its attribute', async () => {
+      await post('tools/call', { name: 'y'.repeat(1000), arguments: {} });
+      expect(only('tools/call').attributes['gen_ai.tool.name']).toBe('y'.repeat(256));
+    });
+
     it('names prompts/get by its prompt and leaves other methods unnamed', async () => {
       await post('prompts/get', { name: 'greet' });
       await post('tools/list', {}, {}, 2);
