@@ -15,7 +15,7 @@ export interface AuditEntry {
   time: string;
   /** The authenticated principal's subject, or null. */
   subject: string | null;
-  /** The legacy session id, when the call had one. */
+  /** The session id, when the call had one (an HTTP legacy session, or the stdio connection's). */
   session?: string;
   tool: string;
   /** SHA-256 (hex) of the canonical JSON of the call's arguments ({} when it had none). */

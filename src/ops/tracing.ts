@@ -146,7 +146,9 @@ function startRequestSpan(server: McpServer, tracer: Tracer, info: RequestInfo):
   const id = requestId(info.idRaw);
   if (id !== undefined) attributes['jsonrpc.request.id'] = id;
   const session = env.session;
-  if (session !== undefined) attributes['mcp.session.id'] = session.id;
+  // A legacy session (initialized, or this initialize); a 2026-07-28 request belongs to none, even on
+  // a stdio connection (which has a session object for its own bookkeeping).
+  if (session !== undefined && (session.protocolVersion !== undefined || method === 'initialize')) attributes['mcp.session.id'] = session.id;
   const version = meta !== undefined && typeof meta[META.protocolVersion] === 'string' ? meta[META.protocolVersion] : session?.protocolVersion;
   if (version !== undefined) attributes['mcp.protocol.version'] = version as string;
   if (http) {

@@ -206,6 +206,15 @@ describe('over stdio', () => {
     expect(exporter.getFinishedSpans()).toEqual([]);
   });
 
+  it('a 2026-07-28 request over stdio has no session attribute', async () => {
+    const client = new MemoryClient(demoServer());
+    await client.reply(client.call('echo', {}, { ...STATELESS_META, traceparent: tp(TRACE_A, SPAN_A) }));
+    const span = only('tools/call echo');
+    expect(span.attributes['mcp.session.id']).toBeUndefined();
+    expect(span.attributes['mcp.protocol.version']).toBe('2026-07-28');
+    expect(span.parentSpanContext?.spanId).toBe(SPAN_A);
+  });
+
   it('nests handler spans over stdio too', async () => {
     const client = new MemoryClient(demoServer());
     await client.initialize('2025-11-25');
