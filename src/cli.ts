@@ -242,7 +242,6 @@ async function main(argv: string[]): Promise<void> {
     if (['jwt-secret-file', 'jwt-public-key-file', 'jwks-url', 'jwks-file', 'api-keys-file'].some((f) => values[f as keyof typeof values] !== undefined)) {
       fail('authentication flags apply to --http; a stdio server trusts the process that started it');
     }
-    logger.info('serving MCP on stdio');
     await serveStdio(server, maxMessageBytes === undefined ? {} : { maxMessageBytes });
     server.close('The client closed stdin');
     await sandbox?.close();
