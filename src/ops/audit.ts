@@ -97,17 +97,21 @@ export class AuditWriter {
   }
 
   private async drain(): Promise<void> {
+    let inFlight = 0;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.join('');
+        inFlight = this.queue.length;
         this.queue = [];
         await this.file.appendFile(batch);
         if (this.fsync === 'batch') await this.file.datasync();
         this.pendingBytes -= batch.length;
+        inFlight = 0;
       }
     } catch (e) {
       this.failure = e instanceof Error ? e : new Error(String(e));
-      this.dropped += this.queue.length;
+      // The failed batch counts as lost, though part of it may have reached the file.
+      this.dropped += inFlight + this.queue.length;
       this.queue = [];
       this.onError(new Error(`audit log ${this.path}: write failed, auditing stopped: ${this.failure.message}`));
     } finally {

@@ -1,7 +1,7 @@
 // The audit log (src/ops/audit*.ts): canonical JSON, the writer's chain (resumed across restarts,
 // refused when the file's last record does not check out, bounded when the disk is slow), verify
 // naming the first bad line for each kind of tampering, and the observer's entries.
-import { mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -157,6 +157,18 @@ describe('AuditWriter and verify', () => {
       [3, 't4', undefined],
     ]);
     expect(await verifyAuditLog(path, KEY)).toMatchObject({ ok: true, records: 3 });
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('stops on a write error, reports it once, and counts later entries as dropped', async () => {
+    const errors: Error[] = [];
+    const w = await AuditWriter.open('/dev/full', KEY, { onError: (e) => errors.push(e) });
+    expect(w.append(entry(1))).toBe(true);
+    await expect(w.flush()).rejects.toThrow(/ENOSPC/);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/write failed, auditing stopped: .*ENOSPC/);
+    expect(w.append(entry(2))).toBe(false);
+    expect(w.dropped).toBe(2); // the one lost in the failed batch, and the one after
+    await w.close();
   });
 
   it('after close, entries are dropped, not written', async () => {
