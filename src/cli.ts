@@ -74,6 +74,7 @@ Sandbox for untrusted tools (docs/sandbox.md; each runs in its own limited proce
   --sandbox-memory-mb N       memory per sandbox process in MiB (default 256)
   --sandbox-wall-ms N         wall-clock time per call (default 5000)
   --sandbox-pool N            warm processes per tool (default 2; 0 starts a fresh process per call)
+
 Operations (docs/observability.md):
   --log-level L               JSON logs on stderr at L and above: fatal, error, warn, info (default),
                               debug (one line per request), trace, silent
