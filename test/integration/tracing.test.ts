@@ -1,6 +1,6 @@
 // Tracing (src/ops/tracing.ts) with a real OpenTelemetry SDK (BasicTracerProvider, SimpleSpanProcessor,
 // InMemorySpanExporter) and the AsyncLocalStorage context manager, over real HTTP (serveHttp, fast lane
-// and node:http) and over the stdio transport: one SERVER span per request named and attributed per the
+// and node:http), over the stdio transport, and through `fastermcp serve` with an SDK loaded by --import: one SERVER span per request named and attributed per the
 // MCP semantic conventions, the parent from _meta over the traceparent header, a malformed traceparent
 // ignored, error statuses, and a handler's own spans nested under the request span.
 import { context, trace } from '@opentelemetry/api';
@@ -9,6 +9,12 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseTraceparent, tracingObserver } from '../../src/ops/tracing.js';
 import { META } from '../../src/server/protocol.js';
@@ -221,6 +227,67 @@ describe('over stdio', () => {
     await client.reply(client.call('nested-async', {}));
     expect(only('after an await').parentSpanContext?.spanId).toBe(only('tools/call nested-async').spanContext().spanId);
   });
+});
+
+describe('fastermcp serve with an SDK registered by --import', () => {
+  it('traces every request, parented by the traceparent header', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fastermcp-otel-'));
+    try {
+      const spansFile = join(dir, 'spans.jsonl');
+      const resolve = (m: string): string => pathToFileURL(createRequire(import.meta.url).resolve(m)).href;
+      // An exporter that appends each span (name, ids, attributes) to a file, as the SDK finishes it.
+      writeFileSync(
+        join(dir, 'otel.mjs'),
+        `import { appendFileSync } from 'node:fs';
+import { trace } from '${resolve('@opentelemetry/api')}';
+import { BasicTracerProvider, SimpleSpanProcessor } from '${resolve('@opentelemetry/sdk-trace-base')}';
+const exporter = {
+  export(spans, done) {
+    for (const s of spans) appendFileSync(${JSON.stringify(spansFile)}, JSON.stringify({ name: s.name, kind: s.kind, traceId: s.spanContext().traceId, parent: s.parentSpanContext?.spanId, attributes: s.attributes }) + '\\n');
+    done({ code: 0 });
+  },
+  async shutdown() {},
+};
+trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+`,
+      );
+      const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+      const child = spawn(process.execPath, ['--import', pathToFileURL(join(dir, 'otel.mjs')).href, cli, 'serve', '--http', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      try {
+        const url = await new Promise<string>((resolveUrl, reject) => {
+          let out = '';
+          const timer = setTimeout(() => reject(new Error(`no URL; stderr: ${stderr}`)), 20_000);
+          child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+            out += d;
+            const m = /serving MCP on (\S+)/.exec(out);
+            if (m !== null) {
+              clearTimeout(timer);
+              resolveUrl(m[1]!);
+            }
+          });
+          child.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+        });
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo', traceparent: tp(TRACE_A, SPAN_A) },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' }, _meta: STATELESS_META } }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        expect(res.status).toBe(200);
+      } finally {
+        child.kill('SIGKILL');
+      }
+      expect(stderr).toContain('tracing: one span per request');
+      const spans = readFileSync(spansFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(spans).toEqual([
+        expect.objectContaining({ name: 'tools/call echo', kind: SpanKind.SERVER, traceId: TRACE_A, parent: SPAN_A, attributes: expect.objectContaining({ 'jsonrpc.request.id': '9' }) }),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('without an SDK', () => {
