@@ -1,8 +1,9 @@
 // Tracing (src/ops/tracing.ts) with a real OpenTelemetry SDK (BasicTracerProvider, SimpleSpanProcessor,
 // InMemorySpanExporter) and the AsyncLocalStorage context manager, over real HTTP (serveHttp, fast lane
-// and node:http), over the stdio transport, and through `fastermcp serve` with an SDK loaded by --import: one SERVER span per request named and attributed per the
-// MCP semantic conventions, the parent from _meta over the traceparent header, a malformed traceparent
-// ignored, error statuses, and a handler's own spans nested under the request span.
+// and node:http), over the stdio transport, and through `fastermcp serve` with an SDK loaded by
+// --import: one SERVER span per request named and attributed per the MCP semantic conventions, the
+// parent from _meta over the traceparent header, a malformed traceparent ignored, error statuses, and
+// a handler's own spans nested under the request span.
 import { context, trace } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
