@@ -26,8 +26,14 @@ import { isClusterWorker, onDrain, reportReady, workerSlot } from './multicore/w
 import { clusterMetricsText, metricsService } from './multicore/metrics.js';
 import { connectSharedState } from './cluster/redis-state.js';
 import { opsFromFlags, serveOpsFor } from './ops/endpoints.js';
+import { auditCommand } from './ops/audit-verify.js';
+import { createLogger } from './ops/log.js';
+import type { Logger, LoggerLevel } from './ops/log.js';
+import { startObservability } from './ops/serve-ops.js';
+import { auditService, primaryAudit } from './multicore/audit.js';
 
 const USAGE = `Usage: fastermcp serve [module] [--stdio | --http PORT] [options]
+       fastermcp audit verify FILE --audit-key-file F
 
 Serves the tools, resources and prompts that <module> registers (a module whose default export,
 or export named "register", is a function receiving the McpServer). Without a module, serves the
@@ -81,11 +87,17 @@ Sandbox for untrusted tools (docs/sandbox.md; each runs in its own limited proce
   --sandbox-memory-mb N       memory per sandbox process in MiB (default 256)
   --sandbox-wall-ms N         wall-clock time per call (default 5000)
   --sandbox-pool N            warm processes per tool (default 2; 0 starts a fresh process per call)
-Operations (docs/metrics.md; outside the MCP path and its auth, Host check as for MCP):
+
+Operations (docs/metrics.md, docs/observability.md; endpoints outside the MCP path and its auth):
   --no-metrics                do not serve /metrics (by default /metrics, /healthz and /readyz are
                               served on the HTTP port)
   --ops-port PORT             serve /metrics, /healthz and /readyz on their own port (same host);
                               with --stdio, the only way to get them
+  --log-level L               JSON logs on stderr at L and above: fatal, error, warn, info (default),
+                              debug (one line per request), trace, silent
+  --audit-log FILE            append a hash-chained record of every tools/call to FILE
+  --audit-key-file F          HMAC key (>= 32 bytes) of the audit log; also for \`audit verify\`
+  (tracing: register an OpenTelemetry SDK before serving, e.g. with node --import; one span per request)
   -h, --help                  this text
   -v, --version               print the version
 `;
@@ -143,6 +155,9 @@ async function main(argv: string[]): Promise<void> {
         'sandbox-pool': { type: 'string' },
         'no-metrics': { type: 'boolean' },
         'ops-port': { type: 'string' },
+        'log-level': { type: 'string' },
+        'audit-log': { type: 'string' },
+        'audit-key-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -161,22 +176,44 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const [command, modulePath, ...extra] = positionals;
+  if (command === 'audit') {
+    process.exitCode = await auditCommand(positionals.slice(1), values['audit-key-file'], (line) => process.stderr.write(`fastermcp: ${line}\n`));
+    return;
+  }
   if (command !== 'serve') fail(`unknown command ${JSON.stringify(command)}`);
   if (extra.length > 0) fail(`unexpected arguments: ${extra.join(' ')}`);
   if (values.stdio === true && values.http !== undefined) fail('choose one of --stdio and --http');
+  let logger: Logger;
+  try {
+    logger = createLogger({ level: (values['log-level'] ?? 'info') as LoggerLevel });
+  } catch (e) {
+    fail((e as Error).message);
+  }
   if (values.workers !== undefined) {
     if (values.http === undefined) fail('--workers needs --http (a stdio server has one client)');
     const workers = values.workers === 'auto' ? availableParallelism() : intOption(values.workers, '--workers')!;
     if (workers < 1) fail('--workers needs at least 1');
     if (nodeCluster.isPrimary) {
       if (workers > 1 && values['redis-url'] === undefined) {
-        process.stderr.write(
-          'fastermcp: --workers without --redis-url: each process keeps its own legacy sessions and rate-limit budgets, ' +
-            'so a legacy client (Mcp-Session-Id) may reach a process that does not know its session; stateless 2026-07-28 clients are unaffected\n',
+        logger.warn(
+          '--workers without --redis-url: each process keeps its own legacy sessions and rate-limit budgets, ' +
+            'so a legacy client (Mcp-Session-Id) may reach a process that does not know its session; stateless 2026-07-28 clients are unaffected',
         );
       }
-      // A scrape of any worker answers for all of them (src/multicore/metrics.ts).
-      runPrimary({ workers, args: argv, ...(values['no-metrics'] === true ? {} : { services: metricsService() }) });
+      // The primary owns what must be one per server: the audit log's chain, the cluster-wide /metrics.
+      let audit;
+      try {
+        audit = await primaryAudit({ auditLog: values['audit-log'], auditKeyFile: values['audit-key-file'] }, logger);
+      } catch (e) {
+        fail((e as Error).message);
+      }
+      runPrimary({
+        workers,
+        args: argv,
+        log: (line) => logger.info(line),
+        services: { ...(values['no-metrics'] === true ? {} : metricsService()), ...(audit === undefined ? {} : auditService(audit)) },
+        onExit: () => audit?.close(),
+      });
       return;
     }
   }
@@ -220,11 +257,13 @@ async function main(argv: string[]): Promise<void> {
   if (cluster !== undefined) {
     // Serve once Redis answers (or after 5 s, saying so: calls then follow --redis-down until it does).
     await cluster.ready(5000).catch((e: unknown) => {
-      process.stderr.write(`fastermcp: Redis is not reachable yet (${(e as Error).message}); calls follow --redis-down ${cluster.onRedisDown} until it is\n`);
+      logger.warn(`Redis is not reachable yet (${(e as Error).message}); calls follow --redis-down ${cluster.onRedisDown} until it is`);
     });
     // The operator's health signal: every change of the Redis connection, on stderr.
     cluster.on('health', (h: { state: string; lastError?: string }) => {
-      process.stderr.write(`fastermcp: rate-limit Redis is ${h.state}${h.lastError === undefined ? '' : ` (${h.lastError})`}${h.state === 'down' ? `; calls follow --redis-down ${cluster.onRedisDown}` : ''}\n`);
+      const line = `rate-limit Redis is ${h.state}${h.lastError === undefined ? '' : ` (${h.lastError})`}${h.state === 'down' ? `; calls follow --redis-down ${cluster.onRedisDown}` : ''}`;
+      if (h.state === 'down') logger.warn(line);
+      else logger.info(line);
     });
   }
   let sandbox: Sandbox | undefined;
@@ -234,35 +273,39 @@ async function main(argv: string[]): Promise<void> {
     const wallMs = intOption(values['sandbox-wall-ms'], '--sandbox-wall-ms');
     const pool = intOption(values['sandbox-pool'], '--sandbox-pool');
     try {
-      sandbox = await registerSandboxDir(server, sandboxDir, { cpuMs, memoryMb, wallMs, pool }, (line) => process.stderr.write(`fastermcp: ${line}\n`));
+      sandbox = await registerSandboxDir(server, sandboxDir, { cpuMs, memoryMb, wallMs, pool }, (line) => logger.info(line));
     } catch (e) {
       fail((e as Error).message);
     }
   }
   const maxMessageBytes = intOption(values['max-message-bytes'], '--max-message-bytes');
+  logger.info({ engine: info.implementation }, `fastermcp ${info.version}: ${info.implementation} JSON-RPC engine${info.implementation === 'js' ? ' (pure-JS fallback)' : ''}`);
+  if (values.http === undefined && ['jwt-secret-file', 'jwt-public-key-file', 'jwks-url', 'jwks-file', 'api-keys-file'].some((f) => values[f as keyof typeof values] !== undefined)) {
+    fail('authentication flags apply to --http; a stdio server trusts the process that started it');
+  }
   let ops;
+  let observability;
   try {
     ops = opsFromFlags({ noMetrics: values['no-metrics'] === true, opsPort: values['ops-port'], sandbox });
+    // A worker's audit records go to the primary's one writer (src/multicore/audit.ts).
+    observability = await startObservability(server, isClusterWorker() ? { auditToPrimary: values['audit-log'] !== undefined } : { auditLog: values['audit-log'], auditKeyFile: values['audit-key-file'] }, logger);
   } catch (e) {
     fail((e as Error).message);
   }
-  process.stderr.write(`fastermcp ${info.version}: ${info.implementation} JSON-RPC engine${info.implementation === 'js' ? ' (pure-JS fallback)' : ''}\n`);
 
   if (values.http === undefined) {
-    if (['jwt-secret-file', 'jwt-public-key-file', 'jwks-url', 'jwks-file', 'api-keys-file'].some((f) => values[f as keyof typeof values] !== undefined)) {
-      fail('authentication flags apply to --http; a stdio server trusts the process that started it');
-    }
     const stdioOps = ops.port === undefined ? undefined : await serveOpsFor(server, {
       ...ops,
       port: ops.port,
       host: values.host ?? '127.0.0.1',
       ...(values['allowed-hosts'] === undefined ? {} : { allowedHosts: values['allowed-hosts'] === '*' ? '*' : values['allowed-hosts'].split(',').map((h) => h.trim()) }),
     });
-    if (stdioOps !== undefined) process.stderr.write(`fastermcp: operations endpoints on ${stdioOps.url}\n`);
+    if (stdioOps !== undefined) logger.info(`operations endpoints on ${stdioOps.url}`);
     await serveStdio(server, maxMessageBytes === undefined ? {} : { maxMessageBytes });
     await stdioOps?.close();
     server.close('The client closed stdin');
     await sandbox?.close();
+    await observability.close();
     return;
   }
   const port = intOption(values.http, '--http');
@@ -313,16 +356,18 @@ async function main(argv: string[]): Promise<void> {
   const slot = workerSlot();
   if (isClusterWorker()) reportReady(running.url);
   else process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);
-  if (running.ops !== undefined && slot === undefined) process.stderr.write(`fastermcp: operations endpoints on ${running.ops.url}\n`);
+  logger.info({ url: running.url, worker: slot }, `listening on ${running.url}`);
+  if (running.ops !== undefined && slot === undefined && running.ops.url !== undefined) logger.info(`operations endpoints on ${running.ops.url}`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`fastermcp: ${slot === undefined ? '' : `worker ${slot} (pid ${process.pid}) `}shutting down (draining requests in flight)\n`);
+    logger.info({ worker: slot }, `${slot === undefined ? '' : `worker ${slot} (pid ${process.pid}) `}shutting down (draining requests in flight)`);
     void (isClusterWorker() ? running.drain() : running.close()).then(async () => {
       await sharedState?.close();
       server.close();
       await sandbox?.close();
+      await observability.close();
       process.exit(0);
     });
   };

@@ -107,6 +107,18 @@ export type {
 } from './server/server.js';
 export { RequestContext } from './server/context.js';
 export type { Outcome, RequestEnd, RequestInfo, RequestObserver, RequestWatch } from './server/observe.js';
+export { tracingObserver, parseTraceparent } from './ops/tracing.js';
+export type { TracingOptions } from './ops/tracing.js';
+export { createLogger, loggingObserver, REDACT_PATHS } from './ops/log.js';
+export type { Logger, LoggerLevel, LoggerOptions } from './ops/log.js';
+export { AuditWriter } from './ops/audit.js';
+export type { AuditWriterOptions } from './ops/audit.js';
+export { auditObserver } from './ops/audit-observer.js';
+export type { AuditSink } from './ops/audit-observer.js';
+export { argumentsDigest, canonicalJson, readAuditKey, recordMac } from './ops/audit-chain.js';
+export type { AuditEntry, AuditRecord } from './ops/audit-chain.js';
+export { verifyAuditLog } from './ops/audit-verify.js';
+export type { AuditVerdict } from './ops/audit-verify.js';
 export type { ElicitResult, Era } from './server/context.js';
 export { McpError, urlElicitationRequired } from './server/errors.js';
 export {

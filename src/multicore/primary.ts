@@ -27,8 +27,13 @@ export interface PrimaryOptions {
   log?: (line: string) => void;
   /** How long a draining worker may take before it is killed (default 15 s). */
   drainTimeoutMs?: number;
-  /** Requests from workers the primary answers (aggregate metrics, audit records): by message type. */
+  /**
+   * What workers ask of the primary (the cluster-wide metrics) or hand it (audit entries), by message
+   * type; a message with a requestId gets the service's value (or error) back.
+   */
   services?: Record<string, (worker: Worker, message: WorkerMessage) => unknown>;
+  /** Runs once every worker is gone, before the primary exits (closes the audit log). */
+  onExit?: () => unknown;
 }
 
 /** A worker dying this soon after it started counts towards a crash loop. */
@@ -142,7 +147,15 @@ export class Primary extends EventEmitter {
       return;
     }
     const service = this.options.services?.[message.type];
-    if (service === undefined || message.requestId === undefined) return;
+    if (service === undefined) return;
+    if (message.requestId === undefined) {
+      try {
+        service(slot.worker, message);
+      } catch (e) {
+        this.log(`worker ${slot.index}: ${message.type} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      return;
+    }
     let reply: PrimaryMessage;
     try {
       reply = { type: 'fastermcp:reply', requestId: message.requestId, ok: true, value: await service(slot.worker, message) };
@@ -225,7 +238,11 @@ export class Primary extends EventEmitter {
 /** The primary as the CLI runs it: signals wired, exit code from the supervisor. */
 export function runPrimary(options: PrimaryOptions): Primary {
   const primary = new Primary(options);
-  primary.on('exit', (code: number) => process.exit(code));
+  primary.on('exit', (code: number) => {
+    void Promise.resolve()
+      .then(() => options.onExit?.())
+      .finally(() => process.exit(code));
+  });
   process.on('SIGHUP', () => void primary.rollingRestart());
   const stop = (): void => void primary.stop();
   process.once('SIGINT', stop);

@@ -2,7 +2,11 @@
 // worker; a rolling restart (SIGHUP) replaces them one at a time while calls keep succeeding and a call
 // in flight finishes on its old worker; a worker that dies is replaced; SIGTERM drains and exits 0
 // leaving no process behind. Runs the built CLI (dist/cli.js) as a real process tree.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePromText, samples } from '../helpers/prom-text.js';
@@ -111,6 +115,27 @@ describe('fastermcp serve --workers', () => {
     }
     c.child.kill('SIGTERM');
     expect(await exited(c.child)).toBe(0);
+  });
+
+  it('--audit-log: the primary writes one chain for the calls of every worker, and audit verify accepts it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fastermcp-workers-audit-'));
+    try {
+      const key = join(dir, 'audit.key');
+      const log = join(dir, 'audit.jsonl');
+      writeFileSync(key, randomBytes(32));
+      const c = await startCluster(2, ['--audit-log', log, '--audit-key-file', key]);
+      const pids = new Set<number>();
+      for (let i = 0; i < 10; i++) pids.add(await callPid(c.url, 'pid'));
+      expect(pids.size).toBe(2);
+      c.child.kill('SIGTERM');
+      expect(await exited(c.child)).toBe(0);
+      const records = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(records.map((r) => [r.seq, r.tool, r.outcome])).toEqual(Array.from({ length: 10 }, (_, i) => [i + 1, 'pid', 'ok']));
+      const verify = spawnSync(process.execPath, [CLI, 'audit', 'verify', log, '--audit-key-file', key], { encoding: 'utf8', timeout: 20_000 });
+      expect(verify.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses --workers with stdio', async () => {
