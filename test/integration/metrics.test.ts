@@ -322,7 +322,7 @@ describe('fastermcp serve (dist/cli.js)', () => {
       await stop();
       throw new Error(`${(e as Error).message}\n${out}`);
     }
-    return { mcp: /serving MCP on (\S+)/.exec(out)![1]!, ops: /operations endpoints on (\S+)/.exec(out)![1]!, stop };
+    return { mcp: /serving MCP on (\S+)/.exec(out)![1]!, ops: /operations endpoints on ([^\s"]+)/.exec(out)![1]!, stop };
   }
 
   it('serves /metrics, /healthz and /readyz on the HTTP port by default; --no-metrics --ops-port moves them and drops /metrics', async () => {
@@ -357,7 +357,7 @@ describe('fastermcp serve (dist/cli.js)', () => {
     const killer = setTimeout(() => child.kill('SIGKILL'), 25_000);
     try {
       await waitFor('the ops address', async () => stderr, (s) => /operations endpoints on \S+/.test(s), 20_000);
-      const ops = /operations endpoints on (\S+)/.exec(stderr)![1]!;
+      const ops = /operations endpoints on ([^\s"]+)/.exec(stderr)![1]!;
       child.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' }, _meta: META } }) + '\n');
       await waitFor('the reply', async () => stdout, (s) => s.includes('"id":1'));
       const f = await scrape(ops);
