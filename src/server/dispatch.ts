@@ -149,7 +149,20 @@ export function handleRequest(
   return dispatch(server, env, idRaw, method, rawParams);
 }
 
-/** handleRequest with observers watching (metrics, tracing, logs, audit): src/server/observe.ts. */
+/** What observers are told a request is: a class, so every request's info has one shape. */
+class ObservedRequest implements RequestInfo {
+  constructor(
+    readonly method: string,
+    readonly params: JsonObject | undefined,
+    readonly idRaw: string,
+    readonly env: RequestEnv,
+  ) {}
+}
+
+/**
+ * handleRequest with observers watching (metrics, tracing, logs, audit): src/server/observe.ts. No
+ * closure or array unless needed: most requests have one or two watches and none that wraps.
+ */
 function observed(
   observers: readonly RequestObserver[],
   server: McpServer,
@@ -158,42 +171,63 @@ function observed(
   method: string,
   rawParams: unknown,
 ): Reply | Promise<Reply> {
-  const info: RequestInfo = { method, params: isObject(rawParams) ? rawParams : undefined, idRaw, env };
-  const watches: RequestWatch[] = [];
-  for (const observer of observers) {
+  const info = new ObservedRequest(method, isObject(rawParams) ? rawParams : undefined, idRaw, env);
+  let first: RequestWatch | undefined;
+  let more: RequestWatch[] | undefined;
+  let wraps = false;
+  for (let i = 0; i < observers.length; i++) {
+    let watch: RequestWatch | undefined;
     try {
-      const watch = observer.begin(info);
-      if (watch !== undefined) watches.push(watch);
+      watch = observers[i]!.begin(info);
     } catch {
-      // An observer's failure is its own: the request goes on.
+      continue; // an observer's failure is its own: the request goes on
     }
+    if (watch === undefined) continue;
+    if (watch.run !== undefined) wraps = true;
+    if (first === undefined) first = watch;
+    else (more ??= []).push(watch);
   }
-  let run = (): Reply | Promise<Reply> => dispatch(server, env, idRaw, method, rawParams);
-  // The first observer's run() is the outermost.
+  if (first === undefined) return dispatch(server, env, idRaw, method, rawParams);
+  let reply: Reply | Promise<Reply>;
+  try {
+    reply = wraps ? wrapped(first, more, () => dispatch(server, env, idRaw, method, rawParams)) : dispatch(server, env, idRaw, method, rawParams);
+  } catch (e) {
+    reply = failedReply(idRaw, e);
+  }
+  if (reply instanceof Promise) return reply.then((r) => ended(first, more, r));
+  return ended(first, more, reply);
+}
+
+/** Runs `run` inside every watch's run(), the first watch outermost. */
+function wrapped(first: RequestWatch, more: RequestWatch[] | undefined, run: () => Reply | Promise<Reply>): Reply | Promise<Reply> {
+  const watches = more === undefined ? [first] : [first, ...more];
   for (let i = watches.length - 1; i >= 0; i--) {
     const watch = watches[i]!;
     if (watch.run === undefined) continue;
     const inner = run;
     run = () => watch.run!(inner);
   }
-  const end = (reply: Reply): Reply => {
-    const ended = outcomeOf(reply);
-    for (const watch of watches) {
+  return run();
+}
+
+/** Tells every watch how the request ended. */
+function ended(first: RequestWatch, more: RequestWatch[] | undefined, reply: Reply): Reply {
+  const end = outcomeOf(reply);
+  try {
+    first.end(end);
+  } catch {
+    // as in observed()
+  }
+  if (more !== undefined) {
+    for (const watch of more) {
       try {
-        watch.end(ended);
+        watch.end(end);
       } catch {
         // as above
       }
     }
-    return reply;
-  };
-  let reply: Reply | Promise<Reply>;
-  try {
-    reply = run();
-  } catch (e) {
-    return end(failedReply(idRaw, e));
   }
-  return reply instanceof Promise ? reply.then(end) : end(reply);
+  return reply;
 }
 
 function dispatch(server: McpServer, env: RequestEnv, idRaw: string, method: string, rawParams: unknown): Reply | Promise<Reply> {

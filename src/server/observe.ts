@@ -47,9 +47,18 @@ export interface RequestObserver {
   begin(info: RequestInfo): RequestWatch | undefined;
 }
 
+/** A class, so every request's end has one shape. */
+class Ended implements RequestEnd {
+  constructor(
+    readonly outcome: Outcome,
+    readonly code: number | undefined,
+    readonly reply: Reply,
+  ) {}
+}
+
 /** The outcome a reply stands for. */
 export function outcomeOf(reply: Reply): RequestEnd {
-  if (reply.json === null) return { outcome: 'cancelled', code: undefined, reply };
-  if (reply.code !== undefined) return { outcome: 'error', code: reply.code, reply };
-  return { outcome: reply.isError === true ? 'tool_error' : 'ok', code: undefined, reply };
+  if (reply.json === null) return new Ended('cancelled', undefined, reply);
+  if (reply.code !== undefined) return new Ended('error', reply.code, reply);
+  return new Ended(reply.isError === true ? 'tool_error' : 'ok', undefined, reply);
 }
