@@ -353,6 +353,8 @@ async function main(argv: string[]): Promise<void> {
     ops: clusterOps,
   });
   if (isClusterWorker() && running.ops?.metrics !== undefined) clusterText = await clusterMetricsText(running.ops.metrics.registry);
+  // /readyz: the session store's Redis too (the rate limiter's has its own check).
+  if (sharedState !== undefined) running.ops?.health?.addCheck('session-store', () => sharedState.health());
   const slot = workerSlot();
   if (isClusterWorker()) reportReady(running.url);
   else process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);

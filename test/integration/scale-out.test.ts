@@ -69,6 +69,17 @@ async function postStream(pid: number, body: Msg, headers: Record<string, string
 }
 
 describe('two processes behind one port, one Redis', () => {
+  it('/readyz of each process checks the session store and the rate-limit Redis', async () => {
+    for (const pid of [A, B]) {
+      const r = await request(new URL('/readyz', url).href, { method: 'GET', socket: await to(pid) });
+      expect(r.status).toBe(200);
+      const body = JSON.parse(r.body);
+      expect(body.checks['session-store'].ok).toBe(true);
+      expect(body.checks['session-store'].detail).toMatch(/^Redis up/);
+      expect(body.checks.redis.ok).toBe(true);
+    }
+  });
+
   it('a legacy session initialised on A is served by B, and DELETE on B ends it on A', async () => {
     const sid = await initialize(A);
     const onB = await post(B, call(1, 'pid'), session(sid));
