@@ -2,43 +2,14 @@
 // redis-server enforce one per-client budget within the documented bound, and when Redis is killed mid-run
 // each process follows its --redis-down policy (open: its own per-process limits; closed: 503 with
 // JSON-RPC -32029 and reason redis_unavailable), promptly, and recovers when Redis is back.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCliServers } from '../helpers/cli-serve.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { StdioChild } from '../fixtures/transport/stdio-child.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const redis = useRedisServer();
 const META = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
-const children: ChildProcess[] = [];
-
-beforeAll(() => {
-  if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run npm run build:ts');
-});
-
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill('SIGKILL');
-});
-
-/** `fastermcp serve --http 0 ...`; resolves with its URL once it serves. */
-function serve(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [cli, 'serve', '--http', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /serving MCP on (\S+)/.exec(out);
-      if (m !== null) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`fastermcp serve exited ${code}: ${stderr}`)));
-  });
-}
+const serve = useCliServers();
 
 interface Result {
   status: number;

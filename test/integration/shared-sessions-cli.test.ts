@@ -1,40 +1,11 @@
 // `fastermcp serve --http 0 --redis-url U` (docs/scale-out.md): two server processes on one real
 // redis-server serve one legacy session, whichever gets each request.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCliServers } from '../helpers/cli-serve.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const redis = useRedisServer();
-const children: ChildProcess[] = [];
-
-beforeAll(() => {
-  if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run npm run build:ts');
-});
-
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill('SIGKILL');
-});
-
-/** `fastermcp serve --http 0 ...`; resolves with its URL once it serves. */
-function serve(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [cli, 'serve', '--http', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /serving MCP on (\S+)/.exec(out);
-      if (m !== null) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`fastermcp serve exited ${code}: ${stderr}`)));
-  });
-}
+const serve = useCliServers();
 
 async function post(url: string, body: unknown, sid?: string): Promise<{ status: number; sid: string | null; text: string }> {
   const res = await fetch(url, {
