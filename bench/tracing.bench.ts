@@ -10,7 +10,7 @@
 //   tracing-sdk       tracingObserver with BasicTracerProvider + BatchSpanProcessor (a discarding
 //                     exporter) and the AsyncLocalStorage context manager
 //   audit             auditObserver + AuditWriter (file in os.tmpdir(), fsync 'batch')
-//   cli-default       what `fastermcp serve` registers by default: log-info (no SDK, no audit)
+//   cli-default       what `fastermcp serve` registers by default: failure logs via server.onFailure (no SDK, no audit)
 //   all               tracing-sdk + log-debug + audit
 //
 // It imports the tsc output (dist/): run `npx tsc -p tsconfig.json` first. Not the sources through tsx:
@@ -32,7 +32,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
 import { AuditWriter } from '../dist/ops/audit.js';
 import { auditObserver } from '../dist/ops/audit-observer.js';
-import { createLogger, loggingObserver } from '../dist/ops/log.js';
+import { createLogger, failureLogger, loggingObserver } from '../dist/ops/log.js';
 import { tracingObserver } from '../dist/ops/tracing.js';
 import { handleNotification, handleRequest } from '../dist/server/dispatch.js';
 import type { Reply, RequestEnv } from '../dist/server/dispatch.js';
@@ -101,7 +101,8 @@ async function configs(): Promise<Config[]> {
   add('tracing-sdk', (s) => s.observe(tracingObserver(s, { tracerProvider: provider })), { around: withContext });
   const auditWriter = await AuditWriter.open(join(dir, 'audit.jsonl'), key);
   add('audit', (s) => s.observe(auditObserver(s, auditWriter)), { writer: auditWriter });
-  add('cli-default', (s) => s.observe(loggingObserver(createLogger({ level: 'info', destination: devNull() }))));
+  // At info the CLI logs failures only, through server.onFailure (no observer): see src/ops/serve-ops.ts.
+  add('cli-default', (s) => void s.onFailure(failureLogger(createLogger({ level: 'info', destination: devNull() }))));
   const allWriter = await AuditWriter.open(join(dir, 'all.jsonl'), key);
   add(
     'all',

@@ -106,10 +106,10 @@ export type {
   ToolResultLike,
 } from './server/server.js';
 export { RequestContext } from './server/context.js';
-export type { Outcome, RequestEnd, RequestInfo, RequestObserver, RequestWatch } from './server/observe.js';
+export type { FailureListener, Outcome, RequestEnd, RequestInfo, RequestObserver, RequestWatch } from './server/observe.js';
 export { tracingObserver, parseTraceparent } from './ops/tracing.js';
 export type { TracingOptions } from './ops/tracing.js';
-export { createLogger, loggingObserver, REDACT_PATHS } from './ops/log.js';
+export { createLogger, failureLogger, loggingObserver, REDACT_PATHS } from './ops/log.js';
 export type { Logger, LoggerLevel, LoggerOptions } from './ops/log.js';
 export { AuditWriter } from './ops/audit.js';
 export type { AuditWriterOptions } from './ops/audit.js';

@@ -6,7 +6,7 @@
 // pino's redact censors the usual secret-bearing paths should a caller log one anyway.
 import { pino } from 'pino';
 import type { DestinationStream, Level, Logger } from 'pino';
-import type { RequestEnd, RequestInfo, RequestObserver, RequestWatch } from '../server/observe.js';
+import type { FailureListener, RequestEnd, RequestInfo, RequestObserver, RequestWatch } from '../server/observe.js';
 import { ErrorCode } from '../server/protocol.js';
 
 export type { Logger } from 'pino';
@@ -106,21 +106,30 @@ class RequestLine implements RequestWatch {
   end(end: RequestEnd): void {
     const failed = end.outcome === 'error' && isServerFailure(end);
     if (!failed && !this.debug) return;
-    const { method, params, env, idRaw } = this.info;
-    const tool = method === 'tools/call' && params !== undefined && typeof params['name'] === 'string' ? clip(params['name']) : undefined;
-    const line = {
-      method,
-      tool,
-      id: requestId(idRaw),
-      session: env.session?.id,
-      subject: env.auth?.subject,
-      outcome: end.outcome,
-      code: end.code,
-      ms: this.debug ? Math.round((performance.now() - this.start) * 1000) / 1000 : undefined,
-    };
+    const line = lineOf(this.info, end, this.debug ? Math.round((performance.now() - this.start) * 1000) / 1000 : undefined);
     if (failed) this.logger.error(line, 'request failed');
     else this.logger.debug(line, 'request');
   }
+}
+
+/** The fields of a request's log line. */
+function lineOf(info: RequestInfo, end: RequestEnd, ms: number | undefined): Record<string, unknown> {
+  const { method, params, env, idRaw } = info;
+  const tool = method === 'tools/call' && params !== undefined && typeof params['name'] === 'string' ? clip(params['name']) : undefined;
+  return { method, tool, id: requestId(idRaw), session: env.session?.id, subject: env.auth?.subject, outcome: end.outcome, code: end.code, ms };
+}
+
+/**
+ * Logs the requests the server failed (internal errors, 5xx replies) at error, with the class of what
+ * was thrown (not its message, which may carry anything a handler put in it): for server.onFailure(),
+ * so that logs at info cost the requests that succeed nothing. With loggingObserver at debug, which
+ * logs failures itself, it is not needed.
+ */
+export function failureLogger(logger: Logger): FailureListener {
+  return (info, end, error) => {
+    const errorType = error instanceof Error ? clip(error.name) : typeof error;
+    logger.error({ ...lineOf(info, end, undefined), errorType }, 'request failed');
+  };
 }
 
 /**

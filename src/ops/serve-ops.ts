@@ -6,7 +6,7 @@ import type { McpServer } from '../server/server.js';
 import { readAuditKey } from './audit-chain.js';
 import { auditObserver } from './audit-observer.js';
 import { AuditWriter } from './audit.js';
-import { loggingObserver } from './log.js';
+import { failureLogger, loggingObserver } from './log.js';
 import type { Logger } from './log.js';
 import { tracingObserver } from './tracing.js';
 import { primaryAuditSink } from '../multicore/audit.js';
@@ -39,7 +39,9 @@ export async function startObservability(server: McpServer, flags: OpsFlags, log
     server.observe(tracingObserver(server));
     logger.info('tracing: one span per request to the registered OpenTelemetry tracer provider');
   }
-  if (logger.isLevelEnabled('error')) server.observe(loggingObserver(logger));
+  // A line per request only at debug; above it, failures only, which need no observer.
+  if (logger.isLevelEnabled('debug')) server.observe(loggingObserver(logger));
+  else if (logger.isLevelEnabled('error')) server.onFailure(failureLogger(logger));
   if (flags.auditToPrimary === true) server.observe(auditObserver(server, primaryAuditSink));
   let writer: AuditWriter | undefined;
   if (flags.auditLog !== undefined) {

@@ -253,9 +253,26 @@ function dispatch(server: McpServer, env: RequestEnv, idRaw: string, method: str
       reply = stateless(server, env, idRaw, method, params, meta);
     }
   } catch (e) {
-    return failedReply(idRaw, e);
+    return failure(server, env, idRaw, method, rawParams, e);
   }
-  return isThenable(reply) ? Promise.resolve(reply).catch((e: unknown) => failedReply(idRaw, e)) : reply;
+  return isThenable(reply) ? Promise.resolve(reply).catch((e: unknown) => failure(server, env, idRaw, method, rawParams, e)) : reply;
+}
+
+/** The reply to a request that threw; the server's failure listeners hear of internal errors and 5xx. */
+function failure(server: McpServer, env: RequestEnv, idRaw: string, method: string, rawParams: unknown, e: unknown): Reply {
+  const reply = failedReply(idRaw, e);
+  const listeners = server.failureListeners;
+  if (listeners.length === 0 || (reply.code !== ErrorCode.InternalError && reply.status < 500)) return reply;
+  const info = new ObservedRequest(method, isObject(rawParams) ? rawParams : undefined, idRaw, env);
+  const end = outcomeOf(reply);
+  for (const listener of listeners) {
+    try {
+      listener(info, end, e);
+    } catch {
+      // a listener's failure is its own
+    }
+  }
+  return reply;
 }
 
 /** The error reply for a failure: its own code for an McpError, else an internal error. */

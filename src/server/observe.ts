@@ -47,6 +47,13 @@ export interface RequestObserver {
   begin(info: RequestInfo): RequestWatch | undefined;
 }
 
+/**
+ * Told of every request the server failed (an internal error, an HTTP 5xx reply), with what was thrown:
+ * server.onFailure(). Unlike an observer it costs the requests that succeed nothing, so request logs at
+ * info (which write failures only) need no observer. `error` is what the handler or dispatch threw.
+ */
+export type FailureListener = (info: RequestInfo, end: RequestEnd, error: unknown) => void;
+
 /** A class, so every request's end has one shape. */
 class Ended implements RequestEnd {
   constructor(

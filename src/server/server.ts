@@ -12,7 +12,7 @@ import { UriTemplate } from './uri-template.js';
 import { TASKS_EXTENSION, TASKS_LEGACY_VERSION, TaskStore } from './tasks.js';
 import type { TaskStoreOptions } from './tasks.js';
 import type { RequestContext } from './context.js';
-import type { RequestObserver } from './observe.js';
+import type { FailureListener, RequestObserver } from './observe.js';
 import { Runners, isRunSpec } from './runners.js';
 import type { RunSpec } from './runners.js';
 import type { WorkerPool, WorkerPoolOptions } from '../pool/index.js';
@@ -257,6 +257,8 @@ export class McpServer {
   private readonly listeners = new Set<Listener>();
   /** Who watches requests (src/server/observe.ts); empty for most servers, and then free. */
   observers: readonly RequestObserver[] = [];
+  /** Who is told of server failures (src/server/observe.ts FailureListener); looked at only on failure. */
+  failureListeners: readonly FailureListener[] = [];
   private admissionState: Admission | undefined;
   private readonly runners: Runners;
 
@@ -477,6 +479,17 @@ export class McpServer {
     this.observers = [...this.observers, observer];
     return () => {
       this.observers = this.observers.filter((o) => o !== observer);
+    };
+  }
+
+  /**
+   * Calls `listener` for every request the server failed (internal error, HTTP 5xx) with what was
+   * thrown; free for the requests that succeed. Returns the function that stops it.
+   */
+  onFailure(listener: FailureListener): () => void {
+    this.failureListeners = [...this.failureListeners, listener];
+    return () => {
+      this.failureListeners = this.failureListeners.filter((l) => l !== listener);
     };
   }
 

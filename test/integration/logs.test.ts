@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger, loggingObserver } from '../../src/ops/log.js';
+import { createLogger, failureLogger, loggingObserver } from '../../src/ops/log.js';
 import { McpServer } from '../../src/server/server.js';
 import { MemoryClient } from '../helpers/memory-client.js';
 
@@ -186,6 +186,22 @@ describe('loggingObserver', () => {
       }
       expect(JSON.stringify(lines)).not.toContain('private words');
     }
+  });
+
+  it('failureLogger (server.onFailure) logs server failures at error with the class of what was thrown, nothing else', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const server = new McpServer({ name: 's', version: '1' });
+    server.tool('echo', {}, (a: { text?: string }) => a.text ?? '');
+    server.resource('test://broken', { name: 'broken' }, () => {
+      throw new RangeError('secret-ish detail');
+    });
+    server.onFailure(failureLogger(createLogger({ level: 'info', destination: { write: (s: string) => void lines.push(JSON.parse(s)) } })));
+    const client = new MemoryClient(server);
+    await client.initialize('2025-11-25');
+    await client.reply(client.call('echo', { text: 'private words' }));
+    await client.reply(client.request('resources/read', { uri: 'test://broken' }));
+    expect(lines.map((l) => [l['msg'], l['method'], l['code'], l['errorType'], l['level']])).toEqual([['request failed', 'resources/read', -32603, 'RangeError', 50]]);
+    expect(JSON.stringify(lines)).not.toMatch(/private words|secret-ish/);
   });
 
   it('redacts secret-bearing keys should anything log them', () => {

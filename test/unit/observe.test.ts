@@ -1,7 +1,8 @@
 // src/server/observe.ts: the seam metrics, tracing, logs and the audit log watch dispatch through.
 // Observers see every outcome (ok, error with its code, tool_error, cancelled), run() wraps the
 // dispatch (synchronous handlers stay synchronous), a throwing observer changes no reply, and
-// removing the last observer returns dispatch to its plain path.
+// removing the last observer returns dispatch to its plain path; onFailure() listeners hear of server
+// failures only.
 import { describe, expect, it } from 'vitest';
 import { handleNotification, handleRequest } from '../../src/server/dispatch.js';
 import type { RequestEnv } from '../../src/server/dispatch.js';
@@ -113,5 +114,37 @@ describe('request observers', () => {
     handleRequest(server, env, '2', 'tools/call', { name: 'ok', arguments: {} });
     expect(seen).toHaveLength(1);
     expect(server.observers).toHaveLength(0);
+  });
+
+  it('onFailure hears of internal errors and 5xx replies only, with what was thrown, and needs no observer', async () => {
+    const server = new McpServer({ name: 's', version: '1' });
+    server.tool('ok', {}, () => 'fine');
+    const boom = new TypeError('disk on fire');
+    server.resource('test://broken', { name: 'broken' }, () => {
+      throw boom;
+    });
+    server.resource('test://later', { name: 'later' }, async () => {
+      throw new Error('later');
+    });
+    const env = legacyEnv(server);
+    const heard: [string, string, number | undefined, unknown][] = [];
+    const stop = server.onFailure((info, end, error) => heard.push([info.method, end.outcome, end.code, error]));
+    server.onFailure(() => {
+      throw new Error('a listener bug');
+    });
+    expect(server.observers).toHaveLength(0);
+    handleRequest(server, env, '1', 'tools/call', { name: 'ok', arguments: {} });
+    handleRequest(server, env, '2', 'no/such/method', {}); // the client's mistake
+    const broken = await handleRequest(server, env, '3', 'resources/read', { uri: 'test://broken' });
+    expect(JSON.parse(broken.json!).error.code).toBe(ErrorCode.InternalError);
+    await handleRequest(server, env, '4', 'resources/read', { uri: 'test://later' });
+    expect(heard.map(([m, o, c]) => [m, o, c])).toEqual([
+      ['resources/read', 'error', ErrorCode.InternalError],
+      ['resources/read', 'error', ErrorCode.InternalError],
+    ]);
+    expect(heard[0]![3]).toBe(boom);
+    stop();
+    await handleRequest(server, env, '5', 'resources/read', { uri: 'test://broken' });
+    expect(heard).toHaveLength(2);
   });
 });
