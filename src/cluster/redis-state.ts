@@ -161,6 +161,7 @@ export class SharedState {
       return { ok: false, detail: `Redis is unreachable: ${(e as Error).message}` };
     }
     if (this.sub.status !== 'ready') return { ok: false, detail: `Redis pub/sub connection is ${this.sub.status}${this.lastError === undefined ? '' : ` (${this.lastError})`}` };
+    if (!this.bus.synced) return { ok: false, detail: 'Redis pub/sub connection is subscribing again after an outage' };
     return { ok: true, detail: `Redis up (node ${this.nodeId})` };
   }
 
