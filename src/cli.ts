@@ -279,6 +279,8 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   const maxMessageBytes = intOption(values['max-message-bytes'], '--max-message-bytes');
+  // A process the --workers primary forked: it reports to the primary and drains when told.
+  const inCluster = isClusterWorker();
   logger.info({ engine: info.implementation }, `fastermcp ${info.version}: ${info.implementation} JSON-RPC engine${info.implementation === 'js' ? ' (pure-JS fallback)' : ''}`);
   if (values.http === undefined && ['jwt-secret-file', 'jwt-public-key-file', 'jwks-url', 'jwks-file', 'api-keys-file'].some((f) => values[f as keyof typeof values] !== undefined)) {
     fail('authentication flags apply to --http; a stdio server trusts the process that started it');
@@ -288,7 +290,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     ops = opsFromFlags({ noMetrics: values['no-metrics'] === true, opsPort: values['ops-port'], sandbox });
     // A worker's audit records go to the primary's one writer (src/multicore/audit.ts).
-    observability = await startObservability(server, isClusterWorker() ? { auditToPrimary: values['audit-log'] !== undefined } : { auditLog: values['audit-log'], auditKeyFile: values['audit-key-file'] }, logger);
+    observability = await startObservability(server, inCluster ? { auditToPrimary: values['audit-log'] !== undefined } : { auditLog: values['audit-log'], auditKeyFile: values['audit-key-file'] }, logger);
   } catch (e) {
     fail((e as Error).message);
   }
@@ -338,7 +340,7 @@ async function main(argv: string[]): Promise<void> {
   const sharedState = redisUrl === undefined ? undefined : await connectSharedState(server, { redis: redisUrl }).catch((e: unknown) => fail((e as Error).message));
   // A worker's /metrics is the whole cluster's, asked of the primary once this worker's registry exists.
   let clusterText: (() => Promise<string>) | undefined;
-  const clusterOps = !isClusterWorker() || ops.metrics === false ? ops : { ...ops, metricsText: () => (clusterText === undefined ? Promise.reject(new Error('the worker is starting')) : clusterText()) };
+  const clusterOps = !inCluster || ops.metrics === false ? ops : { ...ops, metricsText: () => (clusterText === undefined ? Promise.reject(new Error('the worker is starting')) : clusterText()) };
   const running = await serveHttp(server, {
     ...(sharedState === undefined ? {} : { sharedState }),
     ...(auth === undefined ? {} : { auth }),
@@ -352,11 +354,11 @@ async function main(argv: string[]): Promise<void> {
     fastLane: values['no-fast-lane'] !== true,
     ops: clusterOps,
   });
-  if (isClusterWorker() && running.ops?.metrics !== undefined) clusterText = await clusterMetricsText(running.ops.metrics.registry);
+  if (inCluster && running.ops?.metrics !== undefined) clusterText = await clusterMetricsText(running.ops.metrics.registry);
   // /readyz: the session store's Redis too (the rate limiter's has its own check).
   if (sharedState !== undefined) running.ops?.health?.addCheck('session-store', () => sharedState.health());
   const slot = workerSlot();
-  if (isClusterWorker()) reportReady(running.url);
+  if (inCluster) reportReady(running.url);
   else process.stdout.write(`fastermcp: serving MCP on ${running.url}\n`);
   logger.info({ url: running.url, worker: slot }, `listening on ${running.url}`);
   if (running.ops !== undefined && slot === undefined && running.ops.url !== undefined) logger.info(`operations endpoints on ${running.ops.url}`);
@@ -365,7 +367,7 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ worker: slot }, `${slot === undefined ? '' : `worker ${slot} (pid ${process.pid}) `}shutting down (draining requests in flight)`);
-    void (isClusterWorker() ? running.drain() : running.close()).then(async () => {
+    void (inCluster ? running.drain() : running.close()).then(async () => {
       await sharedState?.close();
       server.close();
       await sandbox?.close();
@@ -373,7 +375,7 @@ async function main(argv: string[]): Promise<void> {
       process.exit(0);
     });
   };
-  if (isClusterWorker()) {
+  if (inCluster) {
     // The primary decides when workers stop: a terminal's Ctrl-C reaches the whole process group,
     // and a worker leaving on its own would look like a crash to be replaced.
     onDrain(stop);
