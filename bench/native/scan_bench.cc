@@ -1,12 +1,13 @@
 // Core-only timing of the JSON-RPC engine (framing + scan + route), no N-API: the difference to
 // bench/*.bench.ts is the binding's cost. Cases:
 //   typical   a ~140-byte tools/call, 64 of them in one NDJSON chunk (feed)
+//   64 KiB    ~150-byte tools/call lines filling a 64 KiB chunk, as a stdio read delivers them (feed)
 //   1 KB      one tools/call with about 1 KB of arguments (feed, one line)
 //   100 KB    one resources/read response of about 100 KB (feed, one line)
 //   100 KB    the same through scan() (an HTTP body: one copy into the padded scratch buffer)
 // Each case is checked once before timing; the table shows the best of several trials. The first line
 // names simdjson's run-time kernel (stage 1 uses it; see CMakeLists.txt on -march).
-// Usage: bench_scan [seconds per case, default 0.5]
+// Usage: bench_scan [seconds per case, default 0.5] [only the cases whose name contains this text]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -41,6 +42,13 @@ std::string typical_message(int id) {
   return "{\"jsonrpc\":\"2.0\",\"id\":" + std::to_string(id) +
          ",\"method\":\"tools/call\",\"params\":{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Berlin\","
          "\"units\":\"metric\",\"days\":3}}}";
+}
+
+// A small echo tools/call: a 64 KiB read of a busy stdio server holds about 430 of them.
+std::string echo_message(int id) {
+  return "{\"jsonrpc\":\"2.0\",\"id\":" + std::to_string(id) +
+         ",\"method\":\"tools/call\",\"params\":{\"name\":\"tool_3\",\"arguments\":{\"text\":\"echo " +
+         std::to_string(id) + " the quick brown fox jumps over the lazy dog\"}}}";
 }
 
 std::string kilobyte_message() {
@@ -90,15 +98,26 @@ bool run_once(jr::Engine* engine, const Case& c) {
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 0.5;
+  const std::string only = argc > 2 ? argv[2] : "";
   const jr::Router router = make_router();
   jr::Scanner scanner;
 
   std::string chunk;
   for (int i = 0; i < 64; ++i) chunk += typical_message(1000 + i) + "\n";
+  std::string stdio_chunk;
+  std::size_t stdio_count = 0;
+  for (int i = 0;; ++i) {
+    const std::string line = echo_message(i) + "\n";
+    if (stdio_chunk.size() + line.size() > 64 * 1024) break;
+    stdio_chunk += line;
+    ++stdio_count;
+  }
   const std::string kilobyte = kilobyte_message();
   const std::string large = large_message();
   std::vector<Case> cases = {
       {"typical tools/call, 64 per chunk", chunk, 64, typical_message(1000).size(), true, jr::kind::kRequest},
+      {"echo tools/call, 64 KiB chunk", stdio_chunk, stdio_count, stdio_chunk.size() / stdio_count, true,
+       jr::kind::kRequest},
       {"1 KB tools/call", kilobyte + "\n", 1, kilobyte.size(), true, jr::kind::kRequest},
       {"100 KB response (feed)", large + "\n", 1, large.size(), true, jr::kind::kResponse},
       {"100 KB response (scan)", large, 1, large.size(), false, jr::kind::kResponse},
@@ -107,6 +126,7 @@ int main(int argc, char** argv) {
   std::printf("simdjson kernel: %s\n", jr::Scanner::implementation_name().c_str());
   std::printf("%-34s %10s %12s %10s\n", "case", "bytes/msg", "ns/msg", "MB/s");
   for (const Case& c : cases) {
+    if (std::string(c.name).find(only) == std::string::npos) continue;
     jr::Engine engine(&router, &scanner, jr::Limits{});
     if (!run_once(&engine, c)) {
       std::fprintf(stderr, "%s: unexpected records; not timing\n", c.name);
