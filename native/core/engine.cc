@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstddef>
+#include <cstring>
 
 #include "core/router.h"
 
@@ -31,7 +33,7 @@ void Engine::start_call() {
   }
 }
 
-void Engine::scan_line(const Line& line) {
+void Engine::scan_line(const Line& line, bool in_run) {
   if (line.too_large) {
     append_too_large(limits_, &records_, &replies_);
     return;
@@ -43,8 +45,44 @@ void Engine::scan_line(const Line& line) {
   message.readable_after = line.readable_after;
   message.flags = line.from_carry ? flag::kSrcCarry : 0;
   const std::size_t first = records_.size() / kRecordStride;
-  scanner_->scan(message, *router_, limits_, &records_, &replies_);
+  if (in_run) {
+    scanner_->scan_in_run(message, *router_, limits_, &records_, &replies_);
+  } else {
+    scanner_->scan(message, *router_, limits_, &records_, &replies_);
+  }
   if (admission_.rules != nullptr) admit(first, line.data, line.offset);
+}
+
+namespace {
+
+// The last LF in [begin, end), or null.
+const uint8_t* last_lf(const uint8_t* begin, const uint8_t* end) noexcept {
+#if defined(__GLIBC__)
+  return static_cast<const uint8_t*>(memrchr(begin, '\n', static_cast<std::size_t>(end - begin)));
+#else
+  for (const uint8_t* p = end; p != begin;) {
+    if (*--p == '\n') return p;
+  }
+  return nullptr;
+#endif
+}
+
+}  // namespace
+
+bool Engine::start_run(const Line& line, const uint8_t* chunk_end, const uint8_t** run_end) {
+  // The line's CR or LF is at line_end. A run ends just after an LF, at most kMaxRunBytes from its start, with
+  // kScanPadding bytes of the chunk after it (the chunk's last lines are scanned alone, copied if need be).
+  const uint8_t* line_end = line.data + line.size;
+  *run_end = line_end;
+  if (chunk_end - line_end <= static_cast<std::ptrdiff_t>(kScanPadding)) return false;
+  const uint8_t* limit =
+      line.data + std::min(kMaxRunBytes, static_cast<std::size_t>(chunk_end - kScanPadding - line.data));
+  if (limit <= line_end) return false;
+  const uint8_t* lf = last_lf(line_end, limit);
+  if (lf == nullptr) return false;
+  *run_end = lf + 1;
+  if (lf <= line_end + 1) return false;  // the line's own LF: a run of one line gains nothing
+  return scanner_->index_run(line.data, static_cast<std::size_t>(*run_end - line.data));
 }
 
 namespace {
@@ -109,15 +147,27 @@ bool Engine::feed(const uint8_t* chunk, std::size_t size) {
     return false;
   }
   framer_.begin(chunk, size);
+  // Lines of the chunk are scanned in runs that share one stage-1 pass (Scanner::index_run); a line that
+  // completes the carried one, a too-large one and the chunk's last few are scanned alone.
+  const uint8_t* chunk_end = chunk + size;
+  const uint8_t* run_end = chunk;  // lines before it lie in the current run, or in none
+  bool in_run = false;
   Line line;
-  while (framer_.next(&line)) scan_line(line);
+  while (framer_.next(&line)) {
+    if (line.too_large) {
+      scan_line(line, false);
+      continue;
+    }
+    if (!line.from_carry && line.data >= run_end) in_run = start_run(line, chunk_end, &run_end);
+    scan_line(line, in_run && !line.from_carry);
+  }
   return true;
 }
 
 void Engine::end() {
   start_call();
   Line line;
-  if (framer_.end(&line)) scan_line(line);
+  if (framer_.end(&line)) scan_line(line, false);
 }
 
 bool Engine::scan(const uint8_t* message, std::size_t size) {

@@ -71,7 +71,10 @@ class Engine {
 
  private:
   void start_call();
-  void scan_line(const Line& line);
+  void scan_line(const Line& line, bool in_run);
+  /// Indexes a run of the chunk's lines from `line` on (see Scanner::index_run); true when `line` is in it.
+  /// *run_end is set past the lines this decided about (the run's, or only `line`'s when there is none).
+  bool start_run(const Line& line, const uint8_t* chunk_end, const uint8_t** run_end);
   /// Fused admission over the records from `first` on, whose spans start at `base` for offset `offset`.
   void admit(std::size_t first, const uint8_t* base, std::size_t offset);
 

@@ -40,7 +40,7 @@ static_assert(kScanPadding >= 8, "has_backslash reads up to 7 bytes past a strin
 
 namespace {
 
-constexpr std::size_t kInitialCapacity = 16 * 1024;          // parser capacity allocated up front
+constexpr std::size_t kInitialCapacity = kMaxRunBytes;        // parser capacity allocated up front
 constexpr std::size_t kRetainBytes = 1 << 20;                // larger parser / scratch buffers are released after use
 constexpr std::size_t kRetainElements = 4096;                // larger batch capture vectors are released after use
 constexpr std::size_t kStage1MaxDepth = 1;                   // stage 2 never runs: its depth buffers stay tiny
@@ -326,16 +326,19 @@ struct Outcome {
 // problem met decides the reason: invalid_json, or too_deep when a container opens deeper than maxDepth.
 // Nested containers are walked with an explicit stack (no recursion).
 //
-// The index after the last one points at the byte just after the message (stage 1 puts `size` there); the
-// caller makes sure that byte is whitespace or NUL, so reading it fails every check that expects a token.
+// The message is [start, start + size) of `buffer` (start is 0 unless it lies in a run of lines indexed together);
+// indexes and spans are offsets into `buffer`. The index after the last one points at the byte just after the
+// message (stage 1, or Scanner::scan_in_run, puts start + size there); the caller makes sure that byte is
+// whitespace or NUL, so reading it fails every check that expects a token.
 class Walker {
  public:
-  Walker(const char* message, const uint32_t* indexes, uint32_t count, uint32_t size, bool escapes,
+  Walker(const char* buffer, const uint32_t* indexes, uint32_t count, uint32_t start, uint32_t size, bool escapes,
          const Limits& limits, Capture* single, std::vector<Capture>* elements,
          std::unordered_set<std::string_view>* key_set, char* strings, uint8_t* stack) noexcept
-      : buf_(message),
+      : buf_(buffer),
         idx_(indexes),
         last_(indexes + count),
+        start_(start),
         size_(size),
         escapes_(escapes),
         limits_(limits),
@@ -351,7 +354,7 @@ class Walker {
     if (c == '{') {
       out->root = Root::kObject;
       new (single_) Capture();
-      single_->span = {0, size_};
+      single_->span = {start_, start_ + size_};
       ok = message_object(1, single_);
     } else if (c == '[') {
       out->root = Root::kArray;
@@ -826,7 +829,8 @@ class Walker {
 
   const char* buf_;
   const uint32_t* idx_;   // the current structural index
-  const uint32_t* last_;  // one past the last structural index (its entry is the message size)
+  const uint32_t* last_;  // one past the last structural index (its entry is the message's end)
+  uint32_t start_;        // the message's offset in buf_
   uint32_t size_;
   bool escapes_;  // the message contains a backslash somewhere
   const Limits& limits_;
@@ -844,22 +848,23 @@ class Walker {
 };
 
 
-// Writes records: spans are message offsets plus `base`, flags are OR'ed with `flags`.
+// Writes records: spans are offsets into `buffer` (the message, or the run of lines it lies in) plus `base`, the
+// buffer's offset in the source; flags are OR'ed with `flags`.
 class Emitter {
  public:
-  Emitter(std::vector<int32_t>* records, std::string* replies, const Limits& limits, const char* message,
+  Emitter(std::vector<int32_t>* records, std::string* replies, const Limits& limits, const char* buffer,
           std::size_t base, int32_t flags) noexcept
-      : records_(records), replies_(replies), limits_(limits), message_(message), base_(base), flags_(flags) {}
+      : records_(records), replies_(replies), limits_(limits), message_(buffer), base_(base), flags_(flags) {}
 
   // An invalid record for the whole message (no id can be trusted).
-  void whole(Reason reason, uint32_t size) { invalid(reason, {0, size}, true, nullptr, 0); }
+  void whole(Reason reason, Span message) { invalid(reason, message, true, nullptr, 0); }
 
   // A message of whitespace only (the base is then the offset after it): START = END = that offset.
   void blank() { invalid(Reason::kInvalidJson, {0, 0}, true, nullptr, 0); }
 
-  void batch(uint32_t size, uint32_t count) {
+  void batch(Span message, uint32_t count) {
     int32_t* record = add(kind::kBatch, flags_);
-    set_span(record, field::kStart, {0, size});
+    set_span(record, field::kStart, message);
     record[field::kSlot] = static_cast<int32_t>(count);
   }
 
@@ -1019,6 +1024,12 @@ struct Scanner::Impl {
   Capture single;
   std::vector<Capture> elements;
   std::unordered_set<std::string_view> key_set;
+  // The run of lines stage 1 last indexed (index_run); null when there is none (scan() reuses stage 1).
+  const char* run = nullptr;
+  std::size_t run_size = 0;
+  uint32_t run_next = 0;                // the first index scan_in_run has not passed yet
+  const char* run_backslash = nullptr;  // the first backslash at or after the last message, the run's end if
+                                        // none, null before the first search
 
   // Copies the message into the scratch buffer, zero padding after it.
   const char* copy(const char* message, std::size_t size) {
@@ -1059,6 +1070,38 @@ struct Scanner::Impl {
            simdjson::SUCCESS;
   }
 
+  // Walks the message [start, start + size) of `buffer` over its `count` structural indexes (the entry after
+  // them holds start + size) and appends its records; `base` is the buffer's offset in the source.
+  void walk_and_emit(const char* buffer, const uint32_t* indexes, uint32_t count, uint32_t start, uint32_t size,
+                     bool escapes, std::size_t base, int32_t flags, const Router& router, const Limits& limits,
+                     std::vector<int32_t>* records, std::string* replies) {
+    Outcome outcome;
+    {
+      Walker walker(buffer, indexes, count, start, size, escapes, limits, &single, &elements, &key_set,
+                    escapes ? string_buffer(size) : nullptr, stack.data());
+      walker.walk(&outcome);
+    }
+    // Reply ids are copied from the parsed buffer, which holds the same bytes as the message.
+    Emitter out(records, replies, limits, buffer, base, flags);
+    const Span message{start, start + size};
+    if (outcome.reason != Reason::kOk) {
+      out.whole(outcome.reason, message);
+    } else if (outcome.root == Root::kObject) {
+      out.message(single, 0, router);
+    } else if (outcome.root == Root::kScalar) {
+      out.whole(Reason::kNotObject, message);
+    } else if (!limits.allow_batch) {
+      out.whole(Reason::kBatchNotAllowed, message);
+    } else if (outcome.count == 0) {
+      out.whole(Reason::kEmptyBatch, message);
+    } else if (outcome.count > limits.max_batch) {
+      out.whole(Reason::kBatchTooLarge, message);
+    } else {
+      out.batch(message, outcome.count);
+      for (const Capture& element : elements) out.message(element, flag::kInBatch, router);
+    }
+  }
+
   void release_large_buffers() {
     if (stage1 != nullptr && stage1->capacity() > kRetainBytes) {
       if (stage1->set_capacity(kInitialCapacity) != simdjson::SUCCESS) stage1.reset();
@@ -1067,6 +1110,11 @@ struct Scanner::Impl {
       scratch.reset();
       scratch_size = 0;
     }
+    release_large_messages();
+  }
+
+  // The buffers one message of a run may have grown (stage 1 holds the run's indexes: kept).
+  void release_large_messages() {
     if (strings_size > kRetainBytes) {
       strings.reset();
       strings_size = 0;
@@ -1086,61 +1134,121 @@ Scanner::~Scanner() = default;
 
 std::string Scanner::implementation_name() { return simdjson::get_active_implementation()->name(); }
 
-void Scanner::scan(const Message& message, const Router& router, const Limits& limits, std::vector<int32_t>* records,
-                   std::string* replies) {
+namespace {
+
+// A message without its leading and trailing JSON whitespace.
+struct Trimmed {
+  const char* text;
+  std::size_t size;
+  std::size_t offset;  // text's offset in the source
+};
+
+Trimmed trim(const Message& message) noexcept {
   const char* data = reinterpret_cast<const char*>(message.data);
   std::size_t lead = 0;
   std::size_t end = message.size;
   while (lead < end && is_space(data[lead])) ++lead;
   while (end > lead && is_space(data[end - 1])) --end;
-  const char* text = data + lead;
-  const std::size_t size = end - lead;
-  Emitter emit(records, replies, limits, text, message.offset + lead, message.flags);
-  if (size == 0) return emit.blank();
-  const auto size32 = static_cast<uint32_t>(size);
-  // simdjson drops a leading BOM by itself; here one is an ordinary (and so invalid) character.
-  if (size >= 3 && std::memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
-    return emit.whole(simdjson::validate_utf8(text, size) ? Reason::kInvalidJson : Reason::kInvalidUtf8, size32);
-  }
+  return {data + lead, end - lead, message.offset + lead};
+}
+
+// simdjson's stage 1 would take a leading BOM as an ordinary (and so invalid) character; it is one here too.
+bool starts_with_bom(const char* text, std::size_t size) noexcept {
+  return size >= 3 && std::memcmp(text, "\xEF\xBB\xBF", 3) == 0;
+}
+
+// Invalid UTF-8 wins over every other problem (section 4, step 1).
+Reason invalid_text(const char* text, std::size_t size) noexcept {
+  return simdjson::validate_utf8(text, size) ? Reason::kInvalidJson : Reason::kInvalidUtf8;
+}
+
+}  // namespace
+
+void Scanner::scan(const Message& message, const Router& router, const Limits& limits, std::vector<int32_t>* records,
+                   std::string* replies) {
+  impl_->run = nullptr;  // stage 1 below replaces the run's indexes
+  const Trimmed t = trim(message);
+  const auto size32 = static_cast<uint32_t>(t.size);
+  Emitter emit(records, replies, limits, t.text, t.offset, message.flags);
+  if (t.size == 0) return emit.blank();
+  if (starts_with_bom(t.text, t.size)) return emit.whole(invalid_text(t.text, t.size), {0, size32});
 
   // Parse in place when simdjson's padding is readable after the message and the byte right after it
   // (where the walk's last index points) cannot be taken for a token; else from the zero-padded scratch copy.
-  const std::size_t readable_after = message.readable_after + (message.size - end);
-  const bool in_place = readable_after >= kScanPadding && (is_space(text[size]) || text[size] == '\0');
-  const char* input = in_place ? text : impl_->copy(text, size);
+  const std::size_t readable_after =
+      message.readable_after + (message.size - (static_cast<std::size_t>(t.text - reinterpret_cast<const char*>(
+                                                                              message.data)) +
+                                                t.size));
+  const bool in_place = readable_after >= kScanPadding && (is_space(t.text[t.size]) || t.text[t.size] == '\0');
+  const char* input = in_place ? t.text : impl_->copy(t.text, t.size);
   // Stage 1 checks UTF-8 as well: when it succeeds the message is valid UTF-8; when it fails, UTF-8 is
-  // checked on its own so that invalid_utf8 wins over every other problem (section 4, step 1).
-  if (!impl_->index(input, size)) {
-    return emit.whole(simdjson::validate_utf8(text, size) ? Reason::kInvalidJson : Reason::kInvalidUtf8, size32);
-  }
+  // checked on its own.
+  if (!impl_->index(input, t.size)) return emit.whole(invalid_text(t.text, t.size), {0, size32});
   // Most messages have no backslash at all: one memchr then spares the check of every string.
-  const bool escapes = std::memchr(input, '\\', size) != nullptr;
-  Outcome outcome;
-  {
-    Walker walker(input, impl_->stage1->structural_indexes.get(), impl_->stage1->n_structural_indexes, size32, escapes,
-                  limits, &impl_->single, &impl_->elements, &impl_->key_set,
-                  escapes ? impl_->string_buffer(size) : nullptr, impl_->stack.data());
-    walker.walk(&outcome);
-  }
-  // Reply ids are copied from the parsed buffer, which holds the same bytes as the message.
-  Emitter out(records, replies, limits, input, message.offset + lead, message.flags);
-  if (outcome.reason != Reason::kOk) {
-    out.whole(outcome.reason, size32);
-  } else if (outcome.root == Root::kObject) {
-    out.message(impl_->single, 0, router);
-  } else if (outcome.root == Root::kScalar) {
-    out.whole(Reason::kNotObject, size32);
-  } else if (!limits.allow_batch) {
-    out.whole(Reason::kBatchNotAllowed, size32);
-  } else if (outcome.count == 0) {
-    out.whole(Reason::kEmptyBatch, size32);
-  } else if (outcome.count > limits.max_batch) {
-    out.whole(Reason::kBatchTooLarge, size32);
-  } else {
-    out.batch(size32, outcome.count);
-    for (const Capture& element : impl_->elements) out.message(element, flag::kInBatch, router);
-  }
+  const bool escapes = std::memchr(input, '\\', t.size) != nullptr;
+  impl_->walk_and_emit(input, impl_->stage1->structural_indexes.get(), impl_->stage1->n_structural_indexes, 0, size32,
+                       escapes, t.offset, message.flags, router, limits, records, replies);
   impl_->release_large_buffers();
+}
+
+bool Scanner::index_run(const uint8_t* data, std::size_t size) {
+  Impl& s = *impl_;
+  s.run = nullptr;
+  if (size == 0 || size > kMaxRunBytes) return false;
+  const char* run = reinterpret_cast<const char*>(data);
+  if (!s.index(run, size)) return false;
+  s.run = run;
+  s.run_size = size;
+  s.run_next = 0;
+  s.run_backslash = nullptr;
+  return true;
+}
+
+void Scanner::scan_in_run(const Message& message, const Router& router, const Limits& limits,
+                          std::vector<int32_t>* records, std::string* replies) {
+  Impl& s = *impl_;
+  const Trimmed t = trim(message);
+  // Outside the run (or no run): scanned alone. A message of the run always has its LF inside the run.
+  if (s.run == nullptr || t.text < s.run || t.text + t.size >= s.run + s.run_size) {
+    return scan(message, router, limits, records, replies);
+  }
+  if (t.size == 0) return Emitter(records, replies, limits, t.text, t.offset, message.flags).blank();
+  const auto start = static_cast<uint32_t>(t.text - s.run);
+  const auto stop = static_cast<uint32_t>(start + t.size);
+  const std::size_t base = t.offset - start;  // the run's offset in the source
+  if (starts_with_bom(t.text, t.size)) {
+    Emitter emit(records, replies, limits, s.run, base, message.flags);
+    return emit.whole(invalid_text(t.text, t.size), {start, stop});
+  }
+  // The message's indexes: from the first at its start up to the first at or after its end. Lines the framer
+  // dropped (too large) may lie in between; the entry after the last index holds run_size, beyond every line.
+  uint32_t* indexes = s.stage1->structural_indexes.get();
+  const uint32_t count = s.stage1->n_structural_indexes;
+  uint32_t first = s.run_next;
+  while (indexes[first] < start) ++first;
+  if (indexes[first] != start) {
+    // Cannot happen (a line starts outside any string, after whitespace, so its first byte is indexed);
+    // should it ever, the message is scanned alone rather than walked over indexes that do not fit it.
+    return scan(message, router, limits, records, replies);
+  }
+  uint32_t last = first;
+  while (last + 8 <= count && indexes[last + 7] < stop) last += 8;
+  while (indexes[last] < stop) ++last;
+  s.run_next = last;
+  if (s.run_backslash == nullptr || s.run_backslash < t.text) {
+    const std::size_t left = s.run_size - start;
+    const auto* found = static_cast<const char*>(std::memchr(t.text, '\\', left));
+    s.run_backslash = found != nullptr ? found : s.run + s.run_size;
+  }
+  const bool escapes = s.run_backslash < t.text + t.size;
+  // The walk stops at the message's end as stage 1 over the message alone would make it: the entry after its
+  // last index holds its end (a whitespace byte: the message's LF at the latest) until the walk is done.
+  const uint32_t next_start = indexes[last];
+  indexes[last] = stop;
+  s.walk_and_emit(s.run, indexes + first, last - first, start, static_cast<uint32_t>(t.size), escapes, base,
+                  message.flags, router, limits, records, replies);
+  indexes[last] = next_start;
+  s.release_large_messages();
 }
 
 void append_too_large(const Limits& limits, std::vector<int32_t>* records, std::string* replies) {
