@@ -657,18 +657,21 @@ async function runTool(tool: ToolEntry, args: unknown, ctx: RequestContext, prep
 
 /** runTool without a promise when the handler answers synchronously; input requests become a round. */
 function callTool(call: Call, tool: ToolEntry, args: unknown, ctx: RequestContext): JsonObject | Promise<JsonObject> {
-  const onError = (e: unknown): JsonObject => {
-    if (e instanceof InputRequired && call.era === 'stateless') return inputRequiredResult(call, tool.key, {}, e);
-    return toolFailure(tool, e, ctx);
-  };
   let value: ToolResultLike | Promise<ToolResultLike>;
   try {
     value = tool.handler(args, ctx, undefined);
   } catch (e) {
-    return onError(e);
+    return callFailure(call, tool, ctx, e);
   }
-  if (isThenable(value)) return Promise.resolve(value).then((v) => finishTool(tool, v, ctx), onError);
+  // The closures are made only for a handler that returned a promise.
+  if (isThenable(value)) return Promise.resolve(value).then((v) => finishTool(tool, v, ctx), (e: unknown) => callFailure(call, tool, ctx, e));
   return finishTool(tool, value, ctx);
+}
+
+/** callTool's failure: a 2026-07-28 input request becomes a round; the rest as in toolFailure. */
+function callFailure(call: Call, tool: ToolEntry, ctx: RequestContext, e: unknown): JsonObject {
+  if (e instanceof InputRequired && call.era === 'stateless') return inputRequiredResult(call, tool.key, {}, e);
+  return toolFailure(tool, e, ctx);
 }
 
 /** What a handler's failure becomes: protocol errors and input requests go up, the rest is isError. */
