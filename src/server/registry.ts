@@ -29,6 +29,9 @@ export class Registry<T extends Entry> {
   private readonly seqs: number[] = [];
   private readonly byKey = new Map<string, T>();
   private nextSeq = 0;
+  /** The last key get() found and its entry: most calls name the tool the call before did. */
+  private lastKey: string | undefined;
+  private lastEntry: T | undefined;
   /** Bumped on every visible change; lets callers cache list results. */
   version = 0;
 
@@ -42,7 +45,12 @@ export class Registry<T extends Entry> {
   }
 
   get(key: string): T | undefined {
-    const entry = this.byKey.get(key);
+    // Comparing a short name costs less than hashing the new string for the Map.
+    const entry = key === this.lastKey ? this.lastEntry : this.byKey.get(key);
+    if (entry !== undefined && entry !== this.lastEntry) {
+      this.lastKey = key;
+      this.lastEntry = entry;
+    }
     return entry !== undefined && entry.enabled ? entry : undefined;
   }
 
@@ -67,6 +75,7 @@ export class Registry<T extends Entry> {
     const entry = this.byKey.get(key);
     if (entry === undefined) return false;
     this.byKey.delete(key);
+    if (this.lastEntry === entry) this.lastKey = this.lastEntry = undefined;
     const index = this.entries.indexOf(entry);
     this.entries.splice(index, 1);
     this.seqs.splice(index, 1);
