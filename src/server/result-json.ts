@@ -17,17 +17,30 @@ export function resultJson(result: JsonObject): string {
 /** Strings up to this length are checked by hand; JSON.stringify's fixed cost dominates below it. */
 const SHORT_STRING = 64;
 
+/** ASCII characters JSON.stringify escapes: controls, quote and backslash. */
+const ESCAPED = new Uint8Array(128);
+for (let c = 0; c < 0x20; c++) ESCAPED[c] = 1;
+ESCAPED[0x22] = 1;
+ESCAPED[0x5c] = 1;
+
 /**
- * JSON.stringify(text) for a string. A short string with nothing to escape (no quote, backslash,
- * control character or surrogate) is written as is; anything else goes to JSON.stringify.
+ * Whether JSON.stringify(text) is just text in quotes: a short string with no quote, backslash,
+ * control character or surrogate (lone surrogates are escaped; pairs are rare enough to send to
+ * JSON.stringify as well). A table lookup per character is cheaper than a chain of comparisons.
  */
-function jsonString(text: string): string {
-  if (text.length > SHORT_STRING) return JSON.stringify(text);
-  for (let i = 0; i < text.length; i++) {
+function plainString(text: string): boolean {
+  const n = text.length;
+  if (n > SHORT_STRING) return false;
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text);
+    if (c < 128 ? ESCAPED[c] !== 0 : c >= 0xd800 && c <= 0xdfff) return false;
   }
-  return '"' + text + '"';
+  return true;
+}
+
+/** JSON.stringify(text) for a string. */
+function jsonString(text: string): string {
+  return plainString(text) ? '"' + text + '"' : JSON.stringify(text);
 }
 
 /** True when `value` is an object JSON.stringify writes as its own enumerable keys, with no toJSON. */
@@ -60,7 +73,11 @@ function textContentJson(result: JsonObject): string | undefined {
     const type = block['type'];
     const text = block['text'];
     if (seen !== 2 || typeof type !== 'string' || typeof text !== 'string') return undefined;
-    json += (i === 0 ? '{"type":' : ',{"type":') + (type === 'text' ? '"text"' : jsonString(type)) + ',"text":' + jsonString(text) + '}';
+    const plain = plainString(text);
+    // The usual result, one plain text block, in as few pieces as possible: every piece is a string
+    // the transport's write must later join.
+    if (plain && type === 'text' && content.length === 1) return '{"content":[{"type":"text","text":"' + text + '"}]}';
+    json += (i === 0 ? '{"type":' : ',{"type":') + (type === 'text' ? '"text"' : jsonString(type)) + ',"text":' + (plain ? '"' + text + '"' : JSON.stringify(text)) + '}';
   }
   return json + ']}';
 }
