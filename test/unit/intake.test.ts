@@ -77,6 +77,25 @@ for (const impl of IMPLS) {
       expect(got.map((m) => (m.kind === 'request' ? m.params : m))).toEqual(expected);
     });
 
+    it('gives each request of a read its own arguments: batches, a message split over two reads, large and odd values', () => {
+      const big = { text: 'x'.repeat(3000), list: Array.from({ length: 50 }, (_, i) => i) };
+      const argsList: unknown[] = [{ a: 1 }, big, JSON.parse('{"__proto__":{"p":1},"constructor":2}'), [], 'str', 1.5e300, null, { n: -0 }, { d: 1, d2: 2 }];
+      const line = (id: number, args: unknown): string => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 't', arguments: args } });
+      const single = argsList.map((a, i) => line(i, a));
+      const batch = '[' + line(100, { in: 'batch' }) + ',' + line(101, big) + ']';
+      const text = single.join('\n') + '\n' + batch + '\n' + line(200, { split: 'across reads' }) + '\n';
+      const cut = text.length - 20; // inside the last message: its source is carried to the second read
+      const first = Buffer.from(text.slice(0, cut));
+      const second = Buffer.from(text.slice(cut));
+      const got = [...readMessages(engine, engine.feed(first), first), ...readMessages(engine, engine.feed(second), second)];
+      const argsOf = (m: Message | undefined): unknown => (m?.kind === 'request' ? (m.params as { arguments: unknown }).arguments : m);
+      const flat = got.flatMap((m) => (m.kind === 'batch' ? m.items : [m]));
+      expect(flat.map(argsOf)).toEqual([...argsList.map((a) => JSON.parse(JSON.stringify(a))), { in: 'batch' }, big, { split: 'across reads' }]);
+      // __proto__ stays an own member, as JSON.parse of the span alone leaves it.
+      expect(Object.getPrototypeOf(argsOf(flat[2]))).toBe(Object.prototype);
+      expect(Object.keys(argsOf(flat[2]) as object)).toEqual(['__proto__', 'constructor']);
+    });
+
     it('shares one deeply frozen _meta value between requests that sent the same text', () => {
       const a = request(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"e","_meta":${META}}}`);
       const b = request(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"e","_meta":${META}}}`);
