@@ -414,9 +414,7 @@ function statelessResultJson(server: McpServer, env: RequestEnv, method: string,
     }
     extra += ',"resultType":"complete"';
   }
-  const json = resultJson(result);
-  if (extra === '') return json;
-  return json === '{}' ? '{' + extra.slice(1) + '}' : json.slice(0, -1) + extra + '}';
+  return resultJson(result, extra);
 }
 
 export function unsupportedVersion(requested: string): McpError {

@@ -9,9 +9,17 @@ import type { JsonObject } from './types.js';
 const objectPrototype = Object.prototype as { toJSON?: unknown };
 const arrayPrototype = Array.prototype as { toJSON?: unknown };
 
-/** JSON.stringify(result), faster for text content. */
-export function resultJson(result: JsonObject): string {
-  return textContentJson(result) ?? JSON.stringify(result);
+/**
+ * JSON.stringify(result), faster for text content. `members` (`,"key":value...`, or '') is JSON text
+ * appended inside the object: written by the template directly, not sliced into the finished text
+ * (a slice would make V8 flatten and copy it).
+ */
+export function resultJson(result: JsonObject, members = ''): string {
+  const text = textContentJson(result, members);
+  if (text !== undefined) return text;
+  const json = JSON.stringify(result);
+  if (members === '') return json;
+  return json === '{}' ? '{' + members.slice(1) + '}' : json.slice(0, -1) + members + '}';
 }
 
 /** Strings up to this length are checked by hand; JSON.stringify's fixed cost dominates below it. */
@@ -54,7 +62,7 @@ function isPlain(value: unknown): value is Record<string, unknown> {
  * writes for an object whose prototype is Object.prototype (nothing enumerable is inherited unless
  * someone made Object.prototype enumerable-polluted, which the loop would see as an extra key).
  */
-function textContentJson(result: JsonObject): string | undefined {
+function textContentJson(result: JsonObject, members: string): string | undefined {
   if (!isPlain(result) || objectPrototype.toJSON !== undefined || arrayPrototype.toJSON !== undefined) return undefined;
   let keys = 0;
   for (const key in result) {
@@ -76,8 +84,8 @@ function textContentJson(result: JsonObject): string | undefined {
     const plain = plainString(text);
     // The usual result, one plain text block, in as few pieces as possible: every piece is a string
     // the transport's write must later join.
-    if (plain && type === 'text' && content.length === 1) return '{"content":[{"type":"text","text":"' + text + '"}]}';
+    if (plain && type === 'text' && content.length === 1) return '{"content":[{"type":"text","text":"' + text + '"}]' + members + '}';
     json += (i === 0 ? '{"type":' : ',{"type":') + (type === 'text' ? '"text"' : jsonString(type)) + ',"text":' + (plain ? '"' + text + '"' : JSON.stringify(text)) + '}';
   }
-  return json + ']}';
+  return json + ']' + members + '}';
 }

@@ -40,6 +40,11 @@ describe('resultJson', () => {
     expect(resultJson(value as Record<string, unknown>)).toBe(JSON.stringify(value));
   });
 
+  it.each(cases)('%s: with members appended, same text as JSON.stringify of the result with them', (_name, value) => {
+    const members = ',"ttlMs":0,"resultType":"complete"';
+    expect(resultJson(value as Record<string, unknown>, members)).toBe(JSON.stringify({ ...(value as object), ttlMs: 0, resultType: 'complete' }));
+  });
+
   it('writes text content from the template, not by stringifying the whole result', () => {
     const spy = vi.spyOn(JSON, 'stringify');
     try {
