@@ -22,7 +22,7 @@ import { limitsFromFlags } from './ratelimit/config.js';
 import { registerSandboxDir } from './sandbox/cli.js';
 import type { Sandbox } from './sandbox/parent.js';
 import { runPrimary } from './multicore/primary.js';
-import { isClusterWorker, onDrain, reportReady, workerSlot } from './multicore/worker.js';
+import { isClusterWorker, leaveCluster, onDrain, reportReady, workerSlot } from './multicore/worker.js';
 import { clusterMetricsText, metricsService } from './multicore/metrics.js';
 import { connectSharedState } from './cluster/redis-state.js';
 import { opsFromFlags, serveOpsFor } from './ops/endpoints.js';
@@ -367,7 +367,7 @@ async function main(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ worker: slot }, `${slot === undefined ? '' : `worker ${slot} (pid ${process.pid}) `}shutting down (draining requests in flight)`);
-    void (inCluster ? running.drain() : running.close()).then(async () => {
+    void (inCluster ? running.drain().then(leaveCluster) : running.close()).then(async () => {
       await sharedState?.close();
       server.close();
       await sandbox?.close();

@@ -2,6 +2,8 @@
 // ours has a `type` starting with "fastermcp:"; the channel also carries node's and prom-client's own.
 //
 //   worker -> primary   fastermcp:ready  { url }          listening; the primary announces the URL once
+//                       fastermcp:leaving { requestId }   stopped listening, about to exit; answered once
+//                                                          the primary hands it no more connections
 //                       <service type>   { requestId, … } a request the primary answers (metrics, audit)
 //   primary -> worker   fastermcp:drain                   finish the requests in flight, then exit
 //                       fastermcp:reply  { requestId, ok, value | error }

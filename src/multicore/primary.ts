@@ -146,6 +146,12 @@ export class Primary extends EventEmitter {
       }
       return;
     }
+    if (message.type === 'fastermcp:leaving') {
+      // node:cluster took this worker off the listening socket when its 'close' came, which was
+      // before this message on the same channel; this reply follows every connection handed to it.
+      if (slot.worker.isConnected()) slot.worker.send({ type: 'fastermcp:reply', requestId: message.requestId!, ok: true, value: null } satisfies PrimaryMessage);
+      return;
+    }
     const service = this.options.services?.[message.type];
     if (service === undefined) return;
     if (message.requestId === undefined) {

@@ -46,6 +46,17 @@ export function onDrain(drain: () => void): void {
   });
 }
 
+/**
+ * Call after this worker's server stopped listening, before it exits. node:cluster's primary hands each
+ * connection to a worker over IPC and keeps it until the worker says whether it took it; a handover
+ * still in the channel when the worker exits is never answered, and its client waits forever. The
+ * primary's answer to the first question comes after every handover (the worker refuses them: it no
+ * longer listens, so the primary gives them to a sibling); the second proves it has read those refusals.
+ */
+export async function leaveCluster(): Promise<void> {
+  for (let i = 0; i < 2; i++) await askPrimary('fastermcp:leaving').catch(() => undefined);
+}
+
 /** Asks the primary's `type` service; rejects after `timeoutMs` or if the primary answers with an error. */
 export function askPrimary<T>(type: `fastermcp:${string}`, payload: Record<string, unknown> = {}, timeoutMs = 5000): Promise<T> {
   listen();

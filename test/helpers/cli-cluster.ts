@@ -84,8 +84,12 @@ export async function startCluster(workers: number, extra: string[] = []): Promi
   };
 }
 
-/** One stateless tools/call; resolves with the answering worker's pid. `agent` false: a new connection. */
-export function callPid(url: URL, tool: string, agent: Agent | false = false): Promise<number> {
+/**
+ * One stateless tools/call; resolves with the answering worker's pid. `agent` false: a new connection.
+ * A call with no answer within `timeoutMs` fails (a connection lost between processes would otherwise
+ * hang the test until vitest gives up on it, saying nothing of why).
+ */
+export function callPid(url: URL, tool: string, agent: Agent | false = false, timeoutMs = 10_000): Promise<number> {
   const body = JSON.stringify({
     jsonrpc: '2.0',
     id: 1,
@@ -116,6 +120,7 @@ export function callPid(url: URL, tool: string, agent: Agent | false = false): P
         });
       },
     );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(body);
   });

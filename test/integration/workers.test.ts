@@ -70,6 +70,36 @@ describe('fastermcp serve --workers', () => {
     expect(await exited(c.child)).toBe(0);
   });
 
+  it('back-to-back rolling restarts under load: every connection gets its answer', async () => {
+    // A connection the primary hands to a worker that is just exiting must reach a sibling, not hang
+    // (node:cluster keeps it until the worker answers; see leaveCluster in src/multicore/worker.ts).
+    const c = await startCluster(2);
+    const restarts = 8;
+    let done = false;
+    let calls = 0;
+    const failures: string[] = [];
+    const loop = async (): Promise<void> => {
+      while (!done) {
+        calls++;
+        await callPid(c.url, 'pid', false, 5000).catch((e: Error) => failures.push(e.message));
+      }
+    };
+    const loops = [loop(), loop(), loop(), loop()];
+    const finished = (): number => c.stderr().split('rolling restart done').length - 1;
+    for (let i = 1; i <= restarts; i++) {
+      process.kill(c.child.pid!, 'SIGHUP');
+      const until = Date.now() + 15_000;
+      while (finished() < i && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(finished()).toBe(i);
+    }
+    done = true;
+    await Promise.all(loops);
+    expect(failures).toEqual([]);
+    expect(calls).toBeGreaterThan(restarts * 10);
+    c.child.kill('SIGTERM');
+    expect(await exited(c.child)).toBe(0);
+  }, 90_000);
+
   it('replaces a worker that dies', async () => {
     const c = await startCluster(2);
     const pids = new Set<number>();
