@@ -86,14 +86,17 @@ describe('fastermcp serve --workers', () => {
     };
     const loops = [loop(), loop(), loop(), loop()];
     const finished = (): number => c.stderr().split('rolling restart done').length - 1;
-    for (let i = 1; i <= restarts; i++) {
-      process.kill(c.child.pid!, 'SIGHUP');
-      const until = Date.now() + 15_000;
-      while (finished() < i && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(finished()).toBe(i);
+    try {
+      for (let i = 1; i <= restarts; i++) {
+        process.kill(c.child.pid!, 'SIGHUP');
+        const until = Date.now() + 15_000;
+        while (finished() < i && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(finished()).toBe(i);
+      }
+    } finally {
+      done = true; // the clients stop even when a restart did not finish
+      await Promise.all(loops);
     }
-    done = true;
-    await Promise.all(loops);
     expect(failures).toEqual([]);
     expect(calls).toBeGreaterThan(restarts * 10);
     c.child.kill('SIGTERM');
