@@ -87,6 +87,20 @@ describe('Registry entries', () => {
     expect([...reg.enabled()].map((e) => e.key)).toEqual(['b', 'a']);
   });
 
+  it('get() finds the entry registered now, not the one it found last, for a key removed and added again', () => {
+    const { reg } = registry();
+    fill(reg, 'ab');
+    const first = reg.get('a'); // remembered as the last hit
+    reg.remove('a');
+    expect(reg.get('a')).toBeUndefined();
+    const again = item('a');
+    reg.add(again);
+    expect(reg.get('a')).toBe(again);
+    expect(reg.get('a')).not.toBe(first);
+    expect(reg.get('b')?.key).toBe('b');
+    expect(reg.get('a')).toBe(again);
+  });
+
   it('hides disabled entries from get() and enabled() but still knows them', () => {
     const { reg } = registry();
     fill(reg, 'abc');
