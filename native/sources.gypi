@@ -7,6 +7,7 @@
       "native/core/framing.cc",
       "native/core/http1.cc",
       "native/core/jwt.cc",
+      "native/core/pipes.cc",
       "native/core/ratelimit.cc",
       "native/core/response.cc",
       "native/core/router.cc",
@@ -18,6 +19,7 @@
       "native/binding/engine_binding.cc",
       "native/binding/http1_binding.cc",
       "native/binding/jwt_binding.cc",
+      "native/binding/pipes_binding.cc",
       "native/binding/ratelimit_binding.cc",
       "native/binding/router_binding.cc",
       "native/binding/sandbox_binding.cc"

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostFeatures } from './sandbox/launcher/types.js';
 
 /** Revision of the binding contract (docs/jsonrpc-engine.md section 10) this loader accepts. */
-export const NATIVE_ABI = 4;
+export const NATIVE_ABI = 5;
 
 /** The warning code emitted (once) when the addon cannot be loaded. */
 export const NATIVE_UNAVAILABLE_WARNING = 'FASTERMCP_NATIVE_UNAVAILABLE';
@@ -140,7 +140,7 @@ export type NativeSandboxProbe = Omit<HostFeatures, 'launcher' | 'permissionFlag
 /** Everything mcp_native.node exports (docs/jsonrpc-engine.md section 10). */
 export interface NativeBinding {
   version: string; //                 package.json version baked in at compile time (define FASTERMCP_VERSION)
-  abi: number; //                     revision of this contract, 4 (3 + sandbox*); the loader refuses a mismatch
+  abi: number; //                     revision of this contract, 5 (4 + pipe*); the loader refuses a mismatch
   simdjsonImplementation: string; //  simdjson's active kernel name
   opensslVersion: string; //          OpenSSL_version(OPENSSL_VERSION) as resolved from the running node
   reasons: string[]; //               reason names by code (section 8), for the pin test
@@ -164,6 +164,8 @@ export interface NativeBinding {
   sandboxCpuMicros(pid: number): number; //                     -1 when /proc/<pid>/stat cannot be read
   sandboxKillGroup(pid: number, signal: number): void; //       kill(-pid, signal), ESRCH ignored
   sandboxProbe(): NativeSandboxProbe;
+  pipeCapacity(fd: number): number; //                          bytes, or -errno (-EBADF: not a pipe)
+  pipeGrow(fd: number, bytes: number): number; //               at least `bytes`, never shrinks; bytes after, or -errno
 }
 
 /** The package root: the directory holding package.json, build/ and prebuilds/. */

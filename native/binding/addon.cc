@@ -25,12 +25,14 @@ namespace mcp::binding {
 
 /// Sets the sandbox launcher functions on exports (sandbox_binding.cc).
 void define_sandbox(Napi::Env env, Napi::Object exports);
+/// Sets the pipe-capacity functions on exports (pipes_binding.cc).
+void define_pipes(Napi::Env env, Napi::Object exports);
 
 namespace {
 
-// Revision of the exports contract (2: 20-int32 records; 3: + HeadParser; 4: + sandbox*); src/native.ts
-// refuses a mismatch.
-constexpr uint32_t kAbi = 4;
+// Revision of the exports contract (2: 20-int32 records; 3: + HeadParser; 4: + sandbox*; 5: + pipe*);
+// src/native.ts refuses a mismatch.
+constexpr uint32_t kAbi = 5;
 
 Napi::Array reason_table(Napi::Env env, std::string_view (*column)(jsonrpc::Reason)) {
   Napi::Array table = Napi::Array::New(env, jsonrpc::kReasonCount);
@@ -78,6 +80,7 @@ McpNative::McpNative(Napi::Env env, Napi::Object exports) {
           InstanceValue("HeadParser", head_parser, napi_enumerable),
       });
   define_sandbox(env, exports);
+  define_pipes(env, exports);
 }
 
 }  // namespace mcp::binding
