@@ -17,7 +17,7 @@ import { runtimeInfo } from './runtime.js';
 import { McpServer } from './server/server.js';
 import { serveHttp } from './transport/http.js';
 import { resourceServerFromFlags } from './auth/config.js';
-import { serveStdio } from './transport/stdio.js';
+import { StdioTransport } from './transport/stdio.js';
 import { limitsFromFlags } from './ratelimit/config.js';
 import { registerSandboxDir } from './sandbox/cli.js';
 import type { Sandbox } from './sandbox/parent.js';
@@ -53,6 +53,8 @@ Transports:
 Options:
   --allowed-hosts H1,H2       Host names accepted over HTTP (default: localhost,127.0.0.1,[::1]); * for any
   --max-message-bytes N       largest message / request body (default 4194304)
+  --pipe-bytes N              with --stdio: kernel buffer asked for the stdin and stdout pipes (default
+                              1048576; 0 leaves them as they are; Linux and the addon only, docs/stdio.md)
   --session-idle-ms N         legacy HTTP sessions idle this long are closed (default 1800000)
   --max-sessions N            most legacy HTTP sessions at once (default 10000)
   --state-key-file F          HMAC key (>= 32 bytes) for requestState and cursors, shared by all
@@ -130,6 +132,7 @@ async function main(argv: string[]): Promise<void> {
         'session-idle-ms': { type: 'string' },
         'max-sessions': { type: 'string' },
         'no-fast-lane': { type: 'boolean' },
+        'pipe-bytes': { type: 'string' },
         workers: { type: 'string' },
         'state-key-file': { type: 'string' },
         name: { type: 'string' },
@@ -285,6 +288,7 @@ async function main(argv: string[]): Promise<void> {
   if (values.http === undefined && ['jwt-secret-file', 'jwt-public-key-file', 'jwks-url', 'jwks-file', 'api-keys-file'].some((f) => values[f as keyof typeof values] !== undefined)) {
     fail('authentication flags apply to --http; a stdio server trusts the process that started it');
   }
+  if (values.http !== undefined && values['pipe-bytes'] !== undefined) fail('--pipe-bytes applies to --stdio');
   let ops;
   let observability;
   try {
@@ -303,7 +307,16 @@ async function main(argv: string[]): Promise<void> {
       ...(values['allowed-hosts'] === undefined ? {} : { allowedHosts: values['allowed-hosts'] === '*' ? '*' : values['allowed-hosts'].split(',').map((h) => h.trim()) }),
     });
     if (stdioOps !== undefined) logger.info(`operations endpoints on ${stdioOps.url}`);
-    await serveStdio(server, maxMessageBytes === undefined ? {} : { maxMessageBytes });
+    const pipeBytes = intOption(values['pipe-bytes'], '--pipe-bytes');
+    if (pipeBytes !== undefined && pipeBytes > 0x7fffffff) fail(`--pipe-bytes must be at most 2147483647, got ${pipeBytes}`);
+    const stdio = new StdioTransport(server, {
+      ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }),
+      ...(pipeBytes === undefined ? {} : { pipeBytes }),
+    });
+    const served = stdio.start();
+    logger.debug({ pipes: stdio.pipes }, 'stdio pipes');
+    for (const p of stdio.pipes) if ('skipped' in p && p.skipped === 'refused') logger.warn(`fd ${p.fd}: the kernel refused a larger pipe (${p.error ?? ''}); it keeps its size`);
+    await served;
     await stdioOps?.close();
     server.close('The client closed stdin');
     await sandbox?.close();

@@ -10,6 +10,9 @@
 // large replies be buffered, before the first write could say the client is not reading.
 // Replies of one turn are joined and written once (a write per reply costs a syscall and a write
 // request each). Nothing but JSON-RPC is ever written to the output; diagnostics go to stderr.
+//
+// Pipes: at start the transport asks the kernel for larger input and output pipes (pipes.ts), so
+// that a busy client and this server block, drain and wake up less often.
 import type { Readable, Writable } from 'node:stream';
 import { createEngine } from '../jsonrpc/index.js';
 import { handleNotification, handleRequest } from '../server/dispatch.js';
@@ -21,6 +24,8 @@ import type { Channel } from '../server/session.js';
 import { writeError } from '../jsonrpc/response.js';
 import { gateFor, methodRouter, readMessages } from './intake.js';
 import type { Gate, Message } from './intake.js';
+import { DEFAULT_PIPE_BYTES, growPipe } from './pipes.js';
+import type { PipeGrowth } from './pipes.js';
 
 /** The rate-limit client key of a stdio connection (docs/ratelimit.md). */
 const STDIO_CLIENT = 'stdio';
@@ -36,6 +41,11 @@ export interface StdioOptions {
   output?: Writable;
   /** Longest accepted line in bytes (default 4 MiB); longer lines get an error and are dropped. */
   maxMessageBytes?: number;
+  /**
+   * Kernel buffer asked for the input and output pipes at start (default 1 MiB; 0 leaves them as they
+   * are). Needs the addon and Linux; the pipes never shrink (docs/stdio.md).
+   */
+  pipeBytes?: number;
 }
 
 export class StdioTransport {
@@ -58,8 +68,11 @@ export class StdioTransport {
   private ended = false;
   private unlisten: (() => void) | undefined;
   private resolveDone: (() => void) | undefined;
+  private readonly pipeBytes: number;
   /** Resolves when the input has ended and every reply has been written. */
   readonly done: Promise<void>;
+  /** What start() did to the input's and output's pipes (empty with pipeBytes 0). */
+  pipes: PipeGrowth[] = [];
 
   constructor(
     private readonly server: McpServer,
@@ -67,6 +80,11 @@ export class StdioTransport {
   ) {
     this.input = options.input ?? process.stdin;
     this.output = options.output ?? process.stdout;
+    const pipeBytes = options.pipeBytes ?? DEFAULT_PIPE_BYTES;
+    if (!Number.isInteger(pipeBytes) || pipeBytes < 0 || pipeBytes > 0x7fffffff) {
+      throw new RangeError(`pipeBytes must be an integer in [0, 2147483647], got ${String(pipeBytes)}`);
+    }
+    this.pipeBytes = pipeBytes;
     this.engine = createEngine({
       router: this.router,
       ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
@@ -86,6 +104,7 @@ export class StdioTransport {
 
   /** Starts reading; returns `done`. */
   start(): Promise<void> {
+    if (this.pipeBytes > 0) this.pipes = [growPipe(this.input, this.pipeBytes), growPipe(this.output, this.pipeBytes)];
     this.unlisten = this.server.addListener({
       listChanged: (kind) => {
         if (this.session.initialized) this.write(`{"jsonrpc":"2.0","method":"notifications/${kind}/list_changed"}`);

@@ -2,9 +2,14 @@
 // fed raw bytes, once with the native engine and once with the pure-JS twin (FASTERMCP_FORCE_JS=1).
 // Every stdout line any test sees must be a JSON-RPC message (checked after each test).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StdioChild, cli, rssOf } from '../fixtures/transport/stdio-child.js';
+import { StdioChild, cli, engineEnv, rssOf } from '../fixtures/transport/stdio-child.js';
+import { NATIVE_BINDING } from '../unit/helpers/impls.js';
 import type { Engine, Msg } from '../fixtures/transport/stdio-child.js';
 
 const MiB = 1024 * 1024;
@@ -113,6 +118,61 @@ describe.each<Engine>(['native', 'js'])('stdio transport (%s engine)', (engine) 
     expect(refused.error.message).toContain('1000');
     expect(textOf(await c.reply(2))).toBe('z'.repeat(800));
     expect(c.messages.some((m) => m.id === 1)).toBe(false);
+  });
+
+  // Node's child_process gives a child socket pairs, not pipes: the child here gets two FIFOs (a FIFO
+  // opened is a pipe) as stdin and stdout, and the parent measures them through its own addon (absent in
+  // the FORCE_JS test run). The server's debug line about its pipes only says when to look.
+  it.skipIf(NATIVE_BINDING === null)(
+    engine === 'native' ? 'grows its stdin and stdout pipes to 1 MiB; --pipe-bytes 0 leaves them' : 'leaves its pipes as they are (the twin cannot grow them)',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'fastermcp-stdio-pipes-'));
+      const fds: number[] = [];
+      const procs: ChildProcess[] = [];
+      const fifo = (name: string): number => {
+        execFileSync('mkfifo', [join(dir, name)]);
+        const fd = openSync(join(dir, name), 'r+'); // read-write: never blocks, and keeps the pipe open
+        fds.push(fd);
+        return fd;
+      };
+      const serve = async (args: string[]): Promise<[number, number]> => {
+        const [input, output] = [fifo(`in${procs.length}`), fifo(`out${procs.length}`)];
+        const proc = spawn(process.execPath, [cli, 'serve', '--stdio', '--log-level', 'debug', ...args], { env: engineEnv(engine), stdio: [input, output, 'pipe'] });
+        procs.push(proc);
+        let stderr = '';
+        await new Promise<void>((resolve, reject) => {
+          proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+            stderr += chunk;
+            if (stderr.includes('"msg":"stdio pipes"')) resolve();
+          });
+          proc.on('exit', (code) => reject(new Error(`the server exited (${String(code)}) before starting: ${stderr}`)));
+        });
+        return [input, output];
+      };
+      try {
+        const capacity = (fd: number): number => NATIVE_BINDING!.pipeCapacity(fd);
+        const left = await serve(['--pipe-bytes', '0']);
+        const untouched = capacity(left[0]);
+        expect(untouched).toBeGreaterThan(0);
+        expect(capacity(left[1])).toBe(untouched);
+        const grown = await serve([]);
+        const expected = engine === 'native' ? MiB : untouched;
+        expect(capacity(grown[0])).toBe(expected);
+        expect(capacity(grown[1])).toBe(expected);
+        const asked = await serve(['--pipe-bytes', String(256 * 1024)]);
+        expect(capacity(asked[0])).toBe(engine === 'native' ? 256 * 1024 : untouched);
+      } finally {
+        for (const proc of procs) proc.kill('SIGKILL');
+        for (const fd of fds) closeSync(fd);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('--pipe-bytes takes a non-negative integer', async () => {
+    const bad = spawnServer(['--pipe-bytes', 'lots'], null);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr).toContain('--pipe-bytes needs a non-negative integer');
   });
 
   it('answers a batch after initialize with 2025-03-26, and refuses one otherwise', async () => {
