@@ -14,7 +14,7 @@
 // The server runs on SERVER_CORE and the generator on LOADGEN_CORE when taskset exists (bench/lib/pin.ts).
 //
 //   npm run bench -- e2e-stdio --quick              3 rounds, small N (under two minutes)
-//   npm run bench -- e2e-stdio                      5 rounds, bigger N
+//   npm run bench -- e2e-stdio                      9 rounds, bigger N (rounds spread widely on a shared machine)
 //   npm run bench -- e2e-stdio --node=node24        servers on Node 24 (node_modules/node24); also a path
 //   npm run bench -- e2e-stdio --rounds=7           more rounds
 // Writes bench/results/e2e-stdio.{md,json} and e2e-stdio-cpu.svg; with a server node of another major
@@ -40,7 +40,8 @@ function option(name: string): string | undefined {
 }
 
 const quick = process.argv.includes('--quick');
-const rounds = Number(option('rounds') ?? (quick ? 3 : 5));
+const defaultRounds = quick ? 3 : 9;
+const rounds = Number(option('rounds') ?? defaultRounds);
 if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a positive integer, got ${option('rounds')}`);
 
 /** `node24` -> node_modules/node24/bin/node; a path as it is; nothing -> the node running this file. */
@@ -433,7 +434,7 @@ function main(): void {
     `- ${pinningNote()}`,
     `- load generator: build-cmake/mcp_stdio_loadgen (bench/native/stdio_loadgen.cc), every reply checked byte for byte`,
     `- ${rounds} rounds, servers alternating within each round (starting server rotated per round); ${fmt(seconds, 0)} s in all`,
-    `- regenerate: \`npm run bench -- e2e-stdio${quick ? ' --quick' : ''}${resultName === 'e2e-stdio' ? '' : ` --node=node${serverMajor}`}\``,
+    `- regenerate: \`npm run bench -- e2e-stdio${quick ? ' --quick' : ''}${rounds === defaultRounds ? '' : ` --rounds=${rounds}`}${resultName === 'e2e-stdio' ? '' : ` --node=node${serverMajor}`}\``,
     '',
     'Server CPU is the kernel\'s count (schedstat, all threads) over the measured phase only, divided by the calls; ' +
       'peak RSS is the server\'s VmHWM at the end. Latency is from the batch a request was written in to its reply, ' +
