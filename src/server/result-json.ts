@@ -6,6 +6,13 @@
 
 import type { JsonObject } from './types.js';
 
+// ES2024, in every Node this package supports (>= 20); the TypeScript lib here predates it.
+declare global {
+  interface String {
+    isWellFormed(): boolean;
+  }
+}
+
 const objectPrototype = Object.prototype as { toJSON?: unknown };
 const arrayPrototype = Array.prototype as { toJSON?: unknown };
 
@@ -25,25 +32,17 @@ export function resultJson(result: JsonObject, members = ''): string {
 /** Strings up to this length are checked by hand; JSON.stringify's fixed cost dominates below it. */
 const SHORT_STRING = 64;
 
-/** ASCII characters JSON.stringify escapes: controls, quote and backslash. */
-const ESCAPED = new Uint8Array(128);
-for (let c = 0; c < 0x20; c++) ESCAPED[c] = 1;
-ESCAPED[0x22] = 1;
-ESCAPED[0x5c] = 1;
+/** Control characters: JSON.stringify escapes them. */
+const CONTROL = /[\u0000-\u001f]/;
 
 /**
  * Whether JSON.stringify(text) is just text in quotes: a short string with no quote, backslash,
- * control character or surrogate (lone surrogates are escaped; pairs are rare enough to send to
- * JSON.stringify as well). A table lookup per character is cheaper than a chain of comparisons.
+ * control character or lone surrogate (JSON.stringify writes a surrogate pair as it is). Built-ins
+ * that each scan the string natively: a loop over the characters in JS cost about 2 ns per character
+ * on Node 20 (110 ns for a 50-character text), these together about 60 ns.
  */
 function plainString(text: string): boolean {
-  const n = text.length;
-  if (n > SHORT_STRING) return false;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 128 ? ESCAPED[c] !== 0 : c >= 0xd800 && c <= 0xdfff) return false;
-  }
-  return true;
+  return text.length <= SHORT_STRING && text.indexOf('"') === -1 && text.indexOf('\\') === -1 && !CONTROL.test(text) && text.isWellFormed();
 }
 
 /** JSON.stringify(text) for a string. */
