@@ -11,8 +11,12 @@ const b = require(file);
 const { version } = require('../package.json');
 
 assert.equal(b.version, version, 'binding version');
-assert.equal(b.abi, 4, 'binding abi');
+assert.equal(b.abi, 5, 'binding abi');
 assert.equal(typeof b.sandboxLaunch, 'function', 'abi 4: the sandbox launcher');
+// abi 5: pipe capacity (a regular file is not a pipe: -EBADF on Linux, -ENOSYS elsewhere)
+const notPipe = require('node:fs').openSync(file, 'r');
+assert.ok(b.pipeCapacity(notPipe) < 0 && b.pipeGrow(notPipe, 1 << 20) < 0, 'abi 5: pipeCapacity / pipeGrow refuse a file');
+require('node:fs').closeSync(notPipe);
 assert.equal(typeof b.simdjsonImplementation, 'string');
 assert.match(b.opensslVersion, /^OpenSSL \d+\.\d+\.\d+/);
 assert.ok(Array.isArray(b.reasons) && b.reasons[0] === 'ok', 'reasons table');
