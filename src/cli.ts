@@ -17,6 +17,7 @@ import { runtimeInfo } from './runtime.js';
 import { McpServer } from './server/server.js';
 import { serveHttp } from './transport/http.js';
 import { resourceServerFromFlags } from './auth/config.js';
+import { MAX_PIPE_BYTES } from './transport/pipes.js';
 import { StdioTransport } from './transport/stdio.js';
 import { limitsFromFlags } from './ratelimit/config.js';
 import { registerSandboxDir } from './sandbox/cli.js';
@@ -308,7 +309,7 @@ async function main(argv: string[]): Promise<void> {
     });
     if (stdioOps !== undefined) logger.info(`operations endpoints on ${stdioOps.url}`);
     const pipeBytes = intOption(values['pipe-bytes'], '--pipe-bytes');
-    if (pipeBytes !== undefined && pipeBytes > 0x7fffffff) fail(`--pipe-bytes must be at most 2147483647, got ${pipeBytes}`);
+    if (pipeBytes !== undefined && pipeBytes > MAX_PIPE_BYTES) fail(`--pipe-bytes must be at most ${MAX_PIPE_BYTES}, got ${pipeBytes}`);
     const stdio = new StdioTransport(server, {
       ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }),
       ...(pipeBytes === undefined ? {} : { pipeBytes }),

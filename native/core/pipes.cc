@@ -34,14 +34,16 @@ int64_t grow(int fd, int64_t bytes) {
   if (bytes < 1 || bytes > 0x7fffffff) return -EINVAL;
   const int64_t now = capacity(fd);
   if (now < 0 || now >= bytes) return now;
-  if (fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes)) >= 0) return capacity(fd);
+  // On success F_SETPIPE_SZ answers the capacity it set.
+  const int set = fcntl(fd, F_SETPIPE_SZ, static_cast<int>(bytes));
+  if (set >= 0) return set;
   const int err = errno;
   if (err != EPERM) return -err;
   // Unprivileged and above the system's maximum (or the user's allowance): the maximum, if it helps.
   const int64_t max = max_size();
   if (max <= now || max >= bytes) return -err;
-  if (fcntl(fd, F_SETPIPE_SZ, static_cast<int>(max)) < 0) return -errno;
-  return capacity(fd);
+  const int set_max = fcntl(fd, F_SETPIPE_SZ, static_cast<int>(max));
+  return set_max >= 0 ? set_max : -errno;
 }
 
 #else

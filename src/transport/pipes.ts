@@ -11,6 +11,9 @@ import { loadNative } from '../native.js';
 /** What the stdio transport asks for each pipe by default: /proc/sys/fs/pipe-max-size's default. */
 export const DEFAULT_PIPE_BYTES = 1024 * 1024;
 
+/** The most one can ask for: fcntl takes an int (the binding refuses more). */
+export const MAX_PIPE_BYTES = 0x7fffffff;
+
 /** The outcome for one stream: the pipe's capacity after, or why it was left alone. */
 export type PipeGrowth =
   | { fd: number; bytes: number }

@@ -24,7 +24,7 @@ import type { Channel } from '../server/session.js';
 import { writeError } from '../jsonrpc/response.js';
 import { gateFor, methodRouter, readMessages } from './intake.js';
 import type { Gate, Message } from './intake.js';
-import { DEFAULT_PIPE_BYTES, growPipe } from './pipes.js';
+import { DEFAULT_PIPE_BYTES, MAX_PIPE_BYTES, growPipe } from './pipes.js';
 import type { PipeGrowth } from './pipes.js';
 
 /** The rate-limit client key of a stdio connection (docs/ratelimit.md). */
@@ -81,8 +81,8 @@ export class StdioTransport {
     this.input = options.input ?? process.stdin;
     this.output = options.output ?? process.stdout;
     const pipeBytes = options.pipeBytes ?? DEFAULT_PIPE_BYTES;
-    if (!Number.isInteger(pipeBytes) || pipeBytes < 0 || pipeBytes > 0x7fffffff) {
-      throw new RangeError(`pipeBytes must be an integer in [0, 2147483647], got ${String(pipeBytes)}`);
+    if (!Number.isInteger(pipeBytes) || pipeBytes < 0 || pipeBytes > MAX_PIPE_BYTES) {
+      throw new RangeError(`pipeBytes must be an integer in [0, ${MAX_PIPE_BYTES}], got ${String(pipeBytes)}`);
     }
     this.pipeBytes = pipeBytes;
     this.engine = createEngine({
