@@ -2,13 +2,14 @@
 // fed raw bytes, once with the native engine and once with the pure-JS twin (FASTERMCP_FORCE_JS=1).
 // Every stdout line any test sees must be a JSON-RPC message (checked after each test).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StdioChild, cli, engineEnv, rssOf } from '../fixtures/transport/stdio-child.js';
+import { openFifo } from '../helpers/fifo.js';
 import { NATIVE_BINDING } from '../unit/helpers/impls.js';
 import type { Engine, Msg } from '../fixtures/transport/stdio-child.js';
 
@@ -130,8 +131,7 @@ describe.each<Engine>(['native', 'js'])('stdio transport (%s engine)', (engine) 
       const fds: number[] = [];
       const procs: ChildProcess[] = [];
       const fifo = (name: string): number => {
-        execFileSync('mkfifo', [join(dir, name)]);
-        const fd = openSync(join(dir, name), 'r+'); // read-write: never blocks, and keeps the pipe open
+        const fd = openFifo(join(dir, name));
         fds.push(fd);
         return fd;
       };

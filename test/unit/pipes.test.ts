@@ -9,6 +9,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { growPipe } from '../../src/transport/pipes.js';
+import { openFifo } from '../helpers/fifo.js';
 import { NATIVE_BINDING, NATIVE_PROBLEM, REQUIRE_NATIVE } from './helpers/impls.js';
 
 interface Case {
@@ -41,11 +42,8 @@ afterEach(() => {
 function open(kind: Case['fd']): number {
   if (dir === '') dir = mkdtempSync(join(tmpdir(), 'fastermcp-pipes-'));
   let fd: number;
-  if (kind === 'pipe') {
-    const path = join(dir, `fifo-${opened.length}`);
-    execFileSync('mkfifo', [path]);
-    fd = openSync(path, 'r+');
-  } else if (kind === 'file') fd = openSync(join(dir, 'file'), 'w+');
+  if (kind === 'pipe') fd = openFifo(join(dir, `fifo-${opened.length}`));
+  else if (kind === 'file') fd = openSync(join(dir, 'file'), 'w+');
   else fd = openSync('/dev/null', 'r');
   if (kind === 'closed') closeSync(fd);
   else opened.push(fd);
