@@ -21,6 +21,7 @@ Engine::Engine(const Router* router, Scanner* scanner, const Limits& limits) noe
     : router_(router), scanner_(scanner), limits_(limits), framer_(limits.max_message_bytes) {}
 
 void Engine::start_call() {
+  last_meta_ = {};
   if (records_.capacity() > kRetainRecordInts) {
     std::vector<int32_t>().swap(records_);
   } else {
@@ -51,6 +52,7 @@ void Engine::scan_line(const Line& line, bool in_run) {
     scanner_->scan(message, *router_, limits_, &records_, &replies_);
   }
   if (admission_.rules != nullptr) admit(first, line.data, line.offset);
+  mark_repeated_meta(first, line.data, line.offset);
 }
 
 namespace {
@@ -140,6 +142,23 @@ void Engine::admit(std::size_t first, const uint8_t* base, std::size_t offset) {
   }
 }
 
+void Engine::mark_repeated_meta(std::size_t first, const uint8_t* base, std::size_t offset) noexcept {
+  // A client repeats the same _meta (protocol version, capabilities) on every 2026-07-28 request; one
+  // comparison here spares the reader comparing or parsing its text for each.
+  const std::size_t count = records_.size() / kRecordStride;
+  for (std::size_t i = first; i < count; ++i) {
+    int32_t* rec = &records_[i * kRecordStride];
+    const int32_t kind = rec[field::kKind];
+    if ((kind != kind::kRequest && kind != kind::kNotification) || rec[field::kMetaStart] < 0) continue;
+    const std::string_view meta(
+        reinterpret_cast<const char*>(base) + (static_cast<std::size_t>(rec[field::kMetaStart]) - offset),
+        static_cast<std::size_t>(rec[field::kMetaEnd] - rec[field::kMetaStart]));
+    // A META span is never empty (it holds a JSON value), so the empty view of a new call matches none.
+    if (meta == last_meta_) rec[field::kFlags] |= flag::kMetaRepeated;
+    last_meta_ = meta;
+  }
+}
+
 bool Engine::feed(const uint8_t* chunk, std::size_t size) {
   start_call();
   if (size > kMaxInputBytes) {
@@ -188,6 +207,7 @@ bool Engine::scan(const uint8_t* message, std::size_t size) {
   }
   scanner_->scan(body, *router_, limits_, &records_, &replies_);
   if (admission_.rules != nullptr) admit(0, body.data, body.offset);
+  mark_repeated_meta(0, body.data, body.offset);
   return true;
 }
 

@@ -77,6 +77,9 @@ class Engine {
   bool start_run(const Line& line, const uint8_t* chunk_end, const uint8_t** run_end);
   /// Fused admission over the records from `first` on, whose spans start at `base` for offset `offset`.
   void admit(std::size_t first, const uint8_t* base, std::size_t offset);
+  /// Sets kMetaRepeated on the records from `first` on (spans as for admit), after admission: a refused
+  /// request keeps no META.
+  void mark_repeated_meta(std::size_t first, const uint8_t* base, std::size_t offset) noexcept;
 
   const Router* router_;
   Scanner* scanner_;
@@ -85,6 +88,9 @@ class Engine {
   std::vector<int32_t> records_;
   std::string replies_;
   Admission admission_;
+  /// The META bytes of the call's last record with one (inside the chunk or carried(), valid for the call);
+  /// empty before the first.
+  std::string_view last_meta_;
 };
 
 }  // namespace mcp::jsonrpc

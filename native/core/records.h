@@ -59,6 +59,9 @@ inline constexpr int32_t kParamsSpanned = 1 << 7;  ///< params is exactly its NA
 /// kBodyIsReply (BODY spans the -32029 reply in replies()), CODE -32029, SLOT and NAME_SLOT kept, and the
 /// decision in fields 16-19 (see limited::).
 inline constexpr int32_t kLimited = 1 << 8;
+/// A request or notification whose META holds the same bytes as the META of the closest earlier record of
+/// the same call that has one (section 7): a reader that kept that value need not read this one.
+inline constexpr int32_t kMetaRepeated = 1 << 9;
 }  // namespace flag
 
 /// Fields 16-19 of a kLimited record (they hold ARGS and META spans otherwise).

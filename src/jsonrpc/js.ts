@@ -28,6 +28,7 @@ import { Reason, REASON_WIRE_CODES, formatReasonMessage } from './errors.js';
 import {
   FLAG_BODY_IS_REPLY,
   FLAG_PARAMS_SPANNED,
+  FLAG_META_REPEATED,
   FLAG_IN_BATCH,
   FLAG_METHOD_ESCAPED,
   FLAG_NAME_ESCAPED,
@@ -111,6 +112,7 @@ const F_METHOD_ESCAPED = FLAG_METHOD_ESCAPED;
 const F_NAME_ESCAPED = FLAG_NAME_ESCAPED;
 const F_BODY_IS_REPLY = FLAG_BODY_IS_REPLY;
 const F_PARAMS_SPANNED = FLAG_PARAMS_SPANNED;
+const F_META_REPEATED = FLAG_META_REPEATED;
 const ID_SHIFT = ID_KIND_SHIFT;
 const IDK_NONE = ID_NONE;
 const IDK_NULL = ID_NULL;
@@ -663,6 +665,8 @@ export class JsEngine implements Engine {
   private replyBytes = Buffer.alloc(1024);
   private replyLength = 0;
   private carriedLine: Buffer = EMPTY;
+  /** The call's last META bytes (META_REPEATED), copied. */
+  private lastMeta: Buffer | undefined;
 
   // Stream state (spec section 3).
   private pieces: Buffer[] = []; // the unterminated line, one copy per chunk it arrived in
@@ -838,6 +842,7 @@ export class JsEngine implements Engine {
   }
 
   private startCall(): void {
+    this.lastMeta = undefined;
     this.count = 0;
     this.replyLength = 0;
     this.carriedLine = EMPTY;
@@ -1355,7 +1360,7 @@ export class JsEngine implements Engine {
         0,
         0,
       );
-      if (paramsType === T_OBJECT) this.spanParams(base, table, nameStart >= 0);
+      if (paramsType === T_OBJECT) this.spanParams(buf, base, table, nameStart >= 0);
       return;
     }
     if (hasMethod || hasResult === hasError) reason = R_BAD_SHAPE;
@@ -1484,7 +1489,7 @@ export class JsEngine implements Engine {
    * object (section 7): params is spanned when its members are the routed one (captured as NAME),
    * "arguments" and "_meta", none of them twice.
    */
-  private spanParams(base: number, table: number, named: boolean): void {
+  private spanParams(buf: Buffer, base: number, table: number, named: boolean): void {
     const caps = this.caps;
     const out = this.out;
     const at = (this.count - 1) * STRIDE;
@@ -1497,6 +1502,10 @@ export class JsEngine implements Engine {
     if (caps[meta + F_COUNT] === 1) {
       out[at + 18] = caps[meta + F_START];
       out[at + 19] = caps[meta + F_END];
+      // META_REPEATED: the same bytes as the call's previous META (a copy: no chunk is kept past the call).
+      const bytes = buf.subarray(caps[meta + F_START], caps[meta + F_END]);
+      if (this.lastMeta !== undefined && this.lastMeta.equals(bytes)) out[at + 1] |= F_META_REPEATED;
+      else this.lastMeta = Buffer.from(bytes);
     }
     if (caps[base + FIELD_PARAMS_OTHER * 4 + F_COUNT] !== 0 || caps[args + F_COUNT] > 1 || caps[meta + F_COUNT] > 1) return;
     const routed = table >= 0 && named ? TABLE_FIELDS[table] : -1;

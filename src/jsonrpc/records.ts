@@ -52,6 +52,9 @@ export const FLAG_PARAMS_SPANNED = 1 << 7; ///< params is exactly its NAME, ARGS
 /** A request the native engine's fused admission refused (docs/ratelimit.md section 8): an invalid record with
  * BODY_IS_REPLY (the -32029 reply), SLOT and NAME_SLOT kept, the decision in LIMITED_* (fields 16-19). */
 export const FLAG_LIMITED = 1 << 8;
+/** A request or notification whose META holds the same bytes as the META of the closest earlier record of the
+ * same call that has one: a reader that kept that value need not read this one (docs/jsonrpc-engine.md section 7). */
+export const FLAG_META_REPEATED = 1 << 9;
 export const LIMITED_RULE = 16; ///< the refusing rule's index
 export const LIMITED_RETRY_AFTER = 17; ///< ms, or -1: never
 export const LIMITED_REMAINING = 18;
@@ -81,6 +84,7 @@ export interface DescribedRecord {
   methodEscaped: boolean;
   nameEscaped: boolean;
   paramsSpanned: boolean;
+  metaRepeated: boolean;
   start: number;
   end: number;
   message?: string;
@@ -135,6 +139,7 @@ export function describeRecord(
     methodEscaped: (flags & FLAG_METHOD_ESCAPED) !== 0,
     nameEscaped: (flags & FLAG_NAME_ESCAPED) !== 0,
     paramsSpanned: (flags & FLAG_PARAMS_SPANNED) !== 0,
+    metaRepeated: (flags & FLAG_META_REPEATED) !== 0,
     start: records[at + START],
     end: records[at + END],
     slot: records[at + SLOT],

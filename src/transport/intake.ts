@@ -11,6 +11,7 @@ import {
   FLAGS,
   FLAG_IN_BATCH,
   FLAG_LIMITED,
+  FLAG_META_REPEATED,
   LIMITED_REMAINING,
   LIMITED_RESET,
   LIMITED_RETRY_AFTER,
@@ -196,7 +197,20 @@ const metaCache = new Map<string, unknown>();
 let lastMetaJson = '';
 let lastMeta: unknown;
 
-function metaOf(text: SourceText, start: number, end: number): unknown {
+/**
+ * The `_meta` value of a record. META_REPEATED says the engine found the same bytes in the read's
+ * previous record with a `_meta`; when that one's value is shared (cached, frozen), it is this one's
+ * too, without even comparing texts.
+ */
+function metaOf(read: ChunkRead, text: SourceText, start: number, end: number, flags: number): unknown {
+  if ((flags & FLAG_META_REPEATED) !== 0 && read.lastMeta !== NOT_SHARED) return read.lastMeta;
+  const value = lookupMeta(text, start, end);
+  // Values from the cache are deeply frozen (so are primitives); a request's own value is not shared.
+  read.lastMeta = Object.isFrozen(value) ? value : NOT_SHARED;
+  return value;
+}
+
+function lookupMeta(text: SourceText, start: number, end: number): unknown {
   const json = text.read(start, end);
   if (json === lastMetaJson) return lastMeta;
   const cached = metaCache.get(json);
@@ -232,7 +246,10 @@ function parseSpan(text: SourceText, start: number, end: number): unknown {
 function parseBody(read: ChunkRead, text: SourceText, rec: Int32Array, r: number, flags: number, slot: number): unknown {
   const start = rec[r + BODY_START]!;
   if (start < 0) return undefined;
-  if ((flags & FLAG_PARAMS_SPANNED) === 0) return parseSpan(text, start, rec[r + BODY_END]!);
+  if ((flags & FLAG_PARAMS_SPANNED) === 0) {
+    read.skipMeta(rec, r);
+    return parseSpan(text, start, rec[r + BODY_END]!);
+  }
   // params is just its routed name, arguments and _meta (section 7): rebuilt from those spans, so
   // only `arguments` is parsed (with the rest of the read's, see ChunkRead), and a repeated `_meta`
   // is looked up.
@@ -249,9 +266,12 @@ function parseBody(read: ChunkRead, text: SourceText, rec: Int32Array, r: number
     }
   }
   const metaStart = rec[r + META_START]!;
-  if (metaStart >= 0) params['_meta'] = metaOf(text, metaStart, rec[r + META_END]!);
+  if (metaStart >= 0) params['_meta'] = metaOf(read, text, metaStart, rec[r + META_END]!, flags);
   return params;
 }
+
+/** ChunkRead.lastMeta when there is no value a META_REPEATED record may reuse. */
+const NOT_SHARED: unique symbol = Symbol('not shared');
 
 /** Larger arguments are parsed alone: joining them would copy them once more for little gain. */
 const BATCHED_ARGUMENTS_MAX = 1024;
@@ -264,6 +284,12 @@ const BATCHED_ARGUMENTS_MAX = 1024;
  */
 class ChunkRead {
   readonly chunk: SourceText;
+  /**
+   * The `_meta` value of the read's last record with a META span, or NOT_SHARED when there is none,
+   * it was not read through metaOf, or its value is the request's own (not frozen): what a record
+   * with META_REPEATED may reuse.
+   */
+  lastMeta: unknown = NOT_SHARED;
   private carriedText: SourceText | undefined;
   private waiting: Record<string, unknown>[] | undefined;
   private argsJson = '';
@@ -273,6 +299,11 @@ class ChunkRead {
     bytes: Uint8Array,
   ) {
     this.chunk = new SourceText(bytes);
+  }
+
+  /** A request or notification with a META span left unread (its params parsed whole, or refused). */
+  skipMeta(rec: Int32Array, r: number): void {
+    if (rec[r + META_START]! >= 0) this.lastMeta = NOT_SHARED;
   }
 
   /** The source of a message that began in an earlier chunk. */
@@ -338,7 +369,10 @@ function one(read: ChunkRead, rec: Int32Array, r: number, gate: Gate | undefined
       if (admitted === undefined) {
         return { kind: 'request', idRaw, method: methodOf(text, rec, r, flags), params: parseBody(read, text, rec, r, flags, rec[r + SLOT]!) };
       }
-      if (!(admitted instanceof Promise)) return { kind: 'limited', denial: admitted };
+      if (!(admitted instanceof Promise)) {
+        read.skipMeta(rec, r);
+        return { kind: 'limited', denial: admitted };
+      }
       // Cluster mode, a lease to claim first: the request is read now (the engine's buffers are reused).
       const request: RequestMessage = { kind: 'request', idRaw, method: methodOf(text, rec, r, flags), params: parseBody(read, text, rec, r, flags, rec[r + SLOT]!) };
       return { kind: 'deferred', request, admitted };

@@ -3,9 +3,13 @@
 #ifndef FASTERMCP_TEST_FUZZ_ENGINE_FIXTURE_H_
 #define FASTERMCP_TEST_FUZZ_ENGINE_FIXTURE_H_
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
 
+#include "core/engine.h"
+#include "core/records.h"
 #include "core/router.h"
 #include "core/scan.h"
 
@@ -37,6 +41,31 @@ inline const mcp::jsonrpc::Router& router() {
     return r;
   }();
   return instance;
+}
+
+/// Whether the last call's records set META_REPEATED exactly where a request's or notification's META bytes
+/// equal those of the call's closest earlier record with a META; `input` is the chunk or message given.
+inline bool meta_repeated_holds(const mcp::jsonrpc::Engine& engine, std::string_view input) {
+  namespace jr = mcp::jsonrpc;
+  namespace f = jr::field;
+  bool has_last = false;
+  std::string_view last;
+  for (std::size_t i = 0; i < engine.record_count(); ++i) {
+    const int32_t* r = engine.records() + i * jr::kRecordStride;
+    const bool repeated = (r[f::kFlags] & jr::flag::kMetaRepeated) != 0;
+    const bool call = r[f::kKind] == jr::kind::kRequest || r[f::kKind] == jr::kind::kNotification;
+    if (!call || r[f::kMetaStart] < 0) {
+      if (repeated) return false;
+      continue;
+    }
+    const std::string_view source = (r[f::kFlags] & jr::flag::kSrcCarry) != 0 ? engine.carried() : input;
+    const std::string_view meta = source.substr(static_cast<std::size_t>(r[f::kMetaStart]),
+                                                static_cast<std::size_t>(r[f::kMetaEnd] - r[f::kMetaStart]));
+    if (repeated != (has_last && meta == last)) return false;
+    last = meta;
+    has_last = true;
+  }
+  return true;
 }
 
 }  // namespace fuzz

@@ -8,7 +8,8 @@
 //   * the reply spans tile replies() in record order; every reply is the exact error reply for its record
 //     (checked by parsing it with simdjson DOM, id replaced by null) with code -32700 or -32600, and its id
 //     is the record's raw id or null
-//   * the records do not depend on the chunking
+//   * the records do not depend on the chunking (apart from META_REPEATED, which compares within a call)
+//   * META_REPEATED is set exactly on the calls' records whose META bytes equal the call's previous META
 //   * scan(): invalid_utf8 exactly when the body is not UTF-8; a body simdjson DOM accepts is never
 //     invalid_json / invalid_utf8; a body the engine accepts as JSON is accepted by DOM (or only refused
 //     by DOM for a number it cannot convert)
@@ -89,7 +90,7 @@ void check_call(const jr::Engine& engine, std::string_view input, const jr::Limi
     const int32_t kind = r[f::kKind];
     const int32_t flags = r[f::kFlags];
     REQUIRE(kind >= jr::kind::kRequest && kind <= jr::kind::kBatch);
-    REQUIRE((flags & ~0xFF) == 0);
+    REQUIRE((flags & ~(0xFF | jr::flag::kMetaRepeated)) == 0);
     const bool carry = (flags & jr::flag::kSrcCarry) != 0;
     const bool in_batch = (flags & jr::flag::kInBatch) != 0;
     const int32_t id_kind = (flags & jr::flag::kIdKindMask) >> jr::flag::kIdKindShift;
@@ -155,7 +156,9 @@ void check_call(const jr::Engine& engine, std::string_view input, const jr::Limi
     }
     if ((flags & jr::flag::kParamsSpanned) != 0) REQUIRE(object_params);
     if (summaries != nullptr) {
-      std::string summary = std::to_string(kind) + "|" + std::to_string(flags & ~jr::flag::kSrcCarry) + "|" +
+      // META_REPEATED compares within a call, so it depends on the chunking; it is checked per call below.
+      std::string summary = std::to_string(kind) + "|" +
+                            std::to_string(flags & ~(jr::flag::kSrcCarry | jr::flag::kMetaRepeated)) + "|" +
                             std::to_string(r[f::kSlot]) + "|" + std::to_string(r[f::kNameSlot]) + "|" +
                             std::to_string(r[f::kReason]) + "|";
       for (std::string_view text : {message, id, method, name, body}) {
@@ -167,6 +170,7 @@ void check_call(const jr::Engine& engine, std::string_view input, const jr::Limi
   }
   REQUIRE(batch_left == 0);
   REQUIRE(reply_end == replies.size());
+  REQUIRE(fuzz::meta_repeated_holds(engine, input));
 }
 
 // The chunking-independent records of `stream` fed as `chunks` (lengths) then end().

@@ -271,6 +271,8 @@ bool compare_record(const RecordText& actual, dom::object expected, std::size_t 
       bool_field(key, value, (actual.flags() & mcp::jsonrpc::flag::kNameEscaped) != 0);
     } else if (key == "paramsSpanned") {
       bool_field(key, value, (actual.flags() & mcp::jsonrpc::flag::kParamsSpanned) != 0);
+    } else if (key == "metaRepeated") {
+      bool_field(key, value, (actual.flags() & mcp::jsonrpc::flag::kMetaRepeated) != 0);
     } else {
       ok = failf(where + "unknown expectation field " + std::string(key));
     }

@@ -109,6 +109,29 @@ for (const impl of IMPLS) {
       expect(Object.isFrozen(b.params)).toBe(false);
     });
 
+    it('a _meta the engine marks as repeated in one read is the same frozen value, and never a stale one', () => {
+      const OTHER = '{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}';
+      const lines = [
+        `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"e","arguments":{"n":1},"_meta":${META}}}`,
+        `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"e","arguments":{"n":2},"_meta":${META}}}`,
+        // Not spanned (params has `task`): its _meta comes from parsing params whole.
+        `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"e","task":{},"_meta":${OTHER}}}`,
+        // The engine says: the same bytes as id 3's _meta, which this read never took apart.
+        `{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"e","_meta":${OTHER}}}`,
+        `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"e","_meta":{"progressToken":"t"}}}`,
+        `{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"e","_meta":{"progressToken":"t"}}}`,
+      ];
+      const messages = stream(lines.join('\n'));
+      expect(messages.map((m) => (m.kind === 'request' ? m.params : m))).toEqual(lines.map((l) => (JSON.parse(l) as { params: unknown }).params));
+      const metas = messages.map((m) => ((m as { params: { _meta: object } }).params._meta));
+      expect(metas[1]).toBe(metas[0]);
+      expect(Object.isFrozen(metas[0])).toBe(true);
+      expect(metas[3]).toEqual(JSON.parse(OTHER));
+      // A progress token's _meta is the request's own, repeated or not.
+      expect(metas[5]).not.toBe(metas[4]);
+      expect(Object.isFrozen(metas[5])).toBe(false);
+    });
+
     it('does not keep a _meta with a progress token (new on every request)', () => {
       const text = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"e","_meta":{"progressToken":"t1"}}}';
       const a = request(text);

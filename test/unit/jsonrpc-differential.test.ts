@@ -26,6 +26,7 @@ import {
   BODY_START,
   FLAGS,
   FLAG_IN_BATCH,
+  FLAG_META_REPEATED,
   FLAG_PARAMS_SPANNED,
   ID_END,
   ID_START,
@@ -196,6 +197,7 @@ describe('differential: scan() against the JSON.parse oracle', () => {
       const failures: string[] = [];
       let valid = 0;
       let parseErrors = 0;
+      let metaRepeated = 0;
       for (let c = 0; c < SCAN_CASES && failures.length < MAX_REPORTED; c++) {
         const limits = randomLimits(rng);
         const bytes = randomMessage(rng, limits);
@@ -220,11 +222,13 @@ describe('differential: scan() against the JSON.parse oracle', () => {
         }
         if (records[KIND] !== 4) valid++;
         if (records[14] === -32700) parseErrors++;
+        for (let at = 0; at < records.length; at += RECORD_STRIDE) if ((records[at + FLAGS]! & FLAG_META_REPEATED) !== 0) metaRepeated++;
       }
       expect(failures, `seed ${SEED} ${replay}\n${failures.join('\n\n')}`).toEqual([]);
       // The generator must keep producing both kinds of traffic, or this test proves little.
       expect(valid, 'valid messages').toBeGreaterThan(SCAN_CASES / 5);
       expect(parseErrors, '-32700 messages').toBeGreaterThan(SCAN_CASES / 10);
+      expect(metaRepeated, 'records with META_REPEATED').toBeGreaterThan(SCAN_CASES / 2000);
     });
   }
 });

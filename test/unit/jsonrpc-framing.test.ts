@@ -1,5 +1,6 @@
 // Framing properties, once per implementation: how a stream is cut into chunks changes nothing but
-// SRC_CARRY and offsets, and a line framed out of a stream gives the records scan() gives for it.
+// SRC_CARRY, offsets and META_REPEATED (which compares within a call), and a line framed out of a stream
+// gives the records scan() gives for it.
 import { describe, expect, it } from 'vitest';
 import { REASON_NAMES } from '../../src/jsonrpc/errors.js';
 import { describeRecord } from '../../src/jsonrpc/records.js';
@@ -9,14 +10,14 @@ import { IMPLS, REQUIRE_NATIVE, applyRoutes } from './helpers/impls.js';
 import type { Impl } from './helpers/impls.js';
 import { DEFAULT_ROUTES, readEngineVectors } from './helpers/vectors.js';
 
-/** A described record without what depends on chunking: SRC_CARRY and the offsets. */
-type Normal = Omit<DescribedRecord, 'carry' | 'start' | 'end'>;
+/** A described record without what depends on chunking: SRC_CARRY, the offsets and META_REPEATED. */
+type Normal = Omit<DescribedRecord, 'carry' | 'start' | 'end' | 'metaRepeated'>;
 
 function normal(engine: Engine, input: Uint8Array, count: number): Normal[] {
   const sources = { input, carried: new Uint8Array(engine.carried()), replies: new Uint8Array(engine.replies()) };
   const out: Normal[] = [];
   for (let r = 0; r < count; r++) {
-    const { carry: _carry, start: _start, end: _end, ...rest } = describeRecord(engine.records, r, sources, REASON_NAMES);
+    const { carry: _carry, start: _start, end: _end, metaRepeated: _metaRepeated, ...rest } = describeRecord(engine.records, r, sources, REASON_NAMES);
     out.push(rest);
   }
   return out;

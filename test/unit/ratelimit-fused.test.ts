@@ -85,6 +85,23 @@ describe.runIf(native)('fused admission in the native engine', () => {
     }
   });
 
+  it('a refused request between two equal _meta texts never lends the request after it an older _meta', () => {
+    // The engine marks id 3's _meta as repeating id 2's; id 2 was refused (by the engine, or in intake.ts),
+    // so its _meta was never read, and id 3's must not be taken from id 1's.
+    const metaA = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' };
+    const metaB = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+    const text =
+      line(1, 'prompts/get', { name: 'hello', _meta: metaA }) +
+      line(2, 'prompts/get', { name: 'hello', _meta: metaB }) +
+      line(3, 'tools/call', { name: 'echo', _meta: metaB });
+    for (const impl of ['native', 'js'] as const) {
+      const { messages } = run(server(impl, limits), [{ client: 'm', text }]);
+      expect(messages.map((m) => m.kind), impl).toEqual(['request', 'limited', 'request']);
+      expect((messages[0] as { params: { _meta: unknown } }).params._meta, impl).toEqual(metaA);
+      expect((messages[2] as { params: { _meta: unknown } }).params._meta, impl).toEqual(metaB);
+    }
+  });
+
   it('stops admitting in the engine when the limits are removed, and follows a new client', () => {
     const s = server('native', limits);
     const router = methodRouter();

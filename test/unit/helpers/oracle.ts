@@ -10,6 +10,7 @@ import type { EngineLimits } from '../../../src/jsonrpc/js.js';
 import {
   FLAG_BODY_IS_REPLY,
   FLAG_IN_BATCH,
+  FLAG_META_REPEATED,
   FLAG_METHOD_ESCAPED,
   FLAG_NAME_ESCAPED,
   FLAG_PARAMS_SPANNED,
@@ -191,6 +192,9 @@ class Builder {
   readonly records: number[] = [];
   private readonly replies: Uint8Array[] = [];
   private replyLength = 0;
+  /** The `_meta` text of the closest earlier record with one (section 7, META_REPEATED); the message is
+   * valid UTF-8, so equal text is equal bytes. */
+  private lastMeta: string | null = null;
 
   constructor(
     private readonly limits: EngineLimits,
@@ -238,6 +242,15 @@ class Builder {
     ]);
     this.replies.push(reply);
     this.replyLength += reply.length;
+  }
+
+  /** META_REPEATED for a request or notification whose `_meta` is `meta`, remembering it for the next. */
+  metaRepeated(meta: RawNode | null): number {
+    if (meta === null) return 0;
+    const bytes = this.text.slice(meta.s, meta.e);
+    const repeated = bytes === this.lastMeta;
+    this.lastMeta = bytes;
+    return repeated ? FLAG_META_REPEATED : 0;
   }
 
   done(): { records: Int32Array; replies: Uint8Array } {
@@ -397,6 +410,7 @@ function classifyMessage(out: Builder, node: RawNode, text: string, routes: Rout
         members.every((m) => m.key === 'arguments' || m.key === '_meta' || (m.key === routedKey && m.value === nameNode));
       if (spanned) recordFlags |= FLAG_PARAMS_SPANNED;
     }
+    recordFlags |= out.metaRepeated(metaNode);
     out.record([
       id === undefined ? KIND_NOTIFICATION : KIND_REQUEST,
       recordFlags | (idKind << ID_KIND_SHIFT),

@@ -88,6 +88,9 @@ export interface TrafficOptions {
 
 /** JSON source text of realistic JSON-RPC traffic, drawn from `rng`. */
 export class Traffic {
+  /** The last `_meta` value written: a 2026-07-28 client sends the same one with every request. */
+  private lastMeta: string | null = null;
+
   constructor(
     private readonly rng: Rng,
     private readonly options: TrafficOptions,
@@ -262,10 +265,18 @@ export class Traffic {
       ]);
     }
     if (r.chance(0.03)) members.push(['arguments', this.object(1)]); // arguments twice
-    if (r.chance(0.4)) members.push([this.key('_meta'), r.chance(0.9) ? this.object(2) : this.value(1)]);
+    if (r.chance(0.4)) members.push([this.key('_meta'), this.meta()]);
     if (r.chance(0.03)) members.push(['_meta', this.object(1)]); // _meta twice
     if (r.chance(0.2)) members.push([this.content(), this.value(2)]);
     return this.members(r.chance(0.3) ? r.shuffle(members) : members);
+  }
+
+  /** A `_meta` value: with chance `again` the last one again, byte for byte (META_REPEATED in a batch);
+   * else a new one, an object nested up to `budget` levels below it. */
+  meta(again = 0.5, budget = 2): string {
+    const r = this.rng;
+    if (this.lastMeta === null || !r.chance(again)) this.lastMeta = r.chance(0.9) ? this.object(budget) : this.value(1);
+    return this.lastMeta;
   }
 
   errorObject(): string {
@@ -325,12 +336,33 @@ export class Traffic {
     return this.members(r.chance(0.25) ? r.shuffle(members) : members);
   }
 
+  /** A 2026-07-28 client's pipeline as a batch of tools/call requests that carry one `_meta`, byte for
+   * byte, now and then another; sized and nested to fit the limits, so that most reach the engine's
+   * META_REPEATED (two `_meta` in one generic batch are rare and usually too deep or invalid). */
+  pipeline(): string {
+    const { maxBatch, maxDepth } = this.options;
+    const n = this.rng.range(2, Math.max(2, Math.min(maxBatch, 5)));
+    // batch 1, message 2, params 3, `arguments` and `_meta` 4: budget 1 nests them one level more
+    const budget = maxDepth >= 5 ? 1 : 0;
+    const items: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const params = this.members([
+        ['name', this.name(TOOL_NAMES)],
+        ['arguments', this.object(budget)],
+        [this.key('_meta'), this.meta(0.85, budget)],
+      ]);
+      items.push(this.members([['jsonrpc', '"2.0"'], ['id', String(i)], ['method', '"tools/call"'], ['params', params]]));
+    }
+    return this.join('[', items, ']');
+  }
+
   /** A whole message as sent: usually one object, sometimes a batch or a scalar. */
   top(): string {
     const r = this.rng;
     const roll = r.int(100);
     if (roll < 86) return this.message();
     if (roll < 97) {
+      if (r.chance(0.3)) return this.pipeline();
       const n = r.chance(0.1) ? 0 : r.range(1, Math.min(this.options.maxBatch + 1, 6));
       const items: string[] = [];
       for (let i = 0; i < n; i++) items.push(r.chance(0.9) ? this.message() : this.value(2));

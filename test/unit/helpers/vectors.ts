@@ -34,6 +34,7 @@ export interface ExpectedRecord {
   arguments?: string | null;
   meta?: string | null;
   paramsSpanned?: boolean;
+  metaRepeated?: boolean;
 }
 
 export interface EngineVector {
@@ -77,6 +78,7 @@ const ROUTES_MEMBERS = ['methods', 'names'];
 const RECORD_MEMBERS = [
   'kind', 'id', 'method', 'body', 'name', 'message', 'slot', 'nameSlot', 'count', 'inBatch', 'idKind', 'code',
   'reason', 'reply', 'carry', 'methodEscaped', 'nameEscaped', 'arguments', 'meta', 'paramsSpanned',
+  'metaRepeated',
 ];
 const RESPONSE_MEMBERS = ['name', 'id', 'result', 'error', 'expect'];
 const RESPONSE_ERROR_MEMBERS = ['code', 'message', 'data'];
