@@ -14,7 +14,7 @@ import { LazyAbort } from './abort.js';
 import { InputRequired, RequestContext } from './context.js';
 import type { ContextInit, Era } from './context.js';
 import { InsufficientScope, McpError, invalidParams, methodNotFound } from './errors.js';
-import { resultJson } from './result-json.js';
+import { resultReply } from './result-json.js';
 import {
   ErrorCode,
   INPUT_REQUIRED_METHODS,
@@ -312,9 +312,9 @@ function settle(handler: Handler, call: RequestCall): Reply | Promise<Reply> {
 function settleResult(call: RequestCall, result: JsonObject): Reply {
   // A cancelled request gets no response, not even an error: the client has forgotten it.
   if (call.aborted) return NO_REPLY;
-  const json = call.era === 'legacy' ? resultJson(result) : statelessResultJson(call.server, call.env, call.method, result);
-  if (result['isError'] === true) return { json: writeResult(call.idRaw, json), status: 200, isError: true };
-  return { json: writeResult(call.idRaw, json), status: 200 };
+  const json = resultReply(call.idRaw, result, call.era === 'legacy' ? '' : statelessMembers(call.server, call.env, call.method, result));
+  if (result['isError'] === true) return { json, status: 200, isError: true };
+  return { json, status: 200 };
 }
 
 function settleError(call: RequestCall, e: unknown): Reply {
@@ -401,11 +401,11 @@ function stateless(
 }
 
 /**
- * The result's JSON with the 2026-07-28 fields it lacks (caching hints on cacheable results,
- * `resultType`) appended as text: the handler's object may be shared, so it is neither changed
- * nor copied.
+ * The 2026-07-28 members a result lacks (caching hints on cacheable results, `resultType`), as JSON
+ * text that resultReply writes inside it: the handler's object may be shared, so it is neither
+ * changed nor copied.
  */
-function statelessResultJson(server: McpServer, env: RequestEnv, method: string, result: JsonObject): string {
+function statelessMembers(server: McpServer, env: RequestEnv, method: string, result: JsonObject): string {
   let extra = '';
   if (result['resultType'] === undefined) {
     if (CACHEABLE.has(method)) {
@@ -414,7 +414,7 @@ function statelessResultJson(server: McpServer, env: RequestEnv, method: string,
     }
     extra += ',"resultType":"complete"';
   }
-  return resultJson(result, extra);
+  return extra;
 }
 
 export function unsupportedVersion(requested: string): McpError {

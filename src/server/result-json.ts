@@ -1,9 +1,10 @@
-// The JSON text of a result. Most tools/call results are `{ content: [{ type: 'text', text }] }`,
+// The response text of a result. Most tools/call results are `{ content: [{ type: 'text', text }] }`,
 // and writing that shape from a template costs a fraction of JSON.stringify (which walks and checks
 // every object generically: about 370 ns for that result on Node 20, 200 ns on Node 24, against
 // under 100 ns here). Anything else, or anything unusual about that shape, goes to JSON.stringify,
 // and the template is used only when its output is exactly what JSON.stringify would write.
 
+import { writeResult } from '../jsonrpc/response.js';
 import type { JsonObject } from './types.js';
 
 // ES2024, in every Node this package supports (>= 20); the TypeScript lib here predates it.
@@ -17,13 +18,18 @@ const objectPrototype = Object.prototype as { toJSON?: unknown };
 const arrayPrototype = Array.prototype as { toJSON?: unknown };
 
 /**
- * JSON.stringify(result), faster for text content. `members` (`,"key":value...`, or '') is JSON text
- * appended inside the object: written by the template directly, not sliced into the finished text
- * (a slice would make V8 flatten and copy it).
+ * The response `{"jsonrpc":"2.0","id":<idRaw>,"result":<JSON.stringify(result)>}`, faster for text
+ * content. `members` (`,"key":value...`, or '') is JSON text appended inside the result: written by the
+ * template directly, not sliced into the finished text (a slice would make V8 flatten and copy it).
+ * For the usual text result the response is one expression: every `+` of a string is a node the
+ * transport's write must walk to flatten the text it joined, and writing the envelope around a
+ * finished result cost three more per reply.
  */
-export function resultJson(result: JsonObject, members = ''): string {
-  const text = textContentJson(result, members);
-  if (text !== undefined) return text;
+export function resultReply(idRaw: string, result: JsonObject, members = ''): string {
+  return textContentReply(idRaw, result, members) ?? writeResult(idRaw, stringifyWith(result, members));
+}
+
+function stringifyWith(result: JsonObject, members: string): string {
   const json = JSON.stringify(result);
   if (members === '') return json;
   return json === '{}' ? '{' + members.slice(1) + '}' : json.slice(0, -1) + members + '}';
@@ -56,12 +62,12 @@ function isPlain(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The text of `{ content: [ { type, text }, ... ] }` with string `type` and `text` and no other keys
- * (plain objects, keys in that order), else undefined. for...in lists exactly the keys JSON.stringify
- * writes for an object whose prototype is Object.prototype (nothing enumerable is inherited unless
- * someone made Object.prototype enumerable-polluted, which the loop would see as an extra key).
+ * The response with `idRaw` around `{ content: [ { type, text }, ... ] }` with string `type` and `text`
+ * and no other keys (plain objects, keys in that order), else undefined. for...in lists exactly the keys JSON.stringify writes for an object whose prototype is
+ * Object.prototype (nothing enumerable is inherited unless someone made Object.prototype
+ * enumerable-polluted, which the loop would see as an extra key).
  */
-function textContentJson(result: JsonObject, members: string): string | undefined {
+function textContentReply(idRaw: string, result: JsonObject, members: string): string | undefined {
   if (!isPlain(result) || objectPrototype.toJSON !== undefined || arrayPrototype.toJSON !== undefined) return undefined;
   let keys = 0;
   for (const key in result) {
@@ -83,8 +89,10 @@ function textContentJson(result: JsonObject, members: string): string | undefine
     const plain = plainString(text);
     // The usual result, one plain text block, in as few pieces as possible: every piece is a string
     // the transport's write must later join.
-    if (plain && type === 'text' && content.length === 1) return '{"content":[{"type":"text","text":"' + text + '"}]' + members + '}';
+    if (plain && type === 'text' && content.length === 1) {
+      return '{"jsonrpc":"2.0","id":' + idRaw + ',"result":{"content":[{"type":"text","text":"' + text + (members === '' ? '"}]}}' : '"}]' + members + '}}');
+    }
     json += (i === 0 ? '{"type":' : ',{"type":') + (type === 'text' ? '"text"' : jsonString(type)) + ',"text":' + (plain ? '"' + text + '"' : JSON.stringify(text)) + '}';
   }
-  return json + ']' + members + '}';
+  return writeResult(idRaw, json + ']' + members + '}');
 }

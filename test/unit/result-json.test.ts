@@ -1,7 +1,10 @@
-// resultJson must write exactly what JSON.stringify writes, whatever the handler returned: the
-// template is only a faster way to the same text.
+// resultReply must write exactly the response around what JSON.stringify writes for the result,
+// whatever the handler returned: the template is only a faster way to the same text.
 import { describe, expect, it, vi } from 'vitest';
-import { resultJson } from '../../src/server/result-json.js';
+import { resultReply } from '../../src/server/result-json.js';
+
+/** The response with the raw id `idRaw` and the result JSON.stringify writes for `value`. */
+const responseOf = (idRaw: string, value: unknown): string => `{"jsonrpc":"2.0","id":${idRaw},"result":${JSON.stringify(value)}}`;
 
 const cases: [string, unknown][] = [
   ['one text block', { content: [{ type: 'text', text: 'hello' }] }],
@@ -35,28 +38,33 @@ const cases: [string, unknown][] = [
   ['an undefined text value', { content: [{ type: 'text', text: undefined }] }],
 ];
 
-describe('resultJson', () => {
-  it.each(cases)('%s: same text as JSON.stringify', (_name, value) => {
-    expect(resultJson(value as Record<string, unknown>)).toBe(JSON.stringify(value));
+describe('resultReply', () => {
+  it.each(cases)('%s: the response around the text JSON.stringify writes', (_name, value) => {
+    for (const idRaw of ['7', '"a\\u0062"', '1.50']) expect(resultReply(idRaw, value as Record<string, unknown>)).toBe(responseOf(idRaw, value));
   });
 
-  it.each(cases)('%s: with members appended, same text as JSON.stringify of the result with them', (_name, value) => {
-    const members = ',"ttlMs":0,"resultType":"complete"';
-    expect(resultJson(value as Record<string, unknown>, members)).toBe(JSON.stringify({ ...(value as object), ttlMs: 0, resultType: 'complete' }));
+  it.each(cases)('%s: with members appended, the response around JSON.stringify of the result with them', (_name, value) => {
+    const result = value as Record<string, unknown>;
+    for (const idRaw of ['7', '"a\\u0062"', '1.50']) {
+      expect(resultReply(idRaw, result, ',"resultType":"complete"')).toBe(responseOf(idRaw, { ...(value as object), resultType: 'complete' }));
+      expect(resultReply(idRaw, result, ',"ttlMs":0,"resultType":"complete"')).toBe(
+        responseOf(idRaw, { ...(value as object), ttlMs: 0, resultType: 'complete' }),
+      );
+    }
   });
 
   it('writes text content from the template, not by stringifying the whole result', () => {
     const spy = vi.spyOn(JSON, 'stringify');
     try {
       const value = { content: [{ type: 'text', text: 'hello' }] };
-      expect(resultJson(value)).toBe('{"content":[{"type":"text","text":"hello"}]}');
+      expect(resultReply('1', value)).toBe('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"hello"}]}}');
       // A short string with nothing to escape is not stringified either; one with a quote is.
       expect(spy.mock.calls.map((c) => c[0])).toEqual([]);
-      expect(resultJson({ content: [{ type: 'text', text: 'say "hi"' }] })).toBe('{"content":[{"type":"text","text":"say \\"hi\\""}]}');
+      expect(resultReply('1', { content: [{ type: 'text', text: 'say "hi"' }] })).toBe('{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"say \\"hi\\""}]}}');
       expect(spy.mock.calls.map((c) => c[0])).toEqual(['say "hi"']);
       spy.mockClear();
       const other = { tools: [] };
-      resultJson(other);
+      resultReply('1', other);
       expect(spy.mock.calls.map((c) => c[0])).toEqual([other]);
     } finally {
       spy.mockRestore();
@@ -66,7 +74,7 @@ describe('resultJson', () => {
   it('an Array subclass of content is written as JSON.stringify does', () => {
     class Blocks extends Array<unknown> {}
     const content = Blocks.from([{ type: 'text', text: 'x' }]);
-    expect(resultJson({ content })).toBe(JSON.stringify({ content }));
+    expect(resultReply('1', { content })).toBe(responseOf('1', { content }));
   });
 
   it('a toJSON on Object.prototype is honoured', () => {
@@ -76,8 +84,8 @@ describe('resultJson', () => {
     };
     try {
       const value = { content: [{ type: 'text', text: 'x' }] };
-      expect(resultJson(value)).toBe(JSON.stringify(value));
-      expect(resultJson(value)).toBe('"replaced"');
+      expect(resultReply('1', value)).toBe(responseOf('1', value));
+      expect(resultReply('1', value)).toBe('{"jsonrpc":"2.0","id":1,"result":"replaced"}');
     } finally {
       delete proto.toJSON;
     }
@@ -100,7 +108,7 @@ describe('resultJson', () => {
       });
       const value: Record<string, unknown> = { content: blocks };
       if (rand(6) === 0) value['isError'] = true;
-      expect(resultJson(value)).toBe(JSON.stringify(value));
+      expect(resultReply(String(i), value)).toBe(responseOf(String(i), value));
     }
   });
 });
