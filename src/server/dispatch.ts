@@ -10,7 +10,8 @@
 // startStatelessTask() create it and answer at once, and the handler goes on running in the
 // background, where run*Task() record how it ends. The tasks/* methods are at the end of the list.
 import { writeError, writeResult } from '../jsonrpc/response.js';
-import { LazyAbort } from './abort.js';
+import { RequestCall } from './request-call.js';
+import type { Call } from './request-call.js';
 import { InputRequired, RequestContext } from './context.js';
 import type { ContextInit, Era } from './context.js';
 import { InsufficientScope, McpError, invalidParams, methodNotFound } from './errors.js';
@@ -80,44 +81,6 @@ const CLOSED: Channel = { send: () => {}, open: false };
 
 /** Which results carry 2026-07-28 caching hints. */
 const CACHEABLE = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
-
-interface Call {
-  server: McpServer;
-  env: RequestEnv;
-  era: Era;
-  version: string;
-  method: string;
-  params: JsonObject;
-  meta: JsonObject;
-  clientCapabilities: JsonObject;
-  clientInfo: JsonObject | undefined;
-  idRaw: string;
-  signal: AbortSignal;
-}
-
-/**
- * A request being handled. It is its own cancellation handle (a LazyAbort): while its handler runs
- * asynchronously it is what `session.inflight` holds for notifications/cancelled and close(). One
- * object per request, its fields set once, its signal made only if something reads it.
- */
-class RequestCall extends LazyAbort implements Call {
-  declare readonly env: RequestEnv;
-
-  constructor(
-    readonly server: McpServer,
-    env: RequestEnv,
-    readonly era: Era,
-    readonly version: string,
-    readonly method: string,
-    readonly params: JsonObject,
-    readonly meta: JsonObject,
-    readonly clientCapabilities: JsonObject,
-    readonly clientInfo: JsonObject | undefined,
-    readonly idRaw: string,
-  ) {
-    super(env);
-  }
-}
 
 type Handler = (call: Call) => Promise<JsonObject> | JsonObject;
 
