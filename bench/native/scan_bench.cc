@@ -51,6 +51,15 @@ std::string echo_message(int id) {
          std::to_string(id) + " the quick brown fox jumps over the lazy dog\"}}}";
 }
 
+// The same call as a 2026-07-28 client sends it: every request repeats the same `_meta`.
+std::string stateless_echo_message(int id) {
+  std::string line = echo_message(id);
+  line.resize(line.size() - 2);  // before params' closing brace
+  return line +
+         ",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+         "\"io.modelcontextprotocol/clientCapabilities\":{}}}}";
+}
+
 std::string kilobyte_message() {
   std::string arguments = "{\"query\":\"";
   while (arguments.size() < 900) arguments += "lorem ipsum dolor sit amet, ";
@@ -70,6 +79,17 @@ std::string large_message() {
   }
   contents += "]";
   return "{\"jsonrpc\":\"2.0\",\"id\":42,\"result\":{\"contents\":" + contents + "}}";
+}
+
+// As many lines `message(0)`, `message(1)`, ... as fit in a 64 KiB read of a busy stdio server; *count gets how many.
+std::string full_chunk(std::string (*message)(int), std::size_t* count) {
+  std::string chunk;
+  for (int i = 0;; ++i) {
+    const std::string line = message(i) + "\n";
+    if (chunk.size() + line.size() > 64 * 1024) return chunk;
+    chunk += line;
+    ++*count;
+  }
 }
 
 struct Case {
@@ -104,20 +124,18 @@ int main(int argc, char** argv) {
 
   std::string chunk;
   for (int i = 0; i < 64; ++i) chunk += typical_message(1000 + i) + "\n";
-  std::string stdio_chunk;
   std::size_t stdio_count = 0;
-  for (int i = 0;; ++i) {
-    const std::string line = echo_message(i) + "\n";
-    if (stdio_chunk.size() + line.size() > 64 * 1024) break;
-    stdio_chunk += line;
-    ++stdio_count;
-  }
+  const std::string stdio_chunk = full_chunk(echo_message, &stdio_count);
+  std::size_t stateless_count = 0;
+  const std::string stateless_chunk = full_chunk(stateless_echo_message, &stateless_count);
   const std::string kilobyte = kilobyte_message();
   const std::string large = large_message();
   std::vector<Case> cases = {
       {"typical tools/call, 64 per chunk", chunk, 64, typical_message(1000).size(), true, jr::kind::kRequest},
       {"echo tools/call, 64 KiB chunk", stdio_chunk, stdio_count, stdio_chunk.size() / stdio_count, true,
        jr::kind::kRequest},
+      {"echo with _meta, 64 KiB chunk", stateless_chunk, stateless_count, stateless_chunk.size() / stateless_count,
+       true, jr::kind::kRequest},
       {"1 KB tools/call", kilobyte + "\n", 1, kilobyte.size(), true, jr::kind::kRequest},
       {"100 KB response (feed)", large + "\n", 1, large.size(), true, jr::kind::kResponse},
       {"100 KB response (scan)", large, 1, large.size(), false, jr::kind::kResponse},
