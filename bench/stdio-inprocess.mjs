@@ -1,0 +1,181 @@
+// The stdio server's own work per tools/call, in one process, without pipes or a load generator: the
+// requests bench/native/stdio_loadgen.cc sends (echo, distinct ids and texts) are cut into 64 KiB chunks,
+// as a pipe would deliver them, and fed to a StdioTransport on the demo server (what `fastermcp serve
+// --stdio` runs); the replies go to /dev/null with writeSync, so Node still measures and copies them.
+// No scheduler or pipe noise: an A/B of two builds sees a few percent here that real pipes hide.
+//
+//   node bench/stdio-inprocess.mjs [--era legacy|stateless] [--calls N] [--rounds R] [--dist DIR]...
+//
+// With two or more --dist (each a built dist/ directory, e.g. a copy of an older commit's), the rounds
+// alternate between them, one child process per round, and the medians are compared. FASTERMCP_FORCE_JS=1
+// measures the pure-JS twin (the engine column says which ran). `--child` runs one round in this process,
+// for a profiler (docs/benchmarks-howto.md).
+import { spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    era: { type: 'string', default: 'legacy' },
+    calls: { type: 'string', default: '500000' },
+    warmup: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '10' },
+    dist: { type: 'string', multiple: true, default: ['dist'] },
+    child: { type: 'boolean', default: false },
+  },
+});
+const era = values.era;
+if (era !== 'legacy' && era !== 'stateless') throw new Error('--era is legacy or stateless');
+const calls = Number(values.calls);
+const warmup = Number(values.warmup);
+const rounds = Number(values.rounds);
+const CHUNK = 64 * 1024;
+/** The build a child measures (the parent only spawns children). */
+const distDir = resolve(values.dist[0]);
+
+// ---- the requests, byte for byte those of stdio_loadgen --------------------------------------------
+
+const META = ',"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}';
+const HANDSHAKE =
+  '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"stdio_loadgen","version":"1.0.0"}}}\n' +
+  '{"jsonrpc":"2.0","method":"notifications/initialized"}\n';
+
+function requests(first, count) {
+  const lines = [];
+  if (era === 'legacy') lines.push(HANDSHAKE);
+  for (let id = first; id < first + count; id++) {
+    lines.push(
+      `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"echo ${id} the quick brown fox jumps over the lazy dog"}${era === 'stateless' ? META : ''}}}\n`,
+    );
+  }
+  const bytes = Buffer.from(lines.join(''));
+  const chunks = [];
+  for (let at = 0; at < bytes.length; at += CHUNK) chunks.push(bytes.subarray(at, at + CHUNK));
+  return chunks;
+}
+
+// ---- one transport over fake streams ----------------------------------------------------------------
+
+/** A readable that hands out its chunks one per macrotask, as a pipe does, and honours pause(). */
+class ChunkSource extends EventEmitter {
+  constructor(chunks) {
+    super();
+    this.chunks = chunks;
+    this.next = 0;
+    this.paused = false;
+    this.scheduled = false;
+  }
+  pause() {
+    this.paused = true;
+    return this;
+  }
+  resume() {
+    this.paused = false;
+    this.schedule();
+    return this;
+  }
+  schedule() {
+    if (this.scheduled || this.paused) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.paused) return;
+      if (this.next < this.chunks.length) {
+        this.emit('data', this.chunks[this.next++]);
+        this.schedule();
+      } else if (this.next === this.chunks.length) {
+        this.next++;
+        this.emit('end');
+      }
+    });
+  }
+}
+
+/** Replies to /dev/null; `lines` counts them when asked (outside the timed rounds). */
+class NullSink extends EventEmitter {
+  constructor(count) {
+    super();
+    this.fd = openSync('/dev/null', 'w');
+    this.count = count;
+    this.lines = 0;
+    this.first = '';
+    this.writable = true;
+  }
+  write(text) {
+    writeSync(this.fd, text);
+    if (this.count) {
+      if (this.first === '') this.first = text.slice(0, text.indexOf('\n'));
+      for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) this.lines++;
+    }
+    return true;
+  }
+  close() {
+    closeSync(this.fd);
+  }
+}
+
+async function serveOnce(lib, chunks, count) {
+  const server = new lib.McpServer({ name: 'fastermcp', version: '0', title: 'fastermcp' });
+  const { registerDemo } = await import(pathToFileURL(resolve(distDir, 'demo/everything.js')).href);
+  registerDemo(server);
+  const input = new ChunkSource(chunks);
+  const output = new NullSink(count);
+  const transport = new lib.StdioTransport(server, { input, output, pipeBytes: 0 });
+  const done = transport.start();
+  const cpu = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  input.resume();
+  await done;
+  const wallNs = Number(process.hrtime.bigint() - t0);
+  const used = process.cpuUsage(cpu);
+  output.close();
+  return { wallNs, cpuNs: (used.user + used.system) * 1000, lines: output.lines, first: output.first };
+}
+
+async function child() {
+  const lib = await import(pathToFileURL(resolve(distDir, 'index.js')).href);
+  const check = await serveOnce(lib, requests(1, warmup), true);
+  const expected = warmup + (era === 'legacy' ? 1 : 0);
+  if (check.lines !== expected) throw new Error(`warm-up: ${check.lines} replies, expected ${expected}`);
+  const id = era === 'legacy' ? 0 : 1;
+  if (!check.first.startsWith(`{"jsonrpc":"2.0","id":${id},"result":`)) throw new Error(`warm-up: first reply ${check.first}`);
+  const run = await serveOnce(lib, requests(warmup + 1, calls), false);
+  const { implementation } = lib.runtimeInfo();
+  process.stdout.write(JSON.stringify({ wallNs: run.wallNs / calls, cpuNs: run.cpuNs / calls, implementation }) + '\n');
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function parent() {
+  const dists = values.dist.map((d) => resolve(d));
+  const results = dists.map(() => ({ wall: [], cpu: [], implementation: '' }));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < dists.length; k++) {
+      const i = (r + k) % dists.length; // the first build rotates
+      const args = [...process.execArgv, new URL(import.meta.url).pathname, '--child', '--era', era, '--calls', String(calls), '--warmup', String(warmup), '--dist', dists[i]];
+      const out = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      if (out.status !== 0) throw new Error(`round ${r} with ${dists[i]} exited with ${out.status ?? out.signal}`);
+      const { wallNs, cpuNs, implementation } = JSON.parse(out.stdout);
+      results[i].implementation = implementation;
+      results[i].wall.push(wallNs);
+      results[i].cpu.push(cpuNs);
+    }
+  }
+  console.log(`${era}, ${calls} calls per round after ${warmup} warm-up, ${rounds} rounds, node ${process.version}`);
+  console.log('dist | engine | wall ns/call median (min) | CPU ns/call median');
+  dists.forEach((d, i) => {
+    const w = results[i].wall;
+    console.log(`${d} | ${results[i].implementation} | ${median(w).toFixed(0)} (${Math.min(...w).toFixed(0)}) | ${median(results[i].cpu).toFixed(0)}`);
+  });
+  if (dists.length > 1) console.log(`wall ratio ${dists.slice(1).map((_, j) => (median(results[j + 1].wall) / median(results[0].wall)).toFixed(3)).join(', ')} (vs the first)`);
+}
+
+if (values.child) await child();
+else parent();
