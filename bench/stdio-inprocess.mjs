@@ -9,13 +9,16 @@
 // With two or more --dist (each a built dist/ directory, e.g. a copy of an older commit's), the rounds
 // alternate between them, one child process per round, and the medians are compared. FASTERMCP_FORCE_JS=1
 // measures the pure-JS twin (the engine column says which ran). `--child` runs one round in this process,
-// for a profiler (docs/benchmarks-howto.md).
+// for a profiler; `--child --cpu-profile FILE` writes a .cpuprofile of its timed run alone
+// (docs/benchmarks-howto.md).
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '10' },
     dist: { type: 'string', multiple: true, default: ['dist'] },
     child: { type: 'boolean', default: false },
+    'cpu-profile': { type: 'string' },
   },
 });
 const era = values.era;
@@ -33,6 +37,9 @@ const calls = Number(values.calls);
 const warmup = Number(values.warmup);
 const rounds = Number(values.rounds);
 const CHUNK = 64 * 1024;
+// A full GC before each timed run, so that it does not pay for what was built before it.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc');
 /** The build a child measures (the parent only spawns children). */
 const distDir = resolve(values.dist[0]);
 
@@ -43,17 +50,37 @@ const HANDSHAKE =
   '{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"stdio_loadgen","version":"1.0.0"}}}\n' +
   '{"jsonrpc":"2.0","method":"notifications/initialized"}\n';
 
+/** The chunks of `count` calls from id `first`, cut every 64 KiB wherever that falls, written into
+ * buffers a few hundred lines at a time: one large JS string of them all would be garbage that a major
+ * GC collects inside the timed run. */
 function requests(first, count) {
-  const lines = [];
-  if (era === 'legacy') lines.push(HANDSHAKE);
-  for (let id = first; id < first + count; id++) {
-    lines.push(
-      `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"echo ${id} the quick brown fox jumps over the lazy dog"}${era === 'stateless' ? META : ''}}}\n`,
-    );
-  }
-  const bytes = Buffer.from(lines.join(''));
   const chunks = [];
-  for (let at = 0; at < bytes.length; at += CHUNK) chunks.push(bytes.subarray(at, at + CHUNK));
+  let buf = Buffer.allocUnsafeSlow(CHUNK);
+  let used = 0;
+  const put = (text) => {
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; ) {
+      const n = bytes.copy(buf, used, at);
+      at += n;
+      used += n;
+      if (used === CHUNK) {
+        chunks.push(buf);
+        buf = Buffer.allocUnsafeSlow(CHUNK);
+        used = 0;
+      }
+    }
+  };
+  const meta = era === 'stateless' ? META : '';
+  let text = era === 'legacy' ? HANDSHAKE : '';
+  for (let id = first; id < first + count; id++) {
+    text += `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"echo ${id} the quick brown fox jumps over the lazy dog"}${meta}}}\n`;
+    if (text.length >= CHUNK) {
+      put(text);
+      text = '';
+    }
+  }
+  put(text);
+  if (used > 0) chunks.push(buf.subarray(0, used));
   return chunks;
 }
 
@@ -117,7 +144,26 @@ class NullSink extends EventEmitter {
   }
 }
 
-async function serveOnce(lib, chunks, count) {
+/** A CPU profile of the timed run only (the inspector's sampler, 50 µs), written by stop(file). */
+async function startProfile() {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method, params) =>
+    new Promise((ok, fail) => session.post(method, params, (err, result) => (err ? fail(err) : ok(result))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 50 });
+  await post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+async function serveOnce(lib, chunks, count, profile = false) {
   const server = new lib.McpServer({ name: 'fastermcp', version: '0', title: 'fastermcp' });
   const { registerDemo } = await import(pathToFileURL(resolve(distDir, 'demo/everything.js')).href);
   registerDemo(server);
@@ -125,12 +171,15 @@ async function serveOnce(lib, chunks, count) {
   const output = new NullSink(count);
   const transport = new lib.StdioTransport(server, { input, output, pipeBytes: 0 });
   const done = transport.start();
+  collectGarbage();
+  const profiler = profile ? await startProfile() : undefined;
   const cpu = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   input.resume();
   await done;
   const wallNs = Number(process.hrtime.bigint() - t0);
   const used = process.cpuUsage(cpu);
+  if (profiler !== undefined) await profiler.stop(values['cpu-profile']);
   output.close();
   return { wallNs, cpuNs: (used.user + used.system) * 1000, lines: output.lines, first: output.first };
 }
@@ -142,7 +191,7 @@ async function child() {
   if (check.lines !== expected) throw new Error(`warm-up: ${check.lines} replies, expected ${expected}`);
   const id = era === 'legacy' ? 0 : 1;
   if (!check.first.startsWith(`{"jsonrpc":"2.0","id":${id},"result":`)) throw new Error(`warm-up: first reply ${check.first}`);
-  const run = await serveOnce(lib, requests(warmup + 1, calls), false);
+  const run = await serveOnce(lib, requests(warmup + 1, calls), false, values['cpu-profile'] !== undefined);
   const { implementation } = lib.runtimeInfo();
   process.stdout.write(JSON.stringify({ wallNs: run.wallNs / calls, cpuNs: run.cpuNs / calls, implementation }) + '\n');
 }
