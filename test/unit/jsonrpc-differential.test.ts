@@ -225,7 +225,8 @@ describe('differential: scan() against the JSON.parse oracle', () => {
         for (let at = 0; at < records.length; at += RECORD_STRIDE) if ((records[at + FLAGS]! & FLAG_META_REPEATED) !== 0) metaRepeated++;
       }
       expect(failures, `seed ${SEED} ${replay}\n${failures.join('\n\n')}`).toEqual([]);
-      // The generator must keep producing both kinds of traffic, or this test proves little.
+      // The generator must keep producing valid and broken traffic, and repeated `_meta` (pipelines), or
+      // this test proves little.
       expect(valid, 'valid messages').toBeGreaterThan(SCAN_CASES / 5);
       expect(parseErrors, '-32700 messages').toBeGreaterThan(SCAN_CASES / 10);
       expect(metaRepeated, 'records with META_REPEATED').toBeGreaterThan(SCAN_CASES / 2000);

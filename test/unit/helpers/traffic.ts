@@ -336,9 +336,10 @@ export class Traffic {
     return this.members(r.chance(0.25) ? r.shuffle(members) : members);
   }
 
-  /** A 2026-07-28 client's pipeline as a batch of tools/call requests that carry one `_meta`, byte for
-   * byte, now and then another; sized and nested to fit the limits, so that most reach the engine's
-   * META_REPEATED (two `_meta` in one generic batch are rare and usually too deep or invalid). */
+  /** A 2026-07-28 client's pipeline as a batch of two to five tools/call requests that carry one `_meta`,
+   * byte for byte, now and then another; no larger than maxBatch allows (but two) and nested to fit
+   * maxDepth, so that most reach the engine's META_REPEATED (two `_meta` in one generic batch are rare and
+   * usually too deep or invalid). */
   pipeline(): string {
     const { maxBatch, maxDepth } = this.options;
     const n = this.rng.range(2, Math.max(2, Math.min(maxBatch, 5)));
