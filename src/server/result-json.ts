@@ -63,9 +63,10 @@ function isPlain(value: unknown): value is Record<string, unknown> {
 
 /**
  * The response with `idRaw` around `{ content: [ { type, text }, ... ] }` with string `type` and `text`
- * and no other keys (plain objects, keys in that order), else undefined. for...in lists exactly the keys JSON.stringify writes for an object whose prototype is
- * Object.prototype (nothing enumerable is inherited unless someone made Object.prototype
- * enumerable-polluted, which the loop would see as an extra key).
+ * and no other keys (plain objects, keys in that order), else undefined. for...in lists exactly the
+ * keys JSON.stringify writes for an object whose prototype is Object.prototype (nothing enumerable is
+ * inherited unless someone made Object.prototype enumerable-polluted, which the loop would see as an
+ * extra key).
  */
 function textContentReply(idRaw: string, result: JsonObject, members: string): string | undefined {
   if (!isPlain(result) || objectPrototype.toJSON !== undefined || arrayPrototype.toJSON !== undefined) return undefined;
