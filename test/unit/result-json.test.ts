@@ -36,6 +36,13 @@ const cases: [string, unknown][] = [
   ['a class instance block', { content: [new (class { type = 'text'; text = 'x'; })()] }],
   ['a null-prototype block', { content: [Object.assign(Object.create(null), { type: 'text', text: 'x' })] }],
   ['an undefined text value', { content: [{ type: 'text', text: undefined }] }],
+  ['a class instance result', new (class { content = [{ type: 'text', text: 'x' }]; })()],
+  ['a null-prototype result', Object.assign(Object.create(null), { content: [{ type: 'text', text: 'x' }] })],
+  ['a result with a content getter', { get content() { return [{ type: 'text', text: 'got' }]; } }],
+  ['a Proxy result', new Proxy({ content: [{ type: 'text', text: 'p' }] }, {})],
+  ['a string block', { content: ['text'] }],
+  ['an array block', { content: [['text', 'x']] }],
+  ['an Array-prototype block', { content: [Object.setPrototypeOf({ type: 'text', text: 'x' }, Array.prototype)] }],
 ];
 
 describe('resultReply', () => {
