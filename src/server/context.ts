@@ -64,12 +64,19 @@ const CAPABILITY_OF: Record<InputRequest['method'], string> = {
 };
 
 export class RequestContext {
-  private lastProgress = -Infinity;
-  private autoKey = 0;
+  // Declared, not defined as class fields, and set in the constructor: with field definitions the
+  // optimizing compiler did not inline the construction (a generic construct stub on every request).
+  private declare readonly init: ContextInit;
+  private declare lastProgress: number;
+  private declare autoKey: number;
 
   // Everything is read from `init` on use: most handlers look at little of it, and a context is
   // made for every request.
-  constructor(private readonly init: ContextInit) {}
+  constructor(init: ContextInit) {
+    this.init = init;
+    this.lastProgress = -Infinity;
+    this.autoKey = 0;
+  }
 
   get era(): Era {
     return this.init.era;

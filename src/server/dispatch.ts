@@ -396,11 +396,16 @@ export function unsupportedVersion(requested: string): McpError {
  * a context per request then costs two allocations, not an object and a closure per capability.
  */
 class CallInit implements ContextInit {
-  constructor(
-    private readonly call: Call,
-    readonly inputResponses: Record<string, unknown> | undefined,
-    readonly state: unknown,
-  ) {}
+  // Declared and set in the constructor, not class fields: see RequestContext.
+  private declare readonly call: Call;
+  declare readonly inputResponses: Record<string, unknown> | undefined;
+  declare readonly state: unknown;
+
+  constructor(call: Call, inputResponses: Record<string, unknown> | undefined, state: unknown) {
+    this.call = call;
+    this.inputResponses = inputResponses;
+    this.state = state;
+  }
 
   get minLogRank(): number {
     const { era, env, meta } = this.call;
