@@ -291,12 +291,15 @@ class ChunkRead {
    */
   lastMeta: unknown = NOT_SHARED;
   private carriedText: SourceText | undefined;
+  /** The params waiting for their arguments, `waitingCount` of them (sized for every record of the read). */
   private waiting: Record<string, unknown>[] | undefined;
+  private waitingCount = 0;
   private argsJson = '';
 
   constructor(
     readonly engine: Engine,
     bytes: Uint8Array,
+    private readonly records: number,
   ) {
     this.chunk = new SourceText(bytes);
   }
@@ -313,24 +316,25 @@ class ChunkRead {
 
   deferArguments(params: Record<string, unknown>, json: string): void {
     if (this.waiting === undefined) {
-      this.waiting = [params];
+      // Sized once: pushing one by one grew it several times per read.
+      this.waiting = new Array<Record<string, unknown>>(this.records);
       this.argsJson = json;
     } else {
-      this.waiting.push(params);
       this.argsJson += ',' + json;
     }
+    this.waiting[this.waitingCount++] = params;
   }
 
   /** Parses the deferred arguments into their params. */
   finish(): void {
     const waiting = this.waiting;
     if (waiting === undefined) return;
-    if (waiting.length === 1) {
+    if (this.waitingCount === 1) {
       waiting[0]!['arguments'] = JSON.parse(this.argsJson);
       return;
     }
     const all = JSON.parse('[' + this.argsJson + ']') as unknown[];
-    for (let i = 0; i < waiting.length; i++) waiting[i]!['arguments'] = all[i];
+    for (let i = 0; i < this.waitingCount; i++) waiting[i]!['arguments'] = all[i];
   }
 }
 
@@ -393,10 +397,12 @@ function one(read: ChunkRead, rec: Int32Array, r: number, gate: Gate | undefined
 
 /** The messages of the last engine call (`count` records over `chunk`), requests admitted through `gate`. */
 export function readMessages(engine: Engine, count: number, chunk: Uint8Array, gate?: Gate): Message[] {
-  const out: Message[] = [];
-  if (count === 0) return out;
+  if (count === 0) return [];
+  // Sized for every record and trimmed at the end: pushing one by one grew it several times per read.
+  const out = new Array<Message>(count);
+  let n = 0;
   const rec = engine.records;
-  const read = new ChunkRead(engine, chunk);
+  const read = new ChunkRead(engine, chunk, count);
   for (let i = 0; i < count; ) {
     const r = i * RECORD_STRIDE;
     if (rec[r + KIND] === KIND_BATCH) {
@@ -406,14 +412,15 @@ export function readMessages(engine: Engine, count: number, chunk: Uint8Array, g
         const m = one(read, rec, j * RECORD_STRIDE, gate);
         if (m !== null) items.push(m);
       }
-      out.push({ kind: 'batch', items });
+      out[n++] = { kind: 'batch', items };
       i = j;
       continue;
     }
     const m = one(read, rec, r, gate);
-    if (m !== null) out.push(m);
+    if (m !== null) out[n++] = m;
     i++;
   }
+  out.length = n;
   read.finish();
   return out;
 }
