@@ -371,13 +371,25 @@ function stateless(
 function statelessMembers(server: McpServer, env: RequestEnv, method: string, result: JsonObject): string {
   let extra = '';
   if (result['resultType'] === undefined) {
-    if (CACHEABLE.has(method)) {
+    if (cacheable(method)) {
       if (result['ttlMs'] === undefined) extra += ',"ttlMs":' + JSON.stringify(server.listCache.ttlMs);
       if (result['cacheScope'] === undefined) extra += ',"cacheScope":' + (env.auth === undefined ? JSON.stringify(server.listCache.scope) : '"private"');
     }
     extra += ',"resultType":"complete"';
   }
   return extra;
+}
+
+/** The last method statelessMembers asked about, and whether it is CACHEABLE: a read is mostly of one method. */
+let lastMethod = '';
+let lastCacheable = false;
+
+function cacheable(method: string): boolean {
+  if (method !== lastMethod) {
+    lastMethod = method;
+    lastCacheable = CACHEABLE.has(method);
+  }
+  return lastCacheable;
 }
 
 export function unsupportedVersion(requested: string): McpError {
