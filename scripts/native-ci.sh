@@ -7,8 +7,9 @@
 #      fuzz_jwt for FUZZ_JWT_SECONDS (default 25) with test/fuzz/jwt.dict, seeded by test/fuzz/corpus-jwt/; then
 #      fuzz_ratelimit for FUZZ_RATELIMIT_SECONDS (default 20) with test/fuzz/ratelimit.dict, seeded by
 #      test/fuzz/corpus-ratelimit/; then fuzz_admission (the engine's fused admission) for
-#      FUZZ_ADMISSION_SECONDS (default 15) with the fuzz_jsonrpc dict and seeds; then fuzz_http1 (the HTTP/1.1 head
-#      parser) for FUZZ_HTTP1_SECONDS (default 15) with test/fuzz/http1.dict, seeded by test/fuzz/corpus-http1/
+#      FUZZ_ADMISSION_SECONDS (default 15) with the fuzz_jsonrpc dict and seeds, and test/fuzz/corpus-admission/
+#      (inputs that once failed it); then fuzz_http1 (the HTTP/1.1 head parser) for FUZZ_HTTP1_SECONDS (default
+#      15) with test/fuzz/http1.dict, seeded by test/fuzz/corpus-http1/
 #      (the test/vectors/http1-head.json inputs); then fuzz_sandbox (the sandbox launcher's /proc parsers) for
 #      FUZZ_SANDBOX_SECONDS (default 10) with test/fuzz/sandbox.dict, seeded by test/fuzz/corpus-sandbox/; then
 #      fuzz_pipes (growing a pipe's buffer: any bytes are an op sequence) for FUZZ_PIPES_SECONDS (default 5).
@@ -116,7 +117,7 @@ run_fuzz() {
     -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1
   echo "== native-ci: fuzzing fuzz_admission for ${fuzz_admission_seconds}s"
   mkdir -p build-fuzz/corpus-admission
-  ./build-fuzz/fuzz_admission build-fuzz/corpus-admission "$seeds" \
+  ./build-fuzz/fuzz_admission build-fuzz/corpus-admission "$seeds" test/fuzz/corpus-admission \
     -dict=test/fuzz/jsonrpc.dict -max_total_time="$fuzz_admission_seconds" -max_len=8192 -timeout=10 \
     -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=1
   echo "== native-ci: fuzzing fuzz_http1 for ${fuzz_http1_seconds}s"
