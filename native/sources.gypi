@@ -9,6 +9,7 @@
       "native/core/jwt.cc",
       "native/core/pipes.cc",
       "native/core/ratelimit.cc",
+      "native/core/reply_buffer.cc",
       "native/core/response.cc",
       "native/core/router.cc",
       "native/core/sandbox.cc",

@@ -1,0 +1,58 @@
+// Reply buffer (docs/jsonrpc-engine.md section 8): the bytes a stdio transport writes, one reply per line,
+// with the usual tools/call result, `{"content":[{"type":"text","text":...}]}`, written here around the
+// handler's text instead of being built and flattened as a JS string. The text arrives as UTF-16 code
+// units (a JS string's own form) and is written exactly as JSON.stringify writes that string, in UTF-8.
+// src/transport/reply-buffer.ts is the pure-JS twin (the same bytes, as a string).
+#ifndef FASTERMCP_NATIVE_CORE_REPLY_BUFFER_H_
+#define FASTERMCP_NATIVE_CORE_REPLY_BUFFER_H_
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+namespace mcp::jsonrpc {
+
+/// Most bytes write_json_string_utf16 writes for `units` code units: a lone surrogate or a control
+/// character becomes six bytes (\udxxx, \u00xx), every other unit at most three.
+constexpr std::size_t json_string_utf16_bound(std::size_t units) { return 2 + 6 * units; }
+
+/// Writes JSON.stringify(text) of the UTF-16 `text` as UTF-8 at `out` (room for json_string_utf16_bound)
+/// and returns the end: quotes; \" \\ \b \f \n \r \t; other units below 0x20 as \u00xx; a lone surrogate
+/// as \udxxx (lowercase hex, as JSON.stringify has since ES2019); a surrogate pair as its four bytes;
+/// every other unit as its UTF-8.
+char* write_json_string_utf16(char* out, const char16_t* text, std::size_t units);
+
+/// Writes UTF-16 `text` as UTF-8 at `out` (room for 3 bytes per unit) and returns the end; a lone surrogate,
+/// which has no UTF-8 form, becomes U+FFFD (as V8's own UTF-8 writer does).
+char* write_utf8(char* out, std::u16string_view text);
+
+/// Replies waiting for one write, each followed by '\n'.
+class ReplyBuffer {
+ public:
+  /// Appends `json` (one reply's UTF-8 text) and a newline.
+  void append_line(std::string_view json);
+  /// Appends `{"jsonrpc":"2.0","id":<raw_id>,"result":{"content":[{"type":"text","text":<text>}]<members>}}`
+  /// and a newline: `raw_id` is the request's raw id token, `members` is '' or `,"key":value...` JSON text
+  /// (2026-07-28's result fields), both written as UTF-8 as they are; `text` is written by
+  /// write_json_string_utf16. All three are UTF-16, as JS holds them.
+  void append_text_result(std::u16string_view raw_id, std::u16string_view text, std::u16string_view members);
+
+  const char* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
+  /// Forgets the bytes and keeps the storage, up to kKeepBytes (a burst of large replies is let go).
+  void clear();
+
+  static constexpr std::size_t kKeepBytes = 1 << 20;
+
+ private:
+  /// Room for `bytes` more; returns where they go.
+  char* reserve(std::size_t bytes);
+
+  std::unique_ptr<char[]> data_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+}  // namespace mcp::jsonrpc
+
+#endif  // FASTERMCP_NATIVE_CORE_REPLY_BUFFER_H_

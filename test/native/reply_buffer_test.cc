@@ -1,0 +1,173 @@
+// reply_buffer.h: the shared vectors (test/vectors/reply-buffer.json), the JSON string writer against a
+// unit-at-a-time reference for every unit and for random text (its eight- and four-unit paths at every
+// alignment), UTF-8 of the id and members, and the buffer's growth and reuse.
+// Usage: reply_buffer_test <test/vectors directory>.
+#include "core/reply_buffer.h"
+
+#include <simdjson.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "check.h"
+#include "json_utf16.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace dom = simdjson::dom;
+using check::failf;
+using check::g_failure;
+using check::read_file;
+using check::reference_json_string;
+using check::utf16_of;
+using mcp::jsonrpc::ReplyBuffer;
+
+std::string written(std::u16string_view text) {
+  std::string out(mcp::jsonrpc::json_string_utf16_bound(text.size()), '\0');
+  char* end = mcp::jsonrpc::write_json_string_utf16(out.data(), text.data(), text.size());
+  out.resize(static_cast<std::size_t>(end - out.data()));
+  return out;
+}
+
+bool run_case(dom::element c) {
+  std::string_view id, members, expect, text8;
+  if (c["id"].get_string().get(id) != simdjson::SUCCESS) return failf("id must be a string");
+  if (c["members"].get_string().get(members) != simdjson::SUCCESS) return failf("members must be a string");
+  if (c["expect"].get_string().get(expect) != simdjson::SUCCESS) return failf("expect must be a string");
+  std::u16string text;
+  dom::array units;
+  if (c["textUnits"].get_array().get(units) == simdjson::SUCCESS) {
+    for (dom::element unit : units) {
+      uint64_t value = 0;
+      if (unit.get_uint64().get(value) != simdjson::SUCCESS || value > 0xFFFF) return failf("textUnits: 0 .. 65535");
+      text.push_back(static_cast<char16_t>(value));
+    }
+  } else if (c["text"].get_string().get(text8) == simdjson::SUCCESS) {
+    text = utf16_of(text8);
+  } else {
+    return failf("a case needs text or textUnits");
+  }
+  ReplyBuffer buffer;
+  buffer.append_text_result(utf16_of(id), text, utf16_of(members));
+  const std::string got(buffer.data(), buffer.size());
+  if (got != expect) return failf("expected " + check::show(expect) + "\n    got      " + check::show(got));
+  return true;
+}
+
+int run_vectors(const fs::path& file, std::size_t* cases) {
+  std::string json;
+  dom::parser parser;
+  dom::element doc;
+  dom::array all;
+  if (!read_file(file, &json) || parser.parse(json).get(doc) != simdjson::SUCCESS ||
+      doc["cases"].get_array().get(all) != simdjson::SUCCESS) {
+    std::fprintf(stdout, "FAIL cannot load %s\n", file.string().c_str());
+    return 1;
+  }
+  int failures = 0;
+  for (dom::element c : all) {
+    ++*cases;
+    if (!run_case(c)) {
+      std::string_view name = "(unnamed)";
+      if (c["name"].get_string().get(name) != simdjson::SUCCESS) name = "(unnamed)";
+      std::fprintf(stdout, "FAIL reply-buffer vector: %.*s\n%s", static_cast<int>(name.size()), name.data(),
+                   g_failure.c_str());
+      g_failure.clear();
+      ++failures;
+    }
+  }
+  return failures;
+}
+
+/// Every unit alone, and inside runs that take the eight- and four-unit paths up to it.
+bool test_every_unit_against_the_reference() {
+  for (uint32_t unit = 0; unit <= 0xFFFF; ++unit) {
+    for (const std::size_t before : {0, 3, 4, 7, 8, 11, 16}) {
+      std::u16string text(before, u'a');
+      text.push_back(static_cast<char16_t>(unit));
+      text.append(9, u'z');
+      if (written(text) != reference_json_string(text)) {
+        ASSERT_EQ(written(text), reference_json_string(text));
+      }
+    }
+  }
+  return true;
+}
+
+/// Random text of mostly plain ASCII with the units that end a run (escapes, non-ASCII, surrogates) mixed in.
+bool test_random_text_against_the_reference() {
+  std::mt19937 random(20261123);
+  const char16_t specials[] = {u'"', u'\\', 0x1F, 0x20, 0x7E, 0x7F, 0x80, 0x7FF, 0x800, 0xD7FF, 0xD800,
+                               0xDBFF, 0xDC00, 0xDFFF, 0xE000, 0xFFFF, 0x00, u'\n', 0x5C5C, 0x2222};
+  for (int round = 0; round < 200000; ++round) {
+    std::u16string text;
+    const std::size_t length = random() % 40;
+    for (std::size_t i = 0; i < length; ++i) {
+      const uint32_t pick = random() % 16;
+      text.push_back(pick == 0   ? specials[random() % std::size(specials)]
+                     : pick == 1 ? static_cast<char16_t>(random() % 0x10000)
+                                 : static_cast<char16_t>(0x20 + random() % 0x5F));
+    }
+    if (written(text) != reference_json_string(text)) {
+      ASSERT_EQ(written(text), reference_json_string(text));
+    }
+  }
+  return true;
+}
+
+/// The id and members are UTF-16 written as UTF-8 as they are; a lone surrogate there becomes U+FFFD.
+bool test_id_and_members_as_utf8() {
+  ReplyBuffer buffer;
+  buffer.append_text_result(u"\"é😀\"", u"t", std::u16string(u",\"k\":\"\xD800\""));
+  ASSERT_EQ(std::string(buffer.data(), buffer.size()),
+            std::string("{\"jsonrpc\":\"2.0\",\"id\":\"\xC3\xA9\xF0\x9F\x98\x80\",\"result\":{\"content\":[{\"type\":"
+                        "\"text\",\"text\":\"t\"}],\"k\":\"\xEF\xBF\xBD\"}}\n"));
+  return true;
+}
+
+/// Lines follow each other; growth keeps what was written; clear() keeps storage up to kKeepBytes.
+bool test_lines_growth_and_clear() {
+  ReplyBuffer buffer;
+  buffer.append_line("{\"a\":1}");
+  const std::u16string long_text(300000, u'\x4E2D');  // 900,000 bytes of UTF-8
+  buffer.append_text_result(u"2", long_text, u"");
+  buffer.append_line("x");
+  const std::string all(buffer.data(), buffer.size());
+  const std::string head = "{\"a\":1}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"";
+  ASSERT_EQ(all.substr(0, head.size()), head);
+  ASSERT_EQ(all.size(), head.size() + 900000 + std::string("\"}]}}\nx\n").size());
+  ASSERT_EQ(all.substr(all.size() - 8), std::string("\"}]}}\nx\n"));
+  buffer.clear();
+  ASSERT_EQ(buffer.size(), std::size_t{0});
+  buffer.append_line("");
+  ASSERT_EQ(std::string(buffer.data(), buffer.size()), std::string("\n"));
+  // Past kKeepBytes the storage is let go, and the buffer works as new.
+  buffer.append_line(std::string(ReplyBuffer::kKeepBytes * 2, 'y'));
+  buffer.clear();
+  buffer.append_line("z");
+  ASSERT_EQ(std::string(buffer.data(), buffer.size()), std::string("z\n"));
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: reply_buffer_test <vectors dir>\n");
+    return 2;
+  }
+  int failures = 0;
+  std::size_t cases = 0;
+  failures += run_vectors(fs::path(argv[1]) / "reply-buffer.json", &cases);
+  std::fprintf(stdout, "%s %zu vector cases\n", failures == 0 ? "ok  " : "FAIL", cases);
+  RUN(test_every_unit_against_the_reference);
+  RUN(test_random_text_against_the_reference);
+  RUN(test_id_and_members_as_utf8);
+  RUN(test_lines_growth_and_clear);
+  if (!g_failure.empty()) std::fprintf(stdout, "%s", g_failure.c_str());
+  return failures == 0 ? 0 : 1;
+}
