@@ -22,6 +22,7 @@
       "native/binding/jwt_binding.cc",
       "native/binding/pipes_binding.cc",
       "native/binding/ratelimit_binding.cc",
+      "native/binding/reply_binding.cc",
       "native/binding/router_binding.cc",
       "native/binding/sandbox_binding.cc"
     ]

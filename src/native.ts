@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostFeatures } from './sandbox/launcher/types.js';
 
 /** Revision of the binding contract (docs/jsonrpc-engine.md section 10) this loader accepts. */
-export const NATIVE_ABI = 5;
+export const NATIVE_ABI = 6;
 
 /** The warning code emitted (once) when the addon cannot be loaded. */
 export const NATIVE_UNAVAILABLE_WARNING = 'FASTERMCP_NATIVE_UNAVAILABLE';
@@ -108,6 +108,13 @@ export interface NativeRuleSet {
   clear(): void;
 }
 
+/** Replies as UTF-8 lines; line and textResult return the bytes waiting, take() hands them over. */
+export interface NativeReplyBuffer {
+  line(json: string): number;
+  textResult(idRaw: string, text: string, members?: string): number; // members '' when left out
+  take(): Buffer;
+}
+
 /** A LaunchSpec as the addon's sandboxLaunch takes it (src/sandbox/launcher/native.ts builds it). */
 export interface NativeLaunchSpec {
   file: string;
@@ -140,7 +147,7 @@ export type NativeSandboxProbe = Omit<HostFeatures, 'launcher' | 'permissionFlag
 /** Everything mcp_native.node exports (docs/jsonrpc-engine.md section 10). */
 export interface NativeBinding {
   version: string; //                 package.json version baked in at compile time (define FASTERMCP_VERSION)
-  abi: number; //                     revision of this contract, 5 (4 + pipe*); the loader refuses a mismatch
+  abi: number; //                     revision of this contract, 6 (5 + ReplyBuffer); the loader refuses a mismatch
   simdjsonImplementation: string; //  simdjson's active kernel name
   opensslVersion: string; //          OpenSSL_version(OPENSSL_VERSION) as resolved from the running node
   reasons: string[]; //               reason names by code (section 8), for the pin test
@@ -153,6 +160,8 @@ export interface NativeBinding {
   RuleSet: new (rules: (NativeLimitSpec & { scope: number; maxKeys: number })[], out: Float64Array) => NativeRuleSet;
   /** HTTP/1.1 request-head parser; writes src/http1/types.ts fields into `fields` (length HEAD_FIELDS_LENGTH). */
   HeadParser: new (fields: Int32Array, maxHeadBytes: number) => { parse(buf: Uint8Array, start: number, end: number): number };
+  /** stdio's replies waiting for one write (src/transport/reply-buffer.ts; docs/jsonrpc-engine.md section 8). */
+  ReplyBuffer: new () => NativeReplyBuffer;
   /** Forks and execs a sandboxed child (docs/sandbox-launcher.md); throws an Error with code/errno/step.
    * onExit runs once, on the JS thread, after the reaper thread has wait4'd the child: exitCode is
    * meaningful when signal is 0; rusage in microseconds and KiB. */

@@ -1,8 +1,8 @@
 // Module entry of mcp_native.node (docs/jsonrpc-engine.md section 10): version, abi, simdjson's kernel,
 // the OpenSSL version of the running node, the reason tables, the Router and Engine classes and the
 // JwtVerifier class (docs/jwt.md) with its reason table, and the RateLimiter and RuleSet classes
-// (docs/ratelimit.md), the HTTP/1.1 HeadParser class (docs/http1.md) and the sandbox launcher functions
-// (docs/sandbox-launcher.md).
+// (docs/ratelimit.md), the HTTP/1.1 HeadParser class (docs/http1.md), the stdio ReplyBuffer class
+// (docs/jsonrpc-engine.md section 8) and the sandbox launcher functions (docs/sandbox-launcher.md).
 //
 // OpenSSL: compiled against Node 20's OpenSSL 3.0 headers and linked with no libcrypto; the symbols bind
 // to the running node binary at load time (-z now), so a missing one fails require(), not a later call.
@@ -30,9 +30,9 @@ void define_pipes(Napi::Env env, Napi::Object exports);
 
 namespace {
 
-// Revision of the exports contract (2: 20-int32 records; 3: + HeadParser; 4: + sandbox*; 5: + pipe*);
-// src/native.ts refuses a mismatch.
-constexpr uint32_t kAbi = 5;
+// Revision of the exports contract (2: 20-int32 records; 3: + HeadParser; 4: + sandbox*; 5: + pipe*;
+// 6: + ReplyBuffer); src/native.ts refuses a mismatch.
+constexpr uint32_t kAbi = 6;
 
 Napi::Array reason_table(Napi::Env env, std::string_view (*column)(jsonrpc::Reason)) {
   Napi::Array table = Napi::Array::New(env, jsonrpc::kReasonCount);
@@ -61,6 +61,8 @@ McpNative::McpNative(Napi::Env env, Napi::Object exports) {
   rule_set_constructor_ = Napi::Persistent(rule_set);
   const Napi::Function head_parser = define_head_parser(env);
   head_parser_constructor_ = Napi::Persistent(head_parser);
+  const Napi::Function reply_buffer = define_reply_buffer(env);
+  reply_buffer_constructor_ = Napi::Persistent(reply_buffer);
   DefineAddon(
       exports,
       {
@@ -78,6 +80,7 @@ McpNative::McpNative(Napi::Env env, Napi::Object exports) {
           InstanceValue("RateLimiter", rate_limiter, napi_enumerable),
           InstanceValue("RuleSet", rule_set, napi_enumerable),
           InstanceValue("HeadParser", head_parser, napi_enumerable),
+          InstanceValue("ReplyBuffer", reply_buffer, napi_enumerable),
       });
   define_sandbox(env, exports);
   define_pipes(env, exports);

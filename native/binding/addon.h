@@ -26,6 +26,7 @@ class McpNative : public Napi::Addon<McpNative> {
   Napi::FunctionReference rate_limiter_constructor_;
   Napi::FunctionReference rule_set_constructor_;
   Napi::FunctionReference head_parser_constructor_;
+  Napi::FunctionReference reply_buffer_constructor_;
 };
 
 /// Defines the Router class (router_binding.cc).
@@ -43,6 +44,8 @@ Napi::Function define_rate_limiter(Napi::Env env);
 Napi::Function define_rule_set(Napi::Env env);
 /// Defines the HeadParser class (http1_binding.cc).
 Napi::Function define_head_parser(Napi::Env env);
+/// Defines the ReplyBuffer class (reply_binding.cc).
+Napi::Function define_reply_buffer(Napi::Env env);
 /// The core RuleSet behind a JS RuleSet (checked by type tag), or nullptr: the Engine's fused admission
 /// (engine_binding.cc) checks requests against it.
 ratelimit::RuleSet* rule_set_of(const Napi::Value& value);

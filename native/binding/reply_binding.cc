@@ -1,0 +1,195 @@
+// ReplyBuffer: the JS face of mcp::jsonrpc::ReplyBuffer (src/transport/reply-buffer.ts).
+//
+//   new ReplyBuffer()
+//   .line(json: string): number                     appends json and '\n'; returns the bytes waiting
+//   .textResult(idRaw, text[, members]: string): number  appends a text result's response line (reply_buffer.h);
+//                                                 members left out is '' (one string fewer to read)
+//   .take(): Buffer                                 the bytes waiting (a copy), and forgets them
+//
+// textResult is called once per tools/call reply on stdio, so, as HeadParser's parse, each method is a
+// function made per instance whose callback data is the buffer (napi_get_cb_info, no napi_unwrap), and
+// `this` is never read. The three functions share the state; the last one collected frees it.
+// textResult reads its strings as UTF-16, a JS string's own units (a one-byte string is widened, a plain
+// copy): V8's UTF-8 writer, which line() uses, cost more per call, and a lone surrogate in the text can
+// then be written as JSON.stringify writes it.
+#include <napi.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "binding/addon.h"
+#include "core/reply_buffer.h"
+
+namespace mcp::binding {
+namespace {
+
+using jsonrpc::ReplyBuffer;
+
+/// Scratch kept between calls (units or bytes); a longer string's is let go after its call.
+constexpr std::size_t kKeepScratch = 64 * 1024;
+
+struct ReplyBufferState {
+  ReplyBuffer buffer;
+  std::unique_ptr<char[]> bytes;  // line()'s scratch
+  std::size_t bytes_capacity = 0;
+  std::u16string text;  // textResult()'s scratch for a long string
+  int functions = 0;  // functions alive that hold this state
+};
+
+napi_value fail(napi_env env, const char* message) {
+  napi_throw_type_error(env, nullptr, message);
+  return nullptr;
+}
+
+// The bytes waiting, as a small integer (a Smi: no heap number per call). A string has under 2^29 units, so
+// even one reply in UTF-8 is under 2^31 bytes; the transport writes when 64 KiB wait.
+napi_value count(napi_env env, const ReplyBufferState& state) {
+  napi_value result;
+  napi_create_uint32(env, static_cast<uint32_t>(std::min<std::size_t>(state.buffer.size(), UINT32_MAX)), &result);
+  return result;
+}
+
+// A string's UTF-16 units: into `stack` when they fit, else into `heap`. false (nothing thrown) when it is
+// not a string.
+bool read_units(napi_env env, napi_value value, char16_t* stack, std::size_t stack_size, std::u16string* heap,
+                std::u16string_view* out) {
+  std::size_t length = 0;
+  if (napi_get_value_string_utf16(env, value, stack, stack_size, &length) != napi_ok) return false;
+  // The call writes at most stack_size - 1 units and a NUL: a string that filled them may be longer.
+  if (length + 1 < stack_size) {
+    *out = std::u16string_view(stack, length);
+    return true;
+  }
+  if (napi_get_value_string_utf16(env, value, nullptr, 0, &length) != napi_ok) return false;
+  heap->resize(length + 1);
+  if (napi_get_value_string_utf16(env, value, heap->data(), length + 1, &length) != napi_ok) return false;
+  *out = std::u16string_view(heap->data(), length);
+  return true;
+}
+
+// line(json)
+napi_value line(napi_env env, napi_callback_info info) {
+  std::size_t argc = 1;
+  napi_value argv[1];
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+  auto* state = static_cast<ReplyBufferState*>(data);
+  if (argc < 1) return fail(env, "Expected (json: string)");
+  std::size_t length = 0;
+  if (napi_get_value_string_utf8(env, argv[0], nullptr, 0, &length) != napi_ok) {
+    return fail(env, "Expected json to be a string");
+  }
+  if (length + 1 > state->bytes_capacity) {
+    state->bytes.reset(new char[length + 1]);
+    state->bytes_capacity = length + 1;
+  }
+  napi_get_value_string_utf8(env, argv[0], state->bytes.get(), length + 1, &length);
+  state->buffer.append_line(std::string_view(state->bytes.get(), length));
+  if (state->bytes_capacity > kKeepScratch) {
+    state->bytes.reset();
+    state->bytes_capacity = 0;
+  }
+  return count(env, *state);
+}
+
+// textResult(idRaw, text, members)
+napi_value text_result(napi_env env, napi_callback_info info) {
+  std::size_t argc = 3;
+  napi_value argv[3];
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+  auto* state = static_cast<ReplyBufferState*>(data);
+  if (argc < 2) return fail(env, "Expected (idRaw: string, text: string[, members: string])");
+  // The id and members are short JSON text; the text is copied once more, by the writer, into the buffer.
+  char16_t id_stack[128];
+  char16_t members_stack[256];
+  char16_t text_stack[2048];
+  std::u16string id_heap;
+  std::u16string members_heap;
+  std::u16string_view id;
+  std::u16string_view members;
+  std::u16string_view text;
+  if (!read_units(env, argv[0], id_stack, std::size(id_stack), &id_heap, &id)) {
+    return fail(env, "Expected idRaw to be a string");
+  }
+  if (!read_units(env, argv[1], text_stack, std::size(text_stack), &state->text, &text)) {
+    return fail(env, "Expected text to be a string");
+  }
+  if (argc > 2 && !read_units(env, argv[2], members_stack, std::size(members_stack), &members_heap, &members)) {
+    return fail(env, "Expected members to be a string");
+  }
+  state->buffer.append_text_result(id, text, members);
+  if (state->text.capacity() > kKeepScratch) std::u16string().swap(state->text);
+  return count(env, *state);
+}
+
+// take()
+napi_value take(napi_env env, napi_callback_info info) {
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data) != napi_ok) return nullptr;
+  auto* state = static_cast<ReplyBufferState*>(data);
+  napi_value result;
+  void* copy = nullptr;
+  if (napi_create_buffer_copy(env, state->buffer.size(), state->buffer.data(), &copy, &result) != napi_ok) {
+    return nullptr;
+  }
+  state->buffer.clear();
+  return result;
+}
+
+void release_state(napi_env /*env*/, void* data, void* /*hint*/) {
+  auto* state = static_cast<ReplyBufferState*>(data);
+  if (--state->functions == 0) delete state;
+}
+
+// new ReplyBuffer()
+napi_value construct(napi_env env, napi_callback_info info) {
+  napi_value self;
+  napi_value target;
+  if (napi_get_cb_info(env, info, nullptr, nullptr, &self, nullptr) != napi_ok ||
+      napi_get_new_target(env, info, &target) != napi_ok) {
+    return nullptr;
+  }
+  if (target == nullptr) return fail(env, "Class constructor ReplyBuffer cannot be invoked without 'new'");
+  auto* state = new ReplyBufferState();
+  struct Method {
+    const char* name;
+    napi_callback callback;
+  };
+  static constexpr Method kMethods[] = {{"line", line}, {"textResult", text_result}, {"take", take}};
+  napi_property_descriptor properties[3];
+  int made = 0;
+  for (const Method& method : kMethods) {
+    napi_value function;
+    if (napi_create_function(env, method.name, NAPI_AUTO_LENGTH, method.callback, state, &function) != napi_ok) break;
+    ++state->functions;
+    if (napi_add_finalizer(env, function, state, release_state, nullptr, nullptr) != napi_ok) {
+      --state->functions;
+      break;
+    }
+    properties[made++] = {method.name, nullptr, nullptr, nullptr, nullptr, function, napi_enumerable, nullptr};
+  }
+  if (made != 3) {
+    // The functions made so far free the state when they are collected; with none, free it here.
+    if (state->functions == 0) delete state;
+    return nullptr;
+  }
+  napi_define_properties(env, self, 3, properties);
+  return self;
+}
+
+}  // namespace
+
+Napi::Function define_reply_buffer(Napi::Env env) {
+  napi_value constructor;
+  const napi_status status =
+      napi_define_class(env, "ReplyBuffer", NAPI_AUTO_LENGTH, construct, nullptr, 0, nullptr, &constructor);
+  NAPI_FATAL_IF_FAILED(status, "define_reply_buffer", "napi_define_class");
+  return Napi::Function(env, constructor);
+}
+
+}  // namespace mcp::binding
