@@ -15,7 +15,7 @@ import type { Call } from './request-call.js';
 import { InputRequired, RequestContext } from './context.js';
 import type { ContextInit, Era } from './context.js';
 import { InsufficientScope, McpError, invalidParams, methodNotFound } from './errors.js';
-import { resultReply } from './result-json.js';
+import { TextReply, resultReply, singleText } from './result-json.js';
 import {
   ErrorCode,
   INPUT_REQUIRED_METHODS,
@@ -275,7 +275,10 @@ function settle(handler: Handler, call: RequestCall): Reply | Promise<Reply> {
 function settleResult(call: RequestCall, result: JsonObject): Reply {
   // A cancelled request gets no response, not even an error: the client has forgotten it.
   if (call.aborted) return NO_REPLY;
-  const json = resultReply(call.idRaw, result, call.era === 'legacy' ? '' : statelessMembers(call.server, call.env, call.method, result));
+  const members = call.era === 'legacy' ? '' : statelessMembers(call.server, call.env, call.method, result);
+  const text = singleText(result);
+  if (text !== undefined) return new TextReply(call.idRaw, text, members);
+  const json = resultReply(call.idRaw, result, members);
   if (result['isError'] === true) return { json, status: 200, isError: true };
   return { json, status: 200 };
 }

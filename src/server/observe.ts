@@ -5,6 +5,7 @@
 //
 // With no observer registered, dispatch takes its plain path: nothing here costs a request anything.
 // An observer that throws is ignored for that request; it never changes a reply.
+import { TextReply } from './result-json.js';
 import type { Reply, RequestEnv } from './dispatch.js';
 import type { JsonObject } from './types.js';
 
@@ -65,7 +66,8 @@ class Ended implements RequestEnd {
 
 /** The outcome a reply stands for. */
 export function outcomeOf(reply: Reply): RequestEnd {
-  if (reply.json === null) return new Ended('cancelled', undefined, reply);
+  // A TextReply is never empty: asking it for json would build the text stdio writes from its parts.
+  if (!(reply instanceof TextReply) && reply.json === null) return new Ended('cancelled', undefined, reply);
   if (reply.code !== undefined) return new Ended('error', reply.code, reply);
   return new Ended(reply.isError === true ? 'tool_error' : 'ok', undefined, reply);
 }

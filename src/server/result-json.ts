@@ -6,6 +6,7 @@
 
 import { writeResult } from '../jsonrpc/response.js';
 import type { JsonObject } from './types.js';
+import type { Reply } from './dispatch.js';
 
 // ES2024, in every Node this package supports (>= 20); the TypeScript lib here predates it.
 declare global {
@@ -65,13 +66,11 @@ function isPlain(value: object): boolean {
 }
 
 /**
- * The response with `idRaw` around `{ content: [ { type, text }, ... ] }` with string `type` and `text`
- * and no other keys (plain objects, keys in that order), else undefined. for...in lists exactly the
- * keys JSON.stringify writes for an object whose prototype is Object.prototype (nothing enumerable is
- * inherited unless someone made Object.prototype enumerable-polluted, which the loop would see as an
- * extra key).
+ * Whether `result` is `{ content: [ ... ] }` as JSON.stringify writes it by the template's rules: a plain
+ * object whose only key is content, holding a plain array (see textContentReply). The content array, or
+ * undefined.
  */
-function textContentReply(idRaw: string, result: JsonObject, members: string): string | undefined {
+function contentOf(result: JsonObject): unknown[] | undefined {
   if (typeof result !== 'object' || result === null || objectPrototype.toJSON !== undefined || arrayPrototype.toJSON !== undefined) return undefined;
   // Each object is read before its prototype is checked: the read's map check lets the optimizing
   // compiler fold Object.getPrototypeOf to a constant, which is otherwise a runtime call (about 2% of a
@@ -84,27 +83,91 @@ function textContentReply(idRaw: string, result: JsonObject, members: string): s
     if (key !== 'content' || ++keys > 1) return undefined;
   }
   if (!Array.isArray(content)) return undefined;
-  const length = content.length;
+  // Read, like the objects, before its prototype is checked; callers need the length anyway.
+  content.length;
   if (Object.getPrototypeOf(content) !== Array.prototype) return undefined;
+  return content;
+}
+
+/** A block's `text` when it is a plain `{ type, text }` with string members in that order, else undefined. */
+function blockText(block: unknown): string | undefined {
+  if (typeof block !== 'object' || block === null) return undefined;
+  const type = (block as Record<string, unknown>)['type'];
+  if (!isPlain(block)) return undefined;
+  let seen = 0;
+  for (const key in block) {
+    if (key !== (seen === 0 ? 'type' : 'text') || ++seen > 2) return undefined;
+  }
+  const text = (block as Record<string, unknown>)['text'];
+  if (seen !== 2 || typeof type !== 'string' || typeof text !== 'string') return undefined;
+  return text;
+}
+
+/**
+ * The text of the usual tools/call result, `{ content: [{ type: 'text', text }] }` (plain objects, keys
+ * in that order, nothing else), whatever characters it holds; else undefined. Such a result's response
+ * is textResultReply(idRaw, text, members).
+ */
+export function singleText(result: JsonObject): string | undefined {
+  const content = contentOf(result);
+  if (content === undefined || content.length !== 1) return undefined;
+  const block = content[0];
+  const text = blockText(block);
+  return text !== undefined && (block as { type: string }).type === 'text' ? text : undefined;
+}
+
+/** The response to a result `{ content: [{ type: 'text', text }] }` (singleText), followed by `members`. */
+export function textResultReply(idRaw: string, text: string, members: string): string {
+  const quoted = plainString(text) ? '"' + text + '"' : JSON.stringify(text);
+  return '{"jsonrpc":"2.0","id":' + idRaw + ',"result":{"content":[{"type":"text","text":' + quoted + (members === '' ? '}]}}' : '}]' + members + '}}');
+}
+
+/**
+ * The response with `idRaw` around `{ content: [ { type, text }, ... ] }` with string `type` and `text`
+ * and no other keys (plain objects, keys in that order), else undefined. for...in lists exactly the
+ * keys JSON.stringify writes for an object whose prototype is Object.prototype (nothing enumerable is
+ * inherited unless someone made Object.prototype enumerable-polluted, which the loop would see as an
+ * extra key).
+ */
+function textContentReply(idRaw: string, result: JsonObject, members: string): string | undefined {
+  const content = contentOf(result);
+  if (content === undefined) return undefined;
+  const length = content.length;
   let json = '{"content":[';
   for (let i = 0; i < length; i++) {
-    const block: unknown = content[i];
-    if (typeof block !== 'object' || block === null) return undefined;
-    const type = (block as Record<string, unknown>)['type'];
-    if (!isPlain(block)) return undefined;
-    let seen = 0;
-    for (const key in block) {
-      if (key !== (seen === 0 ? 'type' : 'text') || ++seen > 2) return undefined;
-    }
-    const text = (block as Record<string, unknown>)['text'];
-    if (seen !== 2 || typeof type !== 'string' || typeof text !== 'string') return undefined;
-    const plain = plainString(text);
-    // The usual result, one plain text block, in as few pieces as possible: every piece is a string
-    // the transport's write must later join.
-    if (plain && type === 'text' && length === 1) {
-      return '{"jsonrpc":"2.0","id":' + idRaw + ',"result":{"content":[{"type":"text","text":"' + text + (members === '' ? '"}]}}' : '"}]' + members + '}}');
-    }
-    json += (i === 0 ? '{"type":' : ',{"type":') + (type === 'text' ? '"text"' : jsonString(type)) + ',"text":' + (plain ? '"' + text + '"' : JSON.stringify(text)) + '}';
+    const block = content[i];
+    const text = blockText(block);
+    if (text === undefined) return undefined;
+    const type = (block as { type: string }).type;
+    // The usual result, one text block: every piece is a string the transport's write must later join.
+    if (type === 'text' && length === 1) return textResultReply(idRaw, text, members);
+    json += (i === 0 ? '{"type":' : ',{"type":') + (type === 'text' ? '"text"' : jsonString(type)) + ',"text":' + jsonString(text) + '}';
   }
   return writeResult(idRaw, json + ']' + members + '}');
+}
+
+/**
+ * The reply to the usual tools/call result, `{ content: [{ type: 'text', text }] }`, kept as its parts:
+ * stdio's reply buffer writes them as bytes (natively: src/transport/reply-buffer.ts) and no JS string
+ * of the response is ever built; other readers get `json`, made on first read.
+ */
+export class TextReply implements Reply {
+  declare readonly idRaw: string;
+  declare readonly text: string;
+  /** 2026-07-28's result members (`,"key":value...`), or ''. */
+  declare readonly members: string;
+  declare readonly status: number;
+  private declare written: string | undefined;
+
+  constructor(idRaw: string, text: string, members: string) {
+    this.idRaw = idRaw;
+    this.text = text;
+    this.members = members;
+    this.status = 200;
+    this.written = undefined;
+  }
+
+  get json(): string {
+    return (this.written ??= textResultReply(this.idRaw, this.text, this.members));
+  }
 }

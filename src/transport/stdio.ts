@@ -8,7 +8,8 @@
 // one turn are written (and can reveal a full buffer) before the next turn starts: one 64 KiB chunk
 // holds hundreds of small requests, and without turns all of them would run, and their possibly
 // large replies be buffered, before the first write could say the client is not reading.
-// Replies of one turn are joined and written once (a write per reply costs a syscall and a write
+// Replies of one turn are collected in a reply buffer (reply-buffer.ts; the usual text result goes in as
+// its parts, written natively as bytes) and written once (a write per reply costs a syscall and a write
 // request each). Nothing but JSON-RPC is ever written to the output; diagnostics go to stderr.
 //
 // Pipes: at start the transport asks the kernel for larger input and output pipes (pipes.ts), so
@@ -16,15 +17,17 @@
 import type { Readable, Writable } from 'node:stream';
 import { createEngine } from '../jsonrpc/index.js';
 import { handleNotification, handleRequest } from '../server/dispatch.js';
-import type { RequestEnv } from '../server/dispatch.js';
+import type { Reply, RequestEnv } from '../server/dispatch.js';
 import { BATCH_VERSIONS, ErrorCode } from '../server/protocol.js';
 import type { McpServer } from '../server/server.js';
 import { Session } from '../server/session.js';
 import type { Channel } from '../server/session.js';
+import { TextReply } from '../server/result-json.js';
 import { writeError } from '../jsonrpc/response.js';
 import { gateFor, methodRouter, readMessages } from './intake.js';
 import type { Gate, Message } from './intake.js';
 import { DEFAULT_PIPE_BYTES, MAX_PIPE_BYTES, growPipe } from './pipes.js';
+import { createReplyBuffer } from './reply-buffer.js';
 import type { PipeGrowth } from './pipes.js';
 
 /** The rate-limit client key of a stdio connection (docs/ratelimit.md). */
@@ -33,7 +36,7 @@ const STDIO_CLIENT = 'stdio';
 /** Requests left in flight per event-loop turn; see the header. */
 const REQUESTS_PER_TURN = 16;
 
-/** Replies ready at once are written when this many characters are waiting (else at turn end). */
+/** Replies ready at once are written when this many bytes (characters, for the twin) wait (else at turn end). */
 const FLUSH_AT = 64 * 1024;
 
 export interface StdioOptions {
@@ -57,8 +60,9 @@ export class StdioTransport {
   private readonly engine;
   private readonly env: RequestEnv;
   private waitingForDrain = false;
-  /** Replies waiting for this turn's single write. */
-  private pending = '';
+  /** Replies waiting for this turn's single write, and how much of them (bytes or characters). */
+  private readonly replies = createReplyBuffer();
+  private pending = 0;
   private flushScheduled = false;
   /** Messages read but not yet handled, in order (input is paused while any wait). */
   private queue: Message[] = [];
@@ -180,7 +184,7 @@ export class StdioTransport {
       // Only work left in flight counts toward the turn: a reply ready at once is already in
       // `pending`, which is written (and can reveal a full pipe) as soon as it is large.
       if (this.onMessage(message)) started++;
-      if (this.pending.length >= FLUSH_AT) this.flush();
+      if (this.pending >= FLUSH_AT) this.flush();
     }
     this.queue = [];
     this.head = 0;
@@ -212,12 +216,10 @@ export class StdioTransport {
         const reply = handleRequest(this.server, this.env, message.idRaw, message.method, message.params);
         // Most replies are ready at once; only asynchronous handlers leave work in flight.
         if (reply instanceof Promise) {
-          this.track(reply.then((r) => {
-            if (r.json !== null) this.write(r.json);
-          }));
+          this.track(reply.then((r) => this.writeReply(r)));
           return true;
         }
-        if (reply.json !== null) this.write(reply.json);
+        this.writeReply(reply);
         return false;
       }
       case 'notification':
@@ -275,8 +277,22 @@ export class StdioTransport {
     });
   }
 
+  private writeReply(reply: Reply): void {
+    if (reply instanceof TextReply) {
+      const { members } = reply;
+      this.pending = members === '' ? this.replies.textResult(reply.idRaw, reply.text) : this.replies.textResult(reply.idRaw, reply.text, members);
+      this.scheduleFlush();
+    } else if (reply.json !== null) {
+      this.write(reply.json);
+    }
+  }
+
   private write(message: string): void {
-    this.pending += message + '\n';
+    this.pending = this.replies.line(message);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
@@ -285,9 +301,13 @@ export class StdioTransport {
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    const out = this.pending;
-    this.pending = '';
-    if (out !== '' && this.output.writable && !this.output.write(out) && !this.waitingForDrain) {
+    if (this.pending === 0) {
+      this.maybeDone();
+      return;
+    }
+    const out = this.replies.take();
+    this.pending = 0;
+    if (this.output.writable && !this.output.write(out) && !this.waitingForDrain) {
       // The client is not keeping up: stop taking new work until it drains.
       this.waitingForDrain = true;
       this.input.pause();

@@ -83,6 +83,27 @@ describe.each<Engine>(['native', 'js'])('stdio transport (%s engine)', (engine) 
     expect(textOf(await b.reply(3))).toBe('crlf');
   });
 
+  it('echoes text as JSON.stringify writes it: escapes, non-ASCII, long text (the reply buffer)', async () => {
+    // Lone surrogates cannot come in (the engine refuses their escapes as not valid JSON, docs/jsonrpc-engine.md);
+    // the reply buffer's tests write them (test/unit/reply-buffer.test.ts).
+    const c = spawnServer();
+    await c.initialize('2025-06-18');
+    const texts = [
+      'plain',
+      'say "hi" \\ now\n\t\u0000\u001f/\u007f',
+      'é ü 中 😀 \u2028\u2029 \u00ff',
+      'ü'.repeat(40000) + '😀' + '"'.repeat(3000),
+    ];
+    texts.forEach((text, i) => c.send(call(10 + i, 'echo', { text })));
+    for (let i = 0; i < texts.length; i++) expect(textOf(await c.reply(10 + i))).toBe(texts[i]);
+    // A 2026-07-28 request (no initialize) gets its era's result members after content.
+    const d = spawnServer();
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+    d.send({ jsonrpc: '2.0', id: 20, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x"é' }, _meta: meta } });
+    const stateless = await d.reply(20);
+    expect(stateless.result).toEqual({ content: [{ type: 'text', text: 'x"é' }], resultType: 'complete' });
+  });
+
   it('refuses a 10 MB line with an error naming the 4 MiB limit, then serves the next line', async () => {
     const c = spawnServer();
     await c.initialize();

@@ -1,7 +1,9 @@
 // resultReply must write exactly the response around what JSON.stringify writes for the result,
-// whatever the handler returned: the template is only a faster way to the same text.
+// whatever the handler returned: the template is only a faster way to the same text. So must a
+// TextReply (the usual text result kept as its parts, which stdio's reply buffer writes) for exactly the
+// results singleText accepts.
 import { describe, expect, it, vi } from 'vitest';
-import { resultReply } from '../../src/server/result-json.js';
+import { TextReply, resultReply, singleText } from '../../src/server/result-json.js';
 
 /** The response with the raw id `idRaw` and the result JSON.stringify writes for `value`. */
 const responseOf = (idRaw: string, value: unknown): string => `{"jsonrpc":"2.0","id":${idRaw},"result":${JSON.stringify(value)}}`;
@@ -116,6 +118,50 @@ describe('resultReply', () => {
       const value: Record<string, unknown> = { content: blocks };
       if (rand(6) === 0) value['isError'] = true;
       expect(resultReply(String(i), value)).toBe(responseOf(String(i), value));
+    }
+  });
+});
+
+describe('singleText and TextReply', () => {
+  it('singleText accepts exactly one plain { type: "text", text } block in a plain { content } result', () => {
+    const accepted = cases.filter(([, value]) => singleText(value as Record<string, unknown>) !== undefined).map(([name]) => name);
+    expect(accepted).toEqual([
+      'one text block',
+      'escapes and unicode',
+      'a long plain text',
+      'a long text with a quote at the end',
+      'control characters and DEL',
+      'a paired surrogate only',
+      'a lone low surrogate',
+      // Plain by the template's rules too (resultReply's own tests above): a getter or a Proxy is read once.
+      'a block with a getter',
+      'a result with a content getter',
+      'a Proxy result',
+    ]);
+  });
+
+  it.each(cases)('%s: a TextReply writes what resultReply writes', (_name, value) => {
+    const result = value as Record<string, unknown>;
+    const text = singleText(result);
+    if (text === undefined) return;
+    expect(text).toBe((result['content'] as { text: string }[])[0]!.text);
+    for (const idRaw of ['7', '"a\\u0062"', '1.50']) {
+      for (const members of ['', ',"resultType":"complete"']) {
+        const reply = new TextReply(idRaw, text, members);
+        expect(reply.status).toBe(200);
+        expect(reply.json).toBe(resultReply(idRaw, result, members));
+        expect(reply.json).toBe(reply.json); // made once
+      }
+    }
+  });
+
+  it('a toJSON on Object.prototype turns singleText off', () => {
+    const proto = Object.prototype as { toJSON?: unknown };
+    proto.toJSON = () => 'replaced';
+    try {
+      expect(singleText({ content: [{ type: 'text', text: 'x' }] })).toBeUndefined();
+    } finally {
+      delete proto.toJSON;
     }
   });
 });

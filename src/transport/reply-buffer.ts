@@ -1,0 +1,44 @@
+// The replies a stdio transport has ready for its next write, one per line. The usual tools/call
+// response (`{ content: [{ type: 'text', text }] }`, dispatch's TextReply) is written from its parts:
+// natively (mcp_native's ReplyBuffer, native/core/reply_buffer.h) as UTF-8 bytes straight from the
+// text's UTF-16, so no JS string of the response is built, checked or flattened; by the pure-JS twin as
+// the string it always was. Both write exactly the same bytes (test/vectors/reply, docs/jsonrpc-engine.md
+// section 8).
+import { loadNative } from '../native.js';
+import { textResultReply } from '../server/result-json.js';
+
+export interface ReplyBuffer {
+  /** Appends one reply's JSON text and a newline; returns the amount waiting (bytes or characters). */
+  line(json: string): number;
+  /** Appends textResultReply(idRaw, text, members) and a newline; returns the amount waiting. */
+  textResult(idRaw: string, text: string, members?: string): number;
+  /** Everything waiting, to be written as it is (a Buffer or a string); the buffer is then empty. */
+  take(): Uint8Array | string;
+}
+
+/** The pure-JS twin: a string, joined by `+` (V8 flattens it once, at the write). */
+export class JsReplyBuffer implements ReplyBuffer {
+  private pending = '';
+
+  line(json: string): number {
+    this.pending += json + '\n';
+    return this.pending.length;
+  }
+
+  textResult(idRaw: string, text: string, members = ''): number {
+    this.pending += textResultReply(idRaw, text, members) + '\n';
+    return this.pending.length;
+  }
+
+  take(): string {
+    const out = this.pending;
+    this.pending = '';
+    return out;
+  }
+}
+
+/** A reply buffer: native when the addon is loaded, else the twin. */
+export function createReplyBuffer(): ReplyBuffer {
+  const binding = loadNative();
+  return binding === null ? new JsReplyBuffer() : new binding.ReplyBuffer();
+}
