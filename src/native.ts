@@ -113,6 +113,7 @@ export interface NativeReplyBuffer {
   line(json: string): number;
   textResult(idRaw: string, text: string, members?: string): number; // members '' when left out
   take(): Buffer;
+  writeTo(fd: number): number; // one non-blocking write(2): bytes still waiting, or -errno (-EAGAIN: fd blocks)
 }
 
 /** A LaunchSpec as the addon's sandboxLaunch takes it (src/sandbox/launcher/native.ts builds it). */

@@ -5,10 +5,14 @@
 //   .textResult(idRaw, text[, members]: string): number  appends a text result's response line (reply_buffer.h);
 //                                                 members left out is '' (one string fewer to read)
 //   .take(): Buffer                                 the bytes waiting (a copy), and forgets them
+//   .writeTo(fd): number                            one write(2) of the bytes waiting to a non-blocking fd,
+//                                                   forgetting what went: the bytes still waiting (all of
+//                                                   them when the pipe is full), or -errno (-EAGAIN when fd
+//                                                   is in blocking mode: nothing is tried)
 //
 // textResult is called once per tools/call reply on stdio, so, as HeadParser's parse, each method is a
 // function made per instance whose callback data is the buffer (napi_get_cb_info, no napi_unwrap), and
-// `this` is never read. The three functions share the state; the last one collected frees it.
+// `this` is never read. The functions share the state; the last one collected frees it.
 // textResult reads its strings as UTF-16, a JS string's own units (a one-byte string is widened, a plain
 // copy): V8's UTF-8 writer, which line() uses, cost more per call, and a lone surrogate in the text can
 // then be written as JSON.stringify writes it.
@@ -127,6 +131,27 @@ napi_value text_result(napi_env env, napi_callback_info info) {
   return count(env, *state);
 }
 
+// writeTo(fd)
+napi_value write_to(napi_env env, napi_callback_info info) {
+  std::size_t argc = 1;
+  napi_value argv[1];
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+  auto* state = static_cast<ReplyBufferState*>(data);
+  int32_t fd = -1;
+  double number = 0;
+  if (argc < 1 || napi_get_value_double(env, argv[0], &number) != napi_ok) return fail(env, "Expected fd to be an integer");
+  if (!(number >= 0 && number <= 2147483647.0) || static_cast<double>(static_cast<int32_t>(number)) != number) {
+    napi_throw_range_error(env, nullptr, "Expected fd to be an integer from 0 to 2147483647");
+    return nullptr;
+  }
+  fd = static_cast<int32_t>(number);
+  const long left = state->buffer.write_to(fd);
+  napi_value result;
+  napi_create_int32(env, static_cast<int32_t>(std::clamp<long>(left, INT32_MIN, INT32_MAX)), &result);
+  return result;
+}
+
 // take()
 napi_value take(napi_env env, napi_callback_info info) {
   void* data = nullptr;
@@ -160,8 +185,10 @@ napi_value construct(napi_env env, napi_callback_info info) {
     const char* name;
     napi_callback callback;
   };
-  static constexpr Method kMethods[] = {{"line", line}, {"textResult", text_result}, {"take", take}};
-  napi_property_descriptor properties[3];
+  static constexpr Method kMethods[] = {
+      {"line", line}, {"textResult", text_result}, {"take", take}, {"writeTo", write_to}};
+  constexpr int kCount = static_cast<int>(std::size(kMethods));
+  napi_property_descriptor properties[kCount];
   int made = 0;
   for (const Method& method : kMethods) {
     napi_value function;
@@ -173,12 +200,12 @@ napi_value construct(napi_env env, napi_callback_info info) {
     }
     properties[made++] = {method.name, nullptr, nullptr, nullptr, nullptr, function, napi_enumerable, nullptr};
   }
-  if (made != 3) {
+  if (made != kCount) {
     // The functions made so far free the state when they are collected; with none, free it here.
     if (state->functions == 0) delete state;
     return nullptr;
   }
-  napi_define_properties(env, self, 3, properties);
+  napi_define_properties(env, self, kCount, properties);
   return self;
 }
 

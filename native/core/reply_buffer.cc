@@ -1,6 +1,12 @@
 #include "core/reply_buffer.h"
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 
@@ -200,6 +206,34 @@ void ReplyBuffer::append_text_result(std::u16string_view raw_id, std::u16string_
   out = write_utf8(out, members);
   out = put(out, "}}\n");
   size_ = static_cast<std::size_t>(out - data_.get());
+}
+
+void ReplyBuffer::consume(std::size_t bytes) {
+  if (bytes >= size_) {
+    clear();
+    return;
+  }
+  std::memmove(data_.get(), data_.get() + bytes, size_ - bytes);
+  size_ -= bytes;
+}
+
+long ReplyBuffer::write_to(int fd) {
+#if !defined(__unix__) && !defined(__APPLE__)
+  (void)fd;
+  return -ENOSYS;
+#else
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return -errno;
+  if ((flags & O_NONBLOCK) == 0) return -EWOULDBLOCK;
+  if (size_ == 0) return 0;
+  ssize_t written;
+  do {
+    written = write(fd, data_.get(), size_);
+  } while (written < 0 && errno == EINTR);
+  if (written < 0) return errno == EAGAIN ? static_cast<long>(size_) : -errno;
+  consume(static_cast<std::size_t>(written));
+  return static_cast<long>(size_);
+#endif
 }
 
 void ReplyBuffer::clear() {

@@ -41,6 +41,15 @@ class ReplyBuffer {
   std::size_t size() const { return size_; }
   /// Forgets the bytes and keeps the storage, up to kKeepBytes (a burst of large replies is let go).
   void clear();
+  /// Forgets the first `bytes` (at most size()); the rest moves to the front.
+  void consume(std::size_t bytes);
+
+  /// Writes what is waiting to `fd` with one write(2), without ever blocking, and forgets what was written:
+  /// returns the bytes still waiting (all of them when the pipe is full: EAGAIN), or -errno when the write
+  /// failed otherwise, or -EWOULDBLOCK when `fd` is in blocking mode (nothing is tried: a full pipe would
+  /// stop the caller's thread). A stdio transport writes its replies this way when the stream's own queue
+  /// is empty, and hands anything left to the stream.
+  long write_to(int fd);
 
   static constexpr std::size_t kKeepBytes = 1 << 20;
 

@@ -38,3 +38,11 @@ export function growPipe(stream: object, bytes: number): PipeGrowth {
   const error = errnoName.get(-after) ?? `errno ${-after}`;
   return { fd, skipped: error === 'EBADF' ? 'not-a-pipe' : 'refused', error };
 }
+
+/** The fd behind `stream` when the addon is loaded and that fd is a pipe, else undefined. */
+export function pipeFdOf(stream: object): number | undefined {
+  const fd = fdOf(stream);
+  if (fd === undefined) return undefined;
+  const binding = loadNative();
+  return binding !== null && binding.pipeCapacity(fd) > 0 ? fd : undefined;
+}

@@ -14,6 +14,13 @@ export interface ReplyBuffer {
   textResult(idRaw: string, text: string, members?: string): number;
   /** Everything waiting, to be written as it is (a Buffer or a string); the buffer is then empty. */
   take(): Uint8Array | string;
+  /**
+   * Native only: one write(2) of what is waiting to the non-blocking pipe `fd`, forgetting what went;
+   * the bytes still waiting (all of them when the pipe is full), or -errno (-EAGAIN: `fd` blocks, so
+   * nothing was tried). The twin has no such call and writes through the stream, as pipes.ts leaves the
+   * pipes alone without the addon.
+   */
+  writeTo?(fd: number): number;
 }
 
 /** The pure-JS twin: a string, joined by `+` (V8 flattens it once, at the write). */

@@ -4,6 +4,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
 import { closeSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,6 +190,58 @@ describe.each<Engine>(['native', 'js'])('stdio transport (%s engine)', (engine) 
       }
     },
   );
+
+  // On a real pipe the native transport writes its replies straight into it (docs/stdio.md); when the pipe is
+  // full, the rest goes through the stream, which pauses the input until the client reads. A client that
+  // starts reading late must still get every reply, whole and in order.
+  it('delivers every reply in order through a pipe that fills while the client does not read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fastermcp-stdio-direct-'));
+    const input = openFifo(join(dir, 'in'));
+    const output = openFifo(join(dir, 'out'));
+    const proc = spawn(process.execPath, [cli, 'serve', '--stdio', '--pipe-bytes', String(64 * 1024)], { env: engineEnv(engine), stdio: [input, output, 'pipe'] });
+    let stderr = '';
+    proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const writer = new Socket({ fd: input, readable: false, writable: true });
+    const reader = new Socket({ fd: output, readable: true, writable: false });
+    try {
+      reader.pause();
+      const N = 4000;
+      const text = (i: number): string => `${i}:` + 'é"x'.repeat(200);
+      const lines = [
+        JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+        JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+      ];
+      for (let i = 1; i <= N; i++) lines.push(JSON.stringify(call(i, 'echo', { text: text(i) })));
+      writer.write(lines.join('\n') + '\n');
+      // Several MB of replies against a 64 KiB pipe nobody reads yet.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const replies: Msg[] = [];
+      let rest = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${replies.length} of ${N + 1} replies; stderr: ${stderr}`)), 60_000);
+        reader.setEncoding('utf8').on('data', (chunk: string) => {
+          const parts = (rest + chunk).split('\n');
+          rest = parts.pop()!;
+          for (const part of parts) replies.push(JSON.parse(part) as Msg);
+          if (replies.length === N + 1) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        reader.resume();
+      });
+      expect(rest).toBe('');
+      expect(replies[0]!.id).toBe(0);
+      for (let i = 1; i <= N; i++) {
+        if (replies[i]!.id !== i || textOf(replies[i]!) !== text(i)) expect({ i, reply: replies[i] }).toEqual({ i, reply: 'in order, whole' });
+      }
+    } finally {
+      proc.kill('SIGKILL');
+      writer.destroy();
+      reader.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('--pipe-bytes takes a non-negative integer', async () => {
     const bad = spawnServer(['--pipe-bytes', 'lots'], null);

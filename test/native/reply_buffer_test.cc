@@ -1,11 +1,15 @@
 // reply_buffer.h: the shared vectors (test/vectors/reply-buffer.json), the JSON string writer against a
 // unit-at-a-time reference for every unit and for random text (its eight- and four-unit paths at every
-// alignment), UTF-8 of the id and members, and the buffer's growth and reuse.
+// alignment), UTF-8 of the id and members, the buffer's growth and reuse, and its writes into a pipe.
 // Usage: reply_buffer_test <test/vectors directory>.
 #include "core/reply_buffer.h"
 
+#include <fcntl.h>
 #include <simdjson.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -153,6 +157,67 @@ bool test_lines_growth_and_clear() {
   return true;
 }
 
+/// consume() drops a prefix and keeps the rest in order.
+bool test_consume() {
+  ReplyBuffer buffer;
+  buffer.append_line("abc");
+  buffer.append_line("def");
+  buffer.consume(2);
+  ASSERT_EQ(std::string(buffer.data(), buffer.size()), std::string("c\ndef\n"));
+  buffer.consume(100);
+  ASSERT_EQ(buffer.size(), std::size_t{0});
+  return true;
+}
+
+/// write_to: all of it into a pipe with room; what a full pipe does not take stays, in order; a blocking fd
+/// is refused without a write; a pipe without a reader is -EPIPE (SIGPIPE ignored, as node does).
+bool test_write_to_a_pipe() {
+  std::signal(SIGPIPE, SIG_IGN);
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);
+  ReplyBuffer buffer;
+  ASSERT_EQ(buffer.write_to(fds[1]), 0L);  // nothing waiting
+  buffer.append_line("{\"a\":1}");
+  ASSERT_EQ(buffer.write_to(fds[1]), 0L);
+  char got[16] = {};
+  ASSERT_EQ(read(fds[0], got, sizeof(got)), 8);
+  ASSERT_EQ(std::string(got, 8), std::string("{\"a\":1}\n"));
+  // Fill the pipe: the rest stays, and reads out whole after the pipe is drained.
+  const long capacity = fcntl(fds[1], F_GETPIPE_SZ);
+  ASSERT_TRUE(capacity > 0);
+  std::string all;
+  for (int i = 0; static_cast<long>(all.size()) < capacity * 2; ++i) {
+    const std::string line = std::to_string(i) + std::string(100, 'x');
+    buffer.append_line(line);
+    all += line + "\n";
+  }
+  const long left = buffer.write_to(fds[1]);
+  ASSERT_TRUE(left > 0 && left < static_cast<long>(all.size()));
+  ASSERT_EQ(buffer.write_to(fds[1]), left);  // full: nothing more goes, nothing is lost
+  std::string out;
+  std::vector<char> chunk(static_cast<std::size_t>(capacity));
+  while (out.size() < all.size()) {
+    const ssize_t n = read(fds[0], chunk.data(), chunk.size());
+    if (n > 0) out.append(chunk.data(), static_cast<std::size_t>(n));
+    if (buffer.size() != 0) buffer.write_to(fds[1]);
+    ASSERT_TRUE(n > 0 || buffer.size() != 0);
+  }
+  ASSERT_EQ(out == all, true);
+  // A blocking fd: refused, nothing consumed.
+  ASSERT_EQ(fcntl(fds[1], F_SETFL, 0), 0);
+  buffer.append_line("z");
+  ASSERT_EQ(buffer.write_to(fds[1]), static_cast<long>(-EWOULDBLOCK));
+  ASSERT_EQ(buffer.size(), std::size_t{2});
+  // No reader: -EPIPE, nothing consumed.
+  ASSERT_EQ(fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
+  close(fds[0]);
+  ASSERT_EQ(buffer.write_to(fds[1]), static_cast<long>(-EPIPE));
+  ASSERT_EQ(buffer.size(), std::size_t{2});
+  close(fds[1]);
+  ASSERT_EQ(buffer.write_to(fds[1]), static_cast<long>(-EBADF));
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,6 +233,8 @@ int main(int argc, char** argv) {
   RUN(test_random_text_against_the_reference);
   RUN(test_id_and_members_as_utf8);
   RUN(test_lines_growth_and_clear);
+  RUN(test_consume);
+  RUN(test_write_to_a_pipe);
   if (!g_failure.empty()) std::fprintf(stdout, "%s", g_failure.c_str());
   return failures == 0 ? 0 : 1;
 }

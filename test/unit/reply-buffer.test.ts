@@ -3,7 +3,10 @@
 // escapes, non-ASCII and lone surrogates mixed in) giving exactly the bytes of the JS response string
 // (JSON.stringify's escaping) from both; strings longer than the binding's stack and scratch space; lines
 // and textResult interleaved across take(); and the binding's argument checks.
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdtempSync, openSync, readSync, readFileSync, rmSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { JsReplyBuffer } from '../../src/transport/reply-buffer.js';
 import type { ReplyBuffer } from '../../src/transport/reply-buffer.js';
@@ -125,6 +128,32 @@ describe.skipIf(NATIVE_BINDING === null && !REQUIRE_NATIVE)('native ReplyBuffer 
     expect(() => call('1')).toThrow(TypeError);
     expect(() => (buffer.line as unknown as (v: unknown) => number)(Symbol('x'))).toThrow(new TypeError('Expected json to be a string'));
     expect(buffer.take().length).toBe(0);
+  });
+
+  it('writeTo writes what waits into a non-blocking pipe, refuses a blocking one, and checks its fd', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fastermcp-reply-'));
+    const path = join(dir, 'fifo');
+    execFileSync('mkfifo', [path]);
+    const nonblocking = openSync(path, fsConstants.O_RDWR | fsConstants.O_NONBLOCK);
+    const blocking = openSync(path, 'r+');
+    try {
+      const buffer = new NATIVE_BINDING!.ReplyBuffer();
+      buffer.textResult('1', 'é"');
+      expect(buffer.writeTo(blocking)).toBe(-constants.errno.EAGAIN);
+      expect(buffer.writeTo(nonblocking)).toBe(0);
+      const got = Buffer.alloc(100);
+      const n = readSync(nonblocking, got);
+      expect(got.subarray(0, n).toString('utf8')).toBe(textResultReply('1', 'é"', '') + '\n');
+      expect(buffer.take().length).toBe(0);
+      const write = buffer.writeTo as unknown as (fd: unknown) => number;
+      expect(() => write('1')).toThrow(new TypeError('Expected fd to be an integer'));
+      expect(() => write(-1)).toThrow(RangeError);
+      expect(() => write(1.5)).toThrow(RangeError);
+    } finally {
+      closeSync(nonblocking);
+      closeSync(blocking);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('needs new, and its methods work detached from the object', () => {
