@@ -75,13 +75,21 @@ bool read_units(napi_env env, napi_value value, char16_t* stack, std::size_t sta
   return true;
 }
 
+// A call's arguments (up to N; *argc says how many came) and the state its function was made with.
+template <std::size_t N>
+ReplyBufferState* arguments_of(napi_env env, napi_callback_info info, napi_value (&argv)[N], std::size_t* argc) {
+  *argc = N;
+  void* data = nullptr;
+  if (napi_get_cb_info(env, info, argc, argv, nullptr, &data) != napi_ok) return nullptr;
+  return static_cast<ReplyBufferState*>(data);
+}
+
 // line(json)
 napi_value line(napi_env env, napi_callback_info info) {
-  std::size_t argc = 1;
+  std::size_t argc;
   napi_value argv[1];
-  void* data = nullptr;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
-  auto* state = static_cast<ReplyBufferState*>(data);
+  ReplyBufferState* state = arguments_of(env, info, argv, &argc);
+  if (state == nullptr) return nullptr;
   if (argc < 1) return fail(env, "Expected (json: string)");
   std::size_t length = 0;
   if (napi_get_value_string_utf8(env, argv[0], nullptr, 0, &length) != napi_ok) {
@@ -102,11 +110,10 @@ napi_value line(napi_env env, napi_callback_info info) {
 
 // textResult(idRaw, text, members)
 napi_value text_result(napi_env env, napi_callback_info info) {
-  std::size_t argc = 3;
+  std::size_t argc;
   napi_value argv[3];
-  void* data = nullptr;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
-  auto* state = static_cast<ReplyBufferState*>(data);
+  ReplyBufferState* state = arguments_of(env, info, argv, &argc);
+  if (state == nullptr) return nullptr;
   if (argc < 2) return fail(env, "Expected (idRaw: string, text: string[, members: string])");
   // The id and members are short JSON text; the text is copied once more, by the writer, into the buffer.
   char16_t id_stack[128];
@@ -133,20 +140,17 @@ napi_value text_result(napi_env env, napi_callback_info info) {
 
 // writeTo(fd)
 napi_value write_to(napi_env env, napi_callback_info info) {
-  std::size_t argc = 1;
+  std::size_t argc;
   napi_value argv[1];
-  void* data = nullptr;
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
-  auto* state = static_cast<ReplyBufferState*>(data);
-  int32_t fd = -1;
+  ReplyBufferState* state = arguments_of(env, info, argv, &argc);
+  if (state == nullptr) return nullptr;
   double number = 0;
   if (argc < 1 || napi_get_value_double(env, argv[0], &number) != napi_ok) return fail(env, "Expected fd to be an integer");
   if (!(number >= 0 && number <= 2147483647.0) || static_cast<double>(static_cast<int32_t>(number)) != number) {
     napi_throw_range_error(env, nullptr, "Expected fd to be an integer from 0 to 2147483647");
     return nullptr;
   }
-  fd = static_cast<int32_t>(number);
-  const long left = state->buffer.write_to(fd);
+  const long left = state->buffer.write_to(static_cast<int>(number));
   napi_value result;
   napi_create_int32(env, static_cast<int32_t>(std::clamp<long>(left, INT32_MIN, INT32_MAX)), &result);
   return result;

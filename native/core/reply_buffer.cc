@@ -38,8 +38,7 @@ inline bool copy_plain8(char* out, const char16_t* text) {
   _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_packus_epi16(units, units));
   return true;
 }
-#endif
-
+#else
 // Per-lane masks over four UTF-16 units in a 64-bit word: a lane's top bit is set where the unit is
 // below `n` (units below 0x8000), or equal to `n`.
 constexpr uint64_t kOnes = 0x0001000100010001ULL;
@@ -51,6 +50,7 @@ inline uint64_t equal(uint64_t w, uint64_t n) { return below(w ^ (n * kOnes), 1)
 inline bool plain4(uint64_t w) {
   return ((w & 0xFF80FF80FF80FF80ULL) | below(w, 0x20) | equal(w, '"') | equal(w, '\\')) == 0;
 }
+#endif
 
 char* put_two(char* out, unsigned c) {
   out[0] = static_cast<char>(0xC0 | (c >> 6));
@@ -83,6 +83,20 @@ char* escape_unit(char* out, unsigned unit) {
   return out + 6;
 }
 
+// A unit from 0x80 up as UTF-8, with the low surrogate at *next when the two pair (then *next moves past it);
+// a lone surrogate, which has no UTF-8, is written by `lone`.
+template <typename Lone>
+char* put_non_ascii(char* out, unsigned c, const char16_t* text, std::size_t units, std::size_t* next, Lone lone) {
+  if (c < 0x800) return put_two(out, c);
+  if (c < 0xD800 || c > 0xDFFF) return put_three(out, c);
+  const std::size_t i = *next;
+  if (c <= 0xDBFF && i < units && text[i] >= 0xDC00 && text[i] <= 0xDFFF) {
+    *next = i + 1;
+    return put_four(out, 0x10000 + ((c - 0xD800) << 10) + (text[i] - 0xDC00u));
+  }
+  return lone(out, c);
+}
+
 // One unit that is not plain ASCII (or any unit), and the low surrogate of a pair: returns the end.
 char* write_unit(char* out, const char16_t* text, std::size_t units, std::size_t* at) {
   std::size_t i = *at;
@@ -108,14 +122,8 @@ char* write_unit(char* out, const char16_t* text, std::size_t units, std::size_t
     } else {
       out = escape_unit(out, c);
     }
-  } else if (c < 0x800) {
-    out = put_two(out, c);
-  } else if (c < 0xD800 || c > 0xDFFF) {
-    out = put_three(out, c);
-  } else if (c <= 0xDBFF && i < units && text[i] >= 0xDC00 && text[i] <= 0xDFFF) {
-    out = put_four(out, 0x10000 + ((c - 0xD800) << 10) + (text[i++] - 0xDC00u));
   } else {
-    out = escape_unit(out, c);  // a lone surrogate
+    out = put_non_ascii(out, c, text, units, &i, escape_unit);  // JSON.stringify escapes a lone surrogate
   }
   *at = i;
   return out;
@@ -163,14 +171,8 @@ char* write_utf8(char* out, std::u16string_view text) {
     const unsigned c = text[i++];
     if (c < 0x80) {
       *out++ = static_cast<char>(c);
-    } else if (c < 0x800) {
-      out = put_two(out, c);
-    } else if (c < 0xD800 || c > 0xDFFF) {
-      out = put_three(out, c);
-    } else if (c <= 0xDBFF && i < units && text[i] >= 0xDC00 && text[i] <= 0xDFFF) {
-      out = put_four(out, 0x10000 + ((c - 0xD800) << 10) + (text[i++] - 0xDC00u));
     } else {
-      out = put_three(out, 0xFFFD);
+      out = put_non_ascii(out, c, text.data(), units, &i, [](char* at, unsigned) { return put_three(at, 0xFFFD); });
     }
   }
   return out;

@@ -194,7 +194,7 @@ export class StdioTransport {
       }
       const message = this.queue[this.head++]!;
       // Only work left in flight counts toward the turn: a reply ready at once is already in
-      // `pending`, which is written (and can reveal a full pipe) as soon as it is large.
+      // the reply buffer, which is written (and can reveal a full pipe) as soon as it is large.
       if (this.onMessage(message)) started++;
       if (this.pending >= this.flushAt) this.flush();
     }
