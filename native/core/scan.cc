@@ -639,10 +639,13 @@ class Walker {
       const Key name = member_name<true>();
       if (name.data == nullptr) return false;
       const std::string_view key(name.data, name.size);
-      if (!capture->duplicate && !remember_key(key)) capture->duplicate = true;
+      const Member member = member_of(key);
+      // A repeated member that section 5 names shows in its count (checked after the walk); only the
+      // others are remembered by name.
+      if (member == Member::kOther && !capture->duplicate && !remember_key(key)) capture->duplicate = true;
       Type type;
       if (!classify(here(), &type)) return false;
-      switch (member_of(key)) {
+      switch (member) {
         case Member::kJsonrpc: {
           bump(&capture->jsonrpc);
           if (type != Type::kString) {
@@ -716,6 +719,10 @@ class Walker {
           break;
       }
       if (!after_member(&more)) return false;
+    }
+    // Counts are 0, 1 or 2: bit 1 is set in exactly the repeated ones.
+    if (((capture->jsonrpc | capture->id | capture->method | capture->params | capture->result | capture->error) & 2) != 0) {
+      capture->duplicate = true;
     }
     return true;
   }
