@@ -11,7 +11,7 @@ const b = require(file);
 const { version } = require('../package.json');
 
 assert.equal(b.version, version, 'binding version');
-assert.equal(b.abi, 6, 'binding abi');
+assert.equal(b.abi, 7, 'binding abi');
 assert.equal(typeof b.sandboxLaunch, 'function', 'abi 4: the sandbox launcher');
 // abi 5: pipe capacity (a regular file is not a pipe: -EBADF on Linux, -ENOSYS elsewhere)
 const notPipe = require('node:fs').openSync(file, 'r');
@@ -54,14 +54,17 @@ const head = Buffer.from('POST /mcp HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n
 assert.equal(heads.parse(head, 0, head.length), head.length - 2, 'head length');
 assert.deepEqual(Array.from(fields.subarray(1, 8)), [2, 5, 9, 1, 2, 0, 2], 'head fields');
 
-// abi 6: the stdio reply buffer (docs/jsonrpc-engine.md section 8)
+// abi 6: the stdio reply buffer (docs/jsonrpc-engine.md section 8); abi 7: its members set once
 const replies = new b.ReplyBuffer();
 replies.line('{"jsonrpc":"2.0","id":1,"result":{}}');
 replies.textResult('2', 'é"\ud800');
+replies.setMembers(',"resultType":"complete"');
+replies.textResult('3', 'x');
 assert.equal(
   replies.take().toString(),
-  '{"jsonrpc":"2.0","id":1,"result":{}}\n{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"é\\"\\ud800"}]}}\n',
-  'abi 6: ReplyBuffer',
+  '{"jsonrpc":"2.0","id":1,"result":{}}\n{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"é\\"\\ud800"}]}}\n' +
+    '{"jsonrpc":"2.0","id":3,"result":{"content":[{"type":"text","text":"x"}],"resultType":"complete"}}\n',
+  'abi 7: ReplyBuffer',
 );
 
 console.log(

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostFeatures } from './sandbox/launcher/types.js';
 
 /** Revision of the binding contract (docs/jsonrpc-engine.md section 10) this loader accepts. */
-export const NATIVE_ABI = 6;
+export const NATIVE_ABI = 7;
 
 /** The warning code emitted (once) when the addon cannot be loaded. */
 export const NATIVE_UNAVAILABLE_WARNING = 'FASTERMCP_NATIVE_UNAVAILABLE';
@@ -111,7 +111,8 @@ export interface NativeRuleSet {
 /** Replies as UTF-8 lines; line and textResult return the bytes waiting, take() hands them over. */
 export interface NativeReplyBuffer {
   line(json: string): number;
-  textResult(idRaw: string, text: string, members?: string): number; // members '' when left out
+  setMembers(members: string): void; // what the following text results write after their content ('' at first)
+  textResult(idRaw: string, text: string): number;
   take(): Buffer;
   writeTo(fd: number): number; // one non-blocking write(2): bytes still waiting, or -errno (-EAGAIN: fd blocks)
 }
@@ -148,7 +149,7 @@ export type NativeSandboxProbe = Omit<HostFeatures, 'launcher' | 'permissionFlag
 /** Everything mcp_native.node exports (docs/jsonrpc-engine.md section 10). */
 export interface NativeBinding {
   version: string; //                 package.json version baked in at compile time (define FASTERMCP_VERSION)
-  abi: number; //                     revision of this contract, 6 (5 + ReplyBuffer); the loader refuses a mismatch
+  abi: number; //                     revision of this contract, 7 (5 + ReplyBuffer, 7: its setMembers); the loader refuses a mismatch
   simdjsonImplementation: string; //  simdjson's active kernel name
   opensslVersion: string; //          OpenSSL_version(OPENSSL_VERSION) as resolved from the running node
   reasons: string[]; //               reason names by code (section 8), for the pin test

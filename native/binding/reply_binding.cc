@@ -2,8 +2,9 @@
 //
 //   new ReplyBuffer()
 //   .line(json: string): number                     appends json and '\n'; returns the bytes waiting
-//   .textResult(idRaw, text[, members]: string): number  appends a text result's response line (reply_buffer.h);
-//                                                 members left out is '' (one string fewer to read)
+//   .setMembers(members: string): undefined        the members the following text results write after their
+//                                                   content ('' at first): read and encoded once, not per reply
+//   .textResult(idRaw, text: string): number        appends a text result's response line (reply_buffer.h)
 //   .take(): Buffer                                 the bytes waiting (a copy), and forgets them
 //   .writeTo(fd): number                            one write(2) of the bytes waiting to a non-blocking fd,
 //                                                   forgetting what went: the bytes still waiting (all of
@@ -108,21 +109,34 @@ napi_value line(napi_env env, napi_callback_info info) {
   return count(env, *state);
 }
 
-// textResult(idRaw, text, members)
-napi_value text_result(napi_env env, napi_callback_info info) {
+// setMembers(members)
+napi_value set_members(napi_env env, napi_callback_info info) {
   std::size_t argc;
-  napi_value argv[3];
+  napi_value argv[1];
   ReplyBufferState* state = arguments_of(env, info, argv, &argc);
   if (state == nullptr) return nullptr;
-  if (argc < 2) return fail(env, "Expected (idRaw: string, text: string[, members: string])");
-  // The id and members are short JSON text; the text is copied once more, by the writer, into the buffer.
-  char16_t id_stack[128];
   char16_t members_stack[256];
+  std::u16string members_heap;
+  std::u16string_view members;
+  if (argc < 1 || !read_units(env, argv[0], members_stack, std::size(members_stack), &members_heap, &members)) {
+    return fail(env, "Expected members to be a string");
+  }
+  state->buffer.set_members(members);
+  return nullptr;
+}
+
+// textResult(idRaw, text)
+napi_value text_result(napi_env env, napi_callback_info info) {
+  std::size_t argc;
+  napi_value argv[2];
+  ReplyBufferState* state = arguments_of(env, info, argv, &argc);
+  if (state == nullptr) return nullptr;
+  if (argc < 2) return fail(env, "Expected (idRaw: string, text: string)");
+  // The id is short JSON text; the text is copied once more, by the writer, into the buffer.
+  char16_t id_stack[128];
   char16_t text_stack[2048];
   std::u16string id_heap;
-  std::u16string members_heap;
   std::u16string_view id;
-  std::u16string_view members;
   std::u16string_view text;
   if (!read_units(env, argv[0], id_stack, std::size(id_stack), &id_heap, &id)) {
     return fail(env, "Expected idRaw to be a string");
@@ -130,10 +144,7 @@ napi_value text_result(napi_env env, napi_callback_info info) {
   if (!read_units(env, argv[1], text_stack, std::size(text_stack), &state->text, &text)) {
     return fail(env, "Expected text to be a string");
   }
-  if (argc > 2 && !read_units(env, argv[2], members_stack, std::size(members_stack), &members_heap, &members)) {
-    return fail(env, "Expected members to be a string");
-  }
-  state->buffer.append_text_result(id, text, members);
+  state->buffer.append_text_result(id, text);
   if (state->text.capacity() > kKeepScratch) std::u16string().swap(state->text);
   return count(env, *state);
 }
@@ -190,7 +201,7 @@ napi_value construct(napi_env env, napi_callback_info info) {
     napi_callback callback;
   };
   static constexpr Method kMethods[] = {
-      {"line", line}, {"textResult", text_result}, {"take", take}, {"writeTo", write_to}};
+      {"line", line}, {"setMembers", set_members}, {"textResult", text_result}, {"take", take}, {"writeTo", write_to}};
   constexpr int kCount = static_cast<int>(std::size(kMethods));
   napi_property_descriptor properties[kCount];
   int made = 0;

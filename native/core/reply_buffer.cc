@@ -195,17 +195,21 @@ void ReplyBuffer::append_line(std::string_view json) {
   size_ = static_cast<std::size_t>(out - data_.get());
 }
 
-void ReplyBuffer::append_text_result(std::u16string_view raw_id, std::u16string_view text,
-                                     std::u16string_view members) {
+void ReplyBuffer::set_members(std::u16string_view members) {
+  members_.resize(3 * members.size());
+  members_.resize(static_cast<std::size_t>(write_utf8(members_.data(), members) - members_.data()));
+}
+
+void ReplyBuffer::append_text_result(std::u16string_view raw_id, std::u16string_view text) {
   const std::size_t most = kHead.size() + 3 * raw_id.size() + kTextResult.size() +
-                           json_string_utf16_bound(text.size()) + 2 + 3 * members.size() + 3;
+                           json_string_utf16_bound(text.size()) + 2 + members_.size() + 3;
   char* out = reserve(most);
   out = put(out, kHead);
   out = write_utf8(out, raw_id);
   out = put(out, kTextResult);
   out = write_json_string_utf16(out, text.data(), text.size());
   out = put(out, "}]");
-  out = write_utf8(out, members);
+  out = put(out, members_);
   out = put(out, "}}\n");
   size_ = static_cast<std::size_t>(out - data_.get());
 }

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace mcp::jsonrpc {
@@ -31,11 +32,15 @@ class ReplyBuffer {
  public:
   /// Appends `json` (one reply's UTF-8 text) and a newline.
   void append_line(std::string_view json);
+  /// Sets the members every following append_text_result writes after the content: '' (the start) or
+  /// `,"key":value...` JSON text (2026-07-28's result fields), UTF-16 as JS holds it, kept as UTF-8 (a lone
+  /// surrogate becomes U+FFFD, as in write_utf8). A transport's results mostly carry the same members, so
+  /// they are read and encoded once, not per reply.
+  void set_members(std::u16string_view members);
   /// Appends `{"jsonrpc":"2.0","id":<raw_id>,"result":{"content":[{"type":"text","text":<text>}]<members>}}`
-  /// and a newline: `raw_id` is the request's raw id token, `members` is '' or `,"key":value...` JSON text
-  /// (2026-07-28's result fields), both written as UTF-8 as they are; `text` is written by
-  /// write_json_string_utf16. All three are UTF-16, as JS holds them.
-  void append_text_result(std::u16string_view raw_id, std::u16string_view text, std::u16string_view members);
+  /// and a newline: `raw_id` is the request's raw id token, written as UTF-8 as it is; `text` is written by
+  /// write_json_string_utf16 (both UTF-16, as JS holds them); the members are set_members'.
+  void append_text_result(std::u16string_view raw_id, std::u16string_view text);
 
   const char* data() const { return data_.get(); }
   std::size_t size() const { return size_; }
@@ -60,6 +65,7 @@ class ReplyBuffer {
   std::unique_ptr<char[]> data_;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
+  std::string members_;  // set_members', as UTF-8
 };
 
 }  // namespace mcp::jsonrpc

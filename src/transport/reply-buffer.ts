@@ -10,8 +10,13 @@ import { textResultReply } from '../server/result-json.js';
 export interface ReplyBuffer {
   /** Appends one reply's JSON text and a newline; returns the amount waiting (bytes or characters). */
   line(json: string): number;
-  /** Appends textResultReply(idRaw, text, members) and a newline; returns the amount waiting. */
-  textResult(idRaw: string, text: string, members?: string): number;
+  /**
+   * Sets the members the following text results write after their content ('' at first). A transport's
+   * results mostly carry the same ones: the native buffer then reads and encodes them once, not per reply.
+   */
+  setMembers(members: string): void;
+  /** Appends textResultReply(idRaw, text, members) with setMembers' members, and a newline; returns the amount waiting. */
+  textResult(idRaw: string, text: string): number;
   /** Everything waiting, to be written as it is (a Buffer or a string); the buffer is then empty. */
   take(): Uint8Array | string;
   /**
@@ -26,14 +31,19 @@ export interface ReplyBuffer {
 /** The pure-JS twin: a string, joined by `+` (V8 flattens it once, at the write). */
 export class JsReplyBuffer implements ReplyBuffer {
   private pending = '';
+  private members = '';
 
   line(json: string): number {
     this.pending += json + '\n';
     return this.pending.length;
   }
 
-  textResult(idRaw: string, text: string, members = ''): number {
-    this.pending += textResultReply(idRaw, text, members) + '\n';
+  setMembers(members: string): void {
+    this.members = members;
+  }
+
+  textResult(idRaw: string, text: string): number {
+    this.pending += textResultReply(idRaw, text, this.members) + '\n';
     return this.pending.length;
   }
 

@@ -69,6 +69,8 @@ export class StdioTransport {
   private waitingForDrain = false;
   /** Replies waiting for this turn's single write, and how much of them (bytes or characters). */
   private readonly replies = createReplyBuffer();
+  /** The members the reply buffer writes after a text result's content (what setMembers set last). */
+  private replyMembers = '';
   private pending = 0;
   /** process.stdout's fd when it is a pipe and the buffer can write to it (native): see flush. */
   private directFd: number | undefined;
@@ -292,7 +294,12 @@ export class StdioTransport {
   private writeReply(reply: Reply): void {
     if (reply instanceof TextReply) {
       const { members } = reply;
-      this.pending = members === '' ? this.replies.textResult(reply.idRaw, reply.text) : this.replies.textResult(reply.idRaw, reply.text, members);
+      // A session's results mostly carry the same members ('' in legacy): set only when they change.
+      if (members !== this.replyMembers) {
+        this.replies.setMembers(members);
+        this.replyMembers = members;
+      }
+      this.pending = this.replies.textResult(reply.idRaw, reply.text);
       this.scheduleFlush();
     } else if (reply.json !== null) {
       this.write(reply.json);

@@ -3,8 +3,9 @@
 //   * write_json_string_utf16 writes exactly what a unit-at-a-time JSON.stringify writes
 //     (test/native/json_utf16.h), within json_string_utf16_bound (the output has exactly that room, so
 //     AddressSanitizer sees any byte past it);
-//   * append_text_result writes the envelope around those bytes, the id and members as UTF-8 (a lone
-//     surrogate there as U+FFFD), then a newline, after what the buffer held.
+//   * append_text_result writes the envelope around those bytes, the id and set_members' members as UTF-8
+//     (a lone surrogate there as U+FFFD), then a newline, after what the buffer held; members set once are
+//     written again by the next text result, and '' writes none.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -61,11 +62,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const std::u16string_view text = after_id.substr(members.size());
   mcp::jsonrpc::ReplyBuffer buffer;
   buffer.append_line("{}");
-  buffer.append_text_result(id, text, members);
-  const std::string expected = "{}\n{\"jsonrpc\":\"2.0\",\"id\":" + utf8_replacing_lone_surrogates(id) +
-                               ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":" +
-                               check::reference_json_string(text) + "}]" + utf8_replacing_lone_surrogates(members) +
-                               "}}\n";
+  buffer.set_members(members);
+  buffer.append_text_result(id, text);
+  buffer.append_text_result(id, u"");
+  buffer.set_members(u"");
+  buffer.append_text_result(id, u"");
+  const std::string head = "{\"jsonrpc\":\"2.0\",\"id\":" + utf8_replacing_lone_surrogates(id) +
+                           ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":";
+  const std::string tail = "}]" + utf8_replacing_lone_surrogates(members) + "}}\n";
+  const std::string expected = "{}\n" + head + check::reference_json_string(text) + tail + head + "\"\"" + tail + head +
+                               "\"\"}]}}\n";
   if (std::string(buffer.data(), buffer.size()) != expected) fail("text result line differs");
   buffer.clear();
   if (buffer.size() != 0) fail("clear left bytes");

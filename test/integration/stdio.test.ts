@@ -103,6 +103,11 @@ describe.each<Engine>(['native', 'js'])('stdio transport (%s engine)', (engine) 
     d.send({ jsonrpc: '2.0', id: 20, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x"é' }, _meta: meta } });
     const stateless = await d.reply(20);
     expect(stateless.result).toEqual({ content: [{ type: 'text', text: 'x"é' }], resultType: 'complete' });
+    // The same connection initialized afterwards answers in legacy: its results have no members after content
+    // (the reply buffer's members change back to none).
+    await d.initialize('2025-06-18');
+    d.send(call(21, 'echo', { text: 'after' }));
+    expect((await d.reply(21)).result).toEqual({ content: [{ type: 'text', text: 'after' }] });
   });
 
   it('refuses a 10 MB line with an error naming the 4 MiB limit, then serves the next line', async () => {

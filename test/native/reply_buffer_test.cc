@@ -56,7 +56,8 @@ bool run_case(dom::element c) {
     return failf("a case needs text or textUnits");
   }
   ReplyBuffer buffer;
-  buffer.append_text_result(utf16_of(id), text, utf16_of(members));
+  buffer.set_members(utf16_of(members));
+  buffer.append_text_result(utf16_of(id), text);
   const std::string got(buffer.data(), buffer.size());
   if (got != expect) return failf("expected " + check::show(expect) + "\n    got      " + check::show(got));
   return true;
@@ -126,10 +127,29 @@ bool test_random_text_against_the_reference() {
 /// The id and members are UTF-16 written as UTF-8 as they are; a lone surrogate there becomes U+FFFD.
 bool test_id_and_members_as_utf8() {
   ReplyBuffer buffer;
-  buffer.append_text_result(u"\"é😀\"", u"t", std::u16string(u",\"k\":\"\xD800\""));
+  buffer.set_members(std::u16string(u",\"k\":\"\xD800\""));
+  buffer.append_text_result(u"\"é😀\"", u"t");
   ASSERT_EQ(std::string(buffer.data(), buffer.size()),
             std::string("{\"jsonrpc\":\"2.0\",\"id\":\"\xC3\xA9\xF0\x9F\x98\x80\",\"result\":{\"content\":[{\"type\":"
                         "\"text\",\"text\":\"t\"}],\"k\":\"\xEF\xBF\xBD\"}}\n"));
+  return true;
+}
+
+/// Members are written by every text result until set again; '' (the start) writes none.
+bool test_members_kept_until_set() {
+  ReplyBuffer buffer;
+  buffer.append_text_result(u"1", u"a");
+  buffer.set_members(u",\"resultType\":\"complete\"");
+  buffer.append_text_result(u"2", u"b");
+  buffer.append_line("{}");
+  buffer.append_text_result(u"3", u"c");
+  buffer.set_members(u"");
+  buffer.append_text_result(u"4", u"d");
+  const std::string head = "{\"jsonrpc\":\"2.0\",\"id\":";
+  const std::string result = ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":";
+  ASSERT_EQ(std::string(buffer.data(), buffer.size()),
+            head + "1" + result + "\"a\"}]}}\n" + head + "2" + result + "\"b\"}],\"resultType\":\"complete\"}}\n{}\n" + head +
+                "3" + result + "\"c\"}],\"resultType\":\"complete\"}}\n" + head + "4" + result + "\"d\"}]}}\n");
   return true;
 }
 
@@ -138,7 +158,7 @@ bool test_lines_growth_and_clear() {
   ReplyBuffer buffer;
   buffer.append_line("{\"a\":1}");
   const std::u16string long_text(300000, u'\x4E2D');  // 900,000 bytes of UTF-8
-  buffer.append_text_result(u"2", long_text, u"");
+  buffer.append_text_result(u"2", long_text);
   buffer.append_line("x");
   const std::string all(buffer.data(), buffer.size());
   const std::string head = "{\"a\":1}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"";
@@ -232,6 +252,7 @@ int main(int argc, char** argv) {
   RUN(test_every_unit_against_the_reference);
   RUN(test_random_text_against_the_reference);
   RUN(test_id_and_members_as_utf8);
+  RUN(test_members_kept_until_set);
   RUN(test_lines_growth_and_clear);
   RUN(test_consume);
   RUN(test_write_to_a_pipe);

@@ -66,12 +66,14 @@ describe.each(IMPLS)('reply buffer ($name)', ({ available, make }) => {
   it.skipIf(!available).each(vectors)('vector: $name', (v) => {
     const text = v.textUnits === undefined ? v.text! : String.fromCharCode(...v.textUnits);
     const buffer = make();
-    buffer.textResult(v.id, text, v.members);
+    buffer.setMembers(v.members);
+    buffer.textResult(v.id, text);
     expect(bytesOf(buffer.take()).toString('utf8')).toBe(v.expect);
-    // members left out is ''.
+    // A new buffer's members are ''.
     if (v.members === '') {
-      buffer.textResult(v.id, text);
-      expect(bytesOf(buffer.take()).toString('utf8')).toBe(v.expect);
+      const fresh = make();
+      fresh.textResult(v.id, text);
+      expect(bytesOf(fresh.take()).toString('utf8')).toBe(v.expect);
     }
   });
 
@@ -81,9 +83,12 @@ describe.each(IMPLS)('reply buffer ($name)', ({ available, make }) => {
     for (let n = 0; n < 20000; n++) {
       const text = randomText(next, n % 500 === 0 ? 6000 : 48);
       const id = n % 3 === 0 ? JSON.stringify('id-é-' + n) : String(n);
-      const members = n % 2 === 0 ? '' : ',"_meta":{"k":"ü😀"}';
+      // Members set before most cases (some to the text they already had) and kept over the rest; they change every four cases.
+      const members = n % 8 < 4 ? (n % 16 < 8 ? '' : ',"_meta":{"k":"ü😀"}') : ',"resultType":"complete"';
       const expected = textResultReply(id, text, members) + '\n';
-      buffer.textResult(id, text, members);
+      if (n % 2 === 0) buffer.setMembers(members);
+      else if (n % 8 === 1 || n % 8 === 5) buffer.setMembers(members); // set again to the same text
+      buffer.textResult(id, text);
       const got = bytesOf(buffer.take());
       // Compared as bytes (a lone surrogate decoded from UTF-8 would hide a difference); shown as text.
       if (!got.equals(Buffer.from(expected, 'utf8'))) expect({ n, got: got.toString('utf8') }).toEqual({ n, got: expected });
@@ -98,13 +103,17 @@ describe.each(IMPLS)('reply buffer ($name)', ({ available, make }) => {
     const id = JSON.stringify('i'.repeat(300) + '中');
     const members = ',"_meta":' + JSON.stringify({ pad: 'm'.repeat(600) });
     expect(buffer.line('{"jsonrpc":"2.0","id":0,"result":{}}')).toBeGreaterThan(0);
-    buffer.textResult(id, long, members);
+    buffer.setMembers(members);
+    buffer.textResult(id, long);
     buffer.line('x'.repeat(200000));
     const first = bytesOf(buffer.take()).toString('utf8');
     expect(first).toBe('{"jsonrpc":"2.0","id":0,"result":{}}\n' + textResultReply(id, long, members) + '\n' + 'x'.repeat(200000) + '\n');
     expect(bytesOf(buffer.take()).length).toBe(0);
+    // Members outlive take(), until set again.
     buffer.textResult('1', 'short');
-    expect(bytesOf(buffer.take()).toString('utf8')).toBe(textResultReply('1', 'short', '') + '\n');
+    buffer.setMembers('');
+    buffer.textResult('2', 'short');
+    expect(bytesOf(buffer.take()).toString('utf8')).toBe(textResultReply('1', 'short', members) + '\n' + textResultReply('2', 'short', '') + '\n');
   });
 
   it.skipIf(!available)('returns the amount waiting, and nothing after take()', () => {
@@ -122,10 +131,12 @@ describe.skipIf(NATIVE_BINDING === null && !REQUIRE_NATIVE)('native ReplyBuffer 
   it('refuses what is not a string with a TypeError, and writes nothing', () => {
     const buffer = new NATIVE_BINDING!.ReplyBuffer();
     const call = buffer.textResult as unknown as (...args: unknown[]) => number;
-    expect(() => call(1, 'a', '')).toThrow(new TypeError('Expected idRaw to be a string'));
-    expect(() => call('1', { toString: () => 'a' }, '')).toThrow(new TypeError('Expected text to be a string'));
-    expect(() => call('1', 'a', null)).toThrow(new TypeError('Expected members to be a string'));
+    expect(() => call(1, 'a')).toThrow(new TypeError('Expected idRaw to be a string'));
+    expect(() => call('1', { toString: () => 'a' })).toThrow(new TypeError('Expected text to be a string'));
     expect(() => call('1')).toThrow(TypeError);
+    const setMembers = buffer.setMembers as unknown as (...args: unknown[]) => void;
+    expect(() => setMembers(null)).toThrow(new TypeError('Expected members to be a string'));
+    expect(() => setMembers()).toThrow(new TypeError('Expected members to be a string'));
     expect(() => (buffer.line as unknown as (v: unknown) => number)(Symbol('x'))).toThrow(new TypeError('Expected json to be a string'));
     expect(buffer.take().length).toBe(0);
   });
