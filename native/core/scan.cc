@@ -401,7 +401,10 @@ class Walker {
     const uint32_t start = idx_[0];
     uint32_t stop = idx_[1];
     ++idx_;
-    while (is_space(buf_[stop - 1])) --stop;  // buf_[start] is not whitespace
+    // buf_[start] is not whitespace; a string token, the usual one, ends with its quote (no trimming to do).
+    if (buf_[stop - 1] != '"') {
+      while (is_space(buf_[stop - 1])) --stop;
+    }
     end_ = stop;
     if (type == Type::kString) return string(start, stop, text);
     const std::string_view token(buf_ + start, stop - start);
@@ -469,7 +472,9 @@ class Walker {
       return {nullptr, 0};
     }
     idx_ += 2;
-    while (is_space(buf_[stop - 1])) --stop;
+    if (buf_[stop - 1] != '"') {
+      while (is_space(buf_[stop - 1])) --stop;  // whitespace before the colon
+    }
     if (stop - start < 2 || buf_[stop - 1] != '"') {
       fail(Reason::kInvalidJson);
       return {nullptr, 0};
