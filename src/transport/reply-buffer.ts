@@ -2,8 +2,8 @@
 // response (`{ content: [{ type: 'text', text }] }`, dispatch's TextReply) is written from its parts:
 // natively (mcp_native's ReplyBuffer, native/core/reply_buffer.h) as UTF-8 bytes straight from the
 // text's UTF-16, so no JS string of the response is built, checked or flattened; by the pure-JS twin as
-// the string it always was. Both write exactly the same bytes (test/vectors/reply, docs/jsonrpc-engine.md
-// section 8).
+// the string it always was. Both write exactly the same bytes (test/vectors/reply-buffer.json,
+// docs/jsonrpc-engine.md section 8).
 import { loadNative } from '../native.js';
 import { textResultReply } from '../server/result-json.js';
 
