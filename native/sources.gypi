@@ -1,6 +1,7 @@
 {
   "variables": {
     "core_sources": [
+      "native/core/arguments.cc",
       "native/core/base64url.cc",
       "native/core/engine.cc",
       "native/core/errors.cc",

@@ -11,7 +11,7 @@ const b = require(file);
 const { version } = require('../package.json');
 
 assert.equal(b.version, version, 'binding version');
-assert.equal(b.abi, 7, 'binding abi');
+assert.equal(b.abi, 8, 'binding abi');
 assert.equal(typeof b.sandboxLaunch, 'function', 'abi 4: the sandbox launcher');
 // abi 5: pipe capacity (a regular file is not a pipe: -EBADF on Linux, -ENOSYS elsewhere)
 const notPipe = require('node:fs').openSync(file, 'r');
@@ -39,6 +39,11 @@ assert.equal(text(out[12], out[13]), 'echo', 'name span');
 assert.equal(text(out[16], out[17]), '{}', 'arguments span');
 assert.equal(out[18], -1, 'no _meta span');
 assert.equal(out[1] & (1 << 7), 1 << 7, 'PARAMS_SPANNED');
+// abi 8: the call's arguments read for JS (docs/jsonrpc-engine.md section 11)
+const [values, table, keyCount] = engine.readArguments(msg);
+assert.equal(values, '[]', 'readArguments values');
+assert.deepEqual(Array.from(table), [1, 0, 0], 'readArguments table: an object of no members');
+assert.equal(keyCount, 0, 'readArguments key count');
 
 const bad = Buffer.from('not json');
 assert.equal(engine.scan(bad, out), 1);

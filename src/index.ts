@@ -70,8 +70,11 @@ export {
   formatReasonMessage,
   writeError,
   writeResult,
+  MAX_READ_ARGUMENTS_BYTES,
+  buildArguments,
 } from './jsonrpc/index.js';
 export type {
+  ArgumentsRead,
   DescribedRecord,
   Engine,
   EngineLimits,

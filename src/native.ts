@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostFeatures } from './sandbox/launcher/types.js';
 
 /** Revision of the binding contract (docs/jsonrpc-engine.md section 10) this loader accepts. */
-export const NATIVE_ABI = 7;
+export const NATIVE_ABI = 8;
 
 /** The warning code emitted (once) when the addon cannot be loaded. */
 export const NATIVE_UNAVAILABLE_WARNING = 'FASTERMCP_NATIVE_UNAVAILABLE';
@@ -54,6 +54,8 @@ export interface NativeEngine {
   reset(): void;
   setAdmission(ruleSet: object | null, replies: readonly (readonly string[])[]): void; // fused admission
   setClient(client: string): void; //                  the caller the next calls admit for
+  readArguments(source: Uint8Array): [values: string, table: Int32Array, keyCount: number]; // section 11
+  argumentKey(id: number): string; //                  a key id's member name
 }
 
 /** The policy a native JwtVerifier is built with (src/jwt/js.ts JwtPolicy, validated in TS). */
@@ -149,7 +151,7 @@ export type NativeSandboxProbe = Omit<HostFeatures, 'launcher' | 'permissionFlag
 /** Everything mcp_native.node exports (docs/jsonrpc-engine.md section 10). */
 export interface NativeBinding {
   version: string; //                 package.json version baked in at compile time (define FASTERMCP_VERSION)
-  abi: number; //                     revision of this contract, 7 (5 + ReplyBuffer, 7: its setMembers); the loader refuses a mismatch
+  abi: number; //                     revision of this contract, 8 (5 + ReplyBuffer, 7: its setMembers, 8: Engine.readArguments); the loader refuses a mismatch
   simdjsonImplementation: string; //  simdjson's active kernel name
   opensslVersion: string; //          OpenSSL_version(OPENSSL_VERSION) as resolved from the running node
   reasons: string[]; //               reason names by code (section 8), for the pin test

@@ -160,6 +160,45 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return Napi::Buffer<char>::Copy(info.Env(), bytes.data(), bytes.size());
   }
 
+  // readArguments(source: Uint8Array): [values: string, table: Int32Array, keyCount: number] — the last call's
+  // arguments read for JS (core/arguments.h); `source` is the chunk or message that call was given.
+  Napi::Value read_arguments(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    const uint8_t* data = nullptr;
+    std::size_t size = 0;
+    if (!ready(info) || !get_bytes(info[0], "source", &data, &size)) return env.Undefined();
+    const jsonrpc::ArgumentsRead& read =
+        engine_->read_arguments(std::string_view(reinterpret_cast<const char*>(data), size));
+    Napi::Int32Array table = Napi::Int32Array::New(env, read.table.size());
+    if (!read.table.empty()) std::memcpy(table.Data(), read.table.data(), read.table.size() * sizeof(int32_t));
+    Napi::Array out = Napi::Array::New(env, 3);
+    napi_value values = nullptr;
+    if (read.ascii) {
+      napi_create_string_latin1(env, read.values.data(), read.values.size(), &values);
+    } else {
+      napi_create_string_utf8(env, read.values.data(), read.values.size(), &values);
+    }
+    out.Set(0u, values);
+    out.Set(1u, table);
+    out.Set(2u, Napi::Number::New(env, static_cast<double>(engine_->keys().size())));
+    return out;
+  }
+
+  // argumentKey(id: number): string — the member name of a key id readArguments' tables hold.
+  Napi::Value argument_key(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    if (!ready(info)) return env.Undefined();
+    const auto count = static_cast<int64_t>(engine_->keys().size());
+    int64_t id = 0;
+    if (count == 0) {
+      throw_range_error(env, "id", "a key id (the engine has none yet)");
+      return env.Undefined();
+    }
+    if (!get_integer(info[0], "id", 0, count - 1, "a key id below the engine's key count", &id)) return env.Undefined();
+    const std::string_view name = engine_->keys().name(static_cast<int32_t>(id));
+    return Napi::String::New(env, name.data(), name.size());
+  }
+
   // reset(): void
   Napi::Value reset(const Napi::CallbackInfo& info) {
     if (ready(info)) engine_->reset();
@@ -247,6 +286,8 @@ Napi::Function define_engine(Napi::Env env) {
                                         EngineBinding::InstanceMethod<&EngineBinding::carried>("carried"),
                                         EngineBinding::InstanceMethod<&EngineBinding::replies>("replies"),
                                         EngineBinding::InstanceMethod<&EngineBinding::reset>("reset"),
+                                        EngineBinding::InstanceMethod<&EngineBinding::read_arguments>("readArguments"),
+                                        EngineBinding::InstanceMethod<&EngineBinding::argument_key>("argumentKey"),
                                         EngineBinding::InstanceMethod<&EngineBinding::set_admission>("setAdmission"),
                                         EngineBinding::InstanceMethod<&EngineBinding::set_client>("setClient"),
                                     });

@@ -32,6 +32,10 @@ void Engine::start_call() {
   } else {
     replies_.clear();
   }
+  if (arguments_.values.capacity() > kRetainReplyBytes) {
+    ArgumentsRead().values.swap(arguments_.values);
+    std::vector<int32_t>().swap(arguments_.table);
+  }
 }
 
 void Engine::scan_line(const Line& line, bool in_run) {
@@ -209,6 +213,11 @@ bool Engine::scan(const uint8_t* message, std::size_t size) {
   if (admission_.rules != nullptr) admit(0, body.data, body.offset);
   mark_repeated_meta(0, body.data, body.offset);
   return true;
+}
+
+const ArgumentsRead& Engine::read_arguments(std::string_view source) {
+  jsonrpc::read_arguments(records_.data(), record_count(), source, framer_.carried(), &keys_, &members_, &arguments_);
+  return arguments_;
 }
 
 void Engine::reset() {

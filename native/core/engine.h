@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/arguments.h"
 #include "core/framing.h"
 #include "core/limits.h"
 #include "core/ratelimit.h"
@@ -67,6 +68,10 @@ class Engine {
   const int32_t* records() const noexcept { return records_.data(); }
   std::string_view carried() const noexcept { return framer_.carried(); }
   std::string_view replies() const noexcept { return replies_; }
+  /// Reads the arguments of the last call's records (arguments.h); `source` must be that call's chunk or
+  /// message (a span outside it gives no entry). Member names keep their ids for the engine's life.
+  const ArgumentsRead& read_arguments(std::string_view source);
+  const KeyTable& keys() const noexcept { return keys_; }
   const Limits& limits() const noexcept { return limits_; }
 
  private:
@@ -91,6 +96,9 @@ class Engine {
   /// The META bytes of the call's last record with one (inside the chunk or carried(), valid for the call);
   /// empty before the first.
   std::string_view last_meta_;
+  KeyTable keys_;
+  std::vector<MemberSpan> members_;
+  ArgumentsRead arguments_;
 };
 
 }  // namespace mcp::jsonrpc

@@ -62,6 +62,8 @@ export {
   idKindOf,
 } from './records.js';
 export type { DescribedRecord, IdKindName, KindName, RecordSources } from './records.js';
+export { MAX_READ_ARGUMENTS_BYTES, buildArguments } from './arguments.js';
+export type { ArgumentsRead } from './arguments.js';
 export {
   INVALID_REQUEST,
   PARSE_ERROR,

@@ -6,6 +6,8 @@
 import type { NativeBinding, NativeEngine as BindingEngine, NativeRouter as BindingRouter } from '../native.js';
 import type { Engine, EngineLimits, NameTable, Router } from './js.js';
 import { RECORD_STRIDE } from './records.js';
+import { propertyKey } from './arguments.js';
+import type { ArgumentsRead } from './arguments.js';
 
 export class NativeRouter implements Router {
   /** The addon's Router, handed to NativeEngine. */
@@ -39,6 +41,8 @@ export class NativeRouter implements Router {
 export class NativeEngine implements Engine {
   private readonly handle: BindingEngine;
   private out = new Int32Array(RECORD_STRIDE * 64);
+  /** Member names by key id (the addon's ids), for readArguments. */
+  private readonly keys: string[] = [];
 
   constructor(binding: NativeBinding, router: NativeRouter, limits: EngineLimits) {
     this.handle = new binding.Engine(router.handle, limits);
@@ -70,6 +74,17 @@ export class NativeEngine implements Engine {
 
   reset(): void {
     this.handle.reset();
+  }
+
+  get readsArguments(): boolean {
+    return true;
+  }
+
+  readArguments(source: Uint8Array): ArgumentsRead {
+    const [values, table, keyCount] = this.handle.readArguments(source);
+    // New names are fetched once each, as property keys.
+    while (this.keys.length < keyCount) this.keys.push(propertyKey(this.handle.argumentKey(this.keys.length)));
+    return { values, table, keys: this.keys };
   }
 
   setAdmission(ruleSet: object | null, replies: readonly (readonly string[])[]): void {

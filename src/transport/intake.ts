@@ -29,6 +29,7 @@ import {
   KIND_NOTIFICATION,
   KIND_REQUEST,
   KIND_RESPONSE,
+  MAX_READ_ARGUMENTS_BYTES,
   META_END,
   META_START,
   METHOD_END,
@@ -44,6 +45,7 @@ import {
   RECORD_STRIDE,
   SLOT,
   START,
+  buildArguments,
   createRouter,
 } from '../jsonrpc/index.js';
 import type { Engine, NameTable, Router } from '../jsonrpc/index.js';
@@ -259,10 +261,10 @@ function parseBody(read: ChunkRead, text: SourceText, rec: Int32Array, r: number
   const argsStart = rec[r + ARGS_START]!;
   if (argsStart >= 0) {
     const argsEnd = rec[r + ARGS_END]!;
-    if (argsEnd - argsStart > BATCHED_ARGUMENTS_MAX) params['arguments'] = parseSpan(text, argsStart, argsEnd);
+    if (argsEnd - argsStart > MAX_READ_ARGUMENTS_BYTES) params['arguments'] = parseSpan(text, argsStart, argsEnd);
     else {
       params['arguments'] = undefined; // keeps the members in their usual order
-      read.deferArguments(params, text.read(argsStart, argsEnd));
+      read.deferArguments(params, r);
     }
   }
   const metaStart = rec[r + META_START]!;
@@ -273,14 +275,14 @@ function parseBody(read: ChunkRead, text: SourceText, rec: Int32Array, r: number
 /** ChunkRead.lastMeta when there is no value a META_REPEATED record may reuse. */
 const NOT_SHARED: unique symbol = Symbol('not shared');
 
-/** Larger arguments are parsed alone: joining them would copy them once more for little gain. */
-const BATCHED_ARGUMENTS_MAX = 1024;
-
 /**
- * One readMessages call's sources, and the `arguments` of its requests. JSON.parse has a fixed cost
- * per call that is about a third of parsing a small arguments object, so a read of many requests
- * parses all their arguments as one array (the engine has validated each span, so the array is valid
- * JSON and each element is what parsing its span alone would give).
+ * One readMessages call's sources, and the `arguments` of its requests. A read of many requests has the
+ * native engine read their arguments (Engine.readArguments, docs/jsonrpc-engine.md section 11): one
+ * JSON.parse of all their values, and objects of plain member names built by assignment under names the
+ * engine keeps by id, which costs much less than JSON.parse making each object (bench/results/arguments.md).
+ * With the JS engine their texts are joined into one array and parsed once (JSON.parse has a fixed cost per
+ * call; the engine has validated each span, so each element is what parsing its span alone gives). A read
+ * of one request parses its arguments alone, and so are arguments longer than MAX_READ_ARGUMENTS_BYTES.
  */
 class ChunkRead {
   readonly chunk: SourceText;
@@ -291,14 +293,17 @@ class ChunkRead {
    */
   lastMeta: unknown = NOT_SHARED;
   private carriedText: SourceText | undefined;
-  /** The params waiting for their arguments, `waitingCount` of them (sized for every record of the read). */
+  /**
+   * The params waiting for their arguments and their records' offsets, `waitingCount` of them (sized for
+   * every record of the read).
+   */
   private waiting: Record<string, unknown>[] | undefined;
+  private waitingAt: Int32Array | undefined;
   private waitingCount = 0;
-  private argsJson = '';
 
   constructor(
     readonly engine: Engine,
-    bytes: Uint8Array,
+    private readonly bytes: Uint8Array,
     private readonly records: number,
   ) {
     this.chunk = new SourceText(bytes);
@@ -314,27 +319,57 @@ class ChunkRead {
     return (this.carriedText ??= new SourceText(this.engine.carried()));
   }
 
-  deferArguments(params: Record<string, unknown>, json: string): void {
+  /** Has the arguments of the record at offset `r` set into `params` by finish(). */
+  deferArguments(params: Record<string, unknown>, r: number): void {
     if (this.waiting === undefined) {
       // Sized once: pushing one by one grew it several times per read.
       this.waiting = new Array<Record<string, unknown>>(this.records);
-      this.argsJson = json;
-    } else {
-      this.argsJson += ',' + json;
+      this.waitingAt = new Int32Array(this.records);
     }
-    this.waiting[this.waitingCount++] = params;
+    this.waiting[this.waitingCount] = params;
+    this.waitingAt![this.waitingCount++] = r;
   }
 
-  /** Parses the deferred arguments into their params. */
+  /** Reads the deferred arguments into their params. */
   finish(): void {
     const waiting = this.waiting;
     if (waiting === undefined) return;
+    const at = this.waitingAt!;
     if (this.waitingCount === 1) {
-      waiting[0]!['arguments'] = JSON.parse(this.argsJson);
+      waiting[0]!['arguments'] = this.parseAlone(at[0]!);
       return;
     }
-    const all = JSON.parse('[' + this.argsJson + ']') as unknown[];
-    for (let i = 0; i < this.waitingCount; i++) waiting[i]!['arguments'] = all[i];
+    if (!this.engine.readsArguments) {
+      const all = JSON.parse('[' + this.joined() + ']') as unknown[];
+      for (let i = 0; i < this.waitingCount; i++) waiting[i]!['arguments'] = all[i];
+      return;
+    }
+    const read = this.engine.readArguments(this.bytes);
+    const values = JSON.parse(read.values) as unknown[];
+    for (let i = 0; i < this.waitingCount; i++) {
+      const r = at[i]!;
+      const built = buildArguments(read, values, r / RECORD_STRIDE);
+      // Every deferred record has an entry (the engine applies parseBody's rule); parsed alone if not.
+      waiting[i]!['arguments'] = built !== undefined ? built : this.parseAlone(r);
+    }
+  }
+
+  /** The texts of the deferred arguments, joined by commas. */
+  private joined(): string {
+    const at = this.waitingAt!;
+    let json = this.argsText(at[0]!);
+    for (let i = 1; i < this.waitingCount; i++) json += ',' + this.argsText(at[i]!);
+    return json;
+  }
+
+  private argsText(r: number): string {
+    const rec = this.engine.records;
+    const text = (rec[r + FLAGS]! & FLAG_SRC_CARRY) !== 0 ? this.carried() : this.chunk;
+    return text.read(rec[r + ARGS_START]!, rec[r + ARGS_END]!);
+  }
+
+  private parseAlone(r: number): unknown {
+    return JSON.parse(this.argsText(r));
   }
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "check.h"
+#include "vector_cases.h"
 #include "core/pipes.h"
 
 namespace {
@@ -90,34 +91,13 @@ bool run_case(dom::element c, int64_t page, std::vector<int>* ends) {
 }
 
 int run_vectors(const fs::path& file, std::size_t* cases) {
-  std::string json;
-  dom::parser parser;
-  dom::element doc;
-  if (!read_file(file, &json) || parser.parse(json).get(doc) != simdjson::SUCCESS) {
-    std::fprintf(stdout, "FAIL cannot load %s\n", file.string().c_str());
-    return 1;
-  }
   const int64_t page = sysconf(_SC_PAGESIZE);
-  int failures = 0;
-  dom::array all;
-  if (doc["cases"].get_array().get(all) != simdjson::SUCCESS) {
-    std::fprintf(stdout, "FAIL %s has no cases\n", file.string().c_str());
-    return 1;
-  }
-  for (dom::element c : all) {
-    ++*cases;
+  return check::run_vector_cases(file, "pipes", cases, [page](dom::element c) {
     std::vector<int> ends;
     const bool ok = run_case(c, page, &ends);
     for (int fd : ends) close(fd);
-    if (!ok) {
-      std::string_view name = "(unnamed)";
-      if (c["name"].get_string().get(name) != simdjson::SUCCESS) name = "(unnamed)";
-      std::fprintf(stdout, "FAIL pipes vector: %.*s\n%s", static_cast<int>(name.size()), name.data(), g_failure.c_str());
-      g_failure.clear();
-      ++failures;
-    }
-  }
-  return failures;
+    return ok;
+  });
 }
 
 /// A grown pipe takes exactly its capacity from a writer that does not block, and not one byte more.

@@ -18,6 +18,7 @@
 
 #include "check.h"
 #include "json_utf16.h"
+#include "vector_cases.h"
 
 namespace {
 
@@ -64,28 +65,7 @@ bool run_case(dom::element c) {
 }
 
 int run_vectors(const fs::path& file, std::size_t* cases) {
-  std::string json;
-  dom::parser parser;
-  dom::element doc;
-  dom::array all;
-  if (!read_file(file, &json) || parser.parse(json).get(doc) != simdjson::SUCCESS ||
-      doc["cases"].get_array().get(all) != simdjson::SUCCESS) {
-    std::fprintf(stdout, "FAIL cannot load %s\n", file.string().c_str());
-    return 1;
-  }
-  int failures = 0;
-  for (dom::element c : all) {
-    ++*cases;
-    if (!run_case(c)) {
-      std::string_view name = "(unnamed)";
-      if (c["name"].get_string().get(name) != simdjson::SUCCESS) name = "(unnamed)";
-      std::fprintf(stdout, "FAIL reply-buffer vector: %.*s\n%s", static_cast<int>(name.size()), name.data(),
-                   g_failure.c_str());
-      g_failure.clear();
-      ++failures;
-    }
-  }
-  return failures;
+  return check::run_vector_cases(file, "reply-buffer", cases, run_case);
 }
 
 /// Every unit alone, and inside runs that take the eight- and four-unit paths up to it.
