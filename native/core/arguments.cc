@@ -148,6 +148,10 @@ void read_arguments(const int32_t* records, std::size_t count, std::string_view 
   out->table.assign(count, -1);
   out->values.assign(1, '[');
   out->value_count = 0;
+  // The last entry read member by member: requests to one tool mostly name the same members in the same
+  // order, so each name is first compared with the one at its place there, and interned only if it differs.
+  std::size_t last = 0;
+  int32_t last_count = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const int32_t* record = records + i * kRecordStride;
     const int32_t record_kind = record[field::kKind];
@@ -170,7 +174,9 @@ void read_arguments(const int32_t* records, std::size_t count, std::string_view 
     scratch->clear();
     bool by_member = read_members(text, kMaxArgumentMembers, scratch);
     for (std::size_t m = 0; by_member && m < scratch->size(); ++m) {
-      const int32_t id = keys->intern((*scratch)[m].first);
+      const std::string_view name = (*scratch)[m].first;
+      int32_t id = m < static_cast<std::size_t>(last_count) ? out->table[last + 2 + m] : -1;
+      if (id < 0 || !same(keys->name(id), name)) id = keys->intern(name);
       if (id < 0) by_member = false;
       out->table.push_back(id);
     }
@@ -180,6 +186,8 @@ void read_arguments(const int32_t* records, std::size_t count, std::string_view 
       continue;
     }
     out->table[entry] = static_cast<int32_t>(scratch->size());
+    last = entry;
+    last_count = out->table[entry];
     for (const MemberSpan& member : *scratch) append_value(out, member.second);
   }
   out->values.push_back(']');
