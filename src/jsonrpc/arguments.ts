@@ -36,6 +36,12 @@ export interface ArgumentsRead {
   table: Int32Array;
   /** Member names by key id, as property keys (internalized). */
   keys: readonly string[];
+  /**
+   * By key id: whether assignment makes the member (the name is not found on Object.prototype, checked when
+   * the name is first met). Assignment to a name Object.prototype has would call its setter or, frozen as
+   * under --frozen-intrinsics, throw; such members are defined, as JSON.parse does.
+   */
+  assignable: readonly boolean[];
 }
 
 const utf8Slice = Buffer.prototype.utf8Slice as (this: Uint8Array, start: number, end: number) => string;
@@ -130,10 +136,16 @@ export function propertyKey(name: string): string {
   return Object.keys({ [name]: 0 })[0]!;
 }
 
+/** ArgumentsRead.assignable of a name. */
+export function isAssignable(name: string): boolean {
+  return !(name in Object.prototype);
+}
+
 /** Member names with ids (KeyTable): bounded like the native table, and with the same ids. */
 export class KeyTable {
   private readonly ids = new Map<string, number>();
   readonly names: string[] = [];
+  readonly assignable: boolean[] = [];
 
   /** The id of the name s[start, end), added when new; -1 when it gets none (see KeyTable::intern). */
   intern(s: Uint8Array, start: number, end: number): number {
@@ -146,6 +158,7 @@ export class KeyTable {
     const id = this.names.length;
     this.ids.set(name, id);
     this.names.push(propertyKey(name));
+    this.assignable.push(isAssignable(name));
     return id;
   }
 }
@@ -188,7 +201,7 @@ export function readArguments(
     table[entry] = spans.length / 4;
     for (let m = 0; m < spans.length; m += 4) values.push(utf8Slice.call(from, spans[m + 2]!, spans[m + 3]!));
   }
-  return { values: '[' + values.join(',') + ']', table: Int32Array.from(table), keys: keys.names };
+  return { values: '[' + values.join(',') + ']', table: Int32Array.from(table), keys: keys.names, assignable: keys.assignable };
 }
 
 /** The arguments of the record `record` (its index) from a read and its parsed values; undefined: no entry. */
@@ -200,7 +213,12 @@ export function buildArguments(read: ArgumentsRead, values: unknown[], record: n
   let v = table[at + 1]!;
   if (count < 0) return values[v];
   const keys = read.keys;
+  const assignable = read.assignable;
   const out: Record<string, unknown> = {};
-  for (let k = at + 2, last = at + 2 + count; k < last; k++) out[keys[table[k]!]!] = values[v++];
+  for (let k = at + 2, last = at + 2 + count; k < last; k++) {
+    const id = table[k]!;
+    if (assignable[id]) out[keys[id]!] = values[v++];
+    else Object.defineProperty(out, keys[id]!, { value: values[v++], writable: true, enumerable: true, configurable: true });
+  }
   return out;
 }

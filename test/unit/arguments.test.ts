@@ -191,3 +191,32 @@ describe.skipIf(!NATIVE.available)('the binding checks its arguments', () => {
     for (const bad of [1, -1, 0.5, '0', undefined]) expect(() => engine.argumentKey(bad as number)).toThrow(/id/);
   });
 });
+
+describe('members named like properties of Object.prototype', () => {
+  // A setter there would be called by assignment, and a read-only one (frozen intrinsics) would make it throw:
+  // such members are defined, as JSON.parse makes them.
+  for (const impl of IMPLS) {
+    it.skipIf(!impl.available)(`are own members whatever Object.prototype holds (${impl.name} engine)`, () => {
+      const calls: unknown[] = [];
+      Object.defineProperty(Object.prototype, 'fmSetter', { set: (v: unknown) => calls.push(v), configurable: true });
+      Object.defineProperty(Object.prototype, 'fmReadOnly', { value: 'proto', writable: false, configurable: true });
+      try {
+        const engine = impl.engine(methodRouter(impl.router()));
+        const args = ['{"fmSetter":1,"text":"a"}', '{"fmReadOnly":2,"toString":3,"valueOf":4,"text":"b"}', '{"text":"c"}'];
+        const chunk = Buffer.from(args.map((a, i) => call(a, i)).join('\n') + '\n');
+        const messages = readMessages(engine, engine.feed(chunk), chunk);
+        messages.forEach((m, i) => {
+          if (m.kind !== 'request') throw new Error(`expected a request, got ${m.kind}`);
+          const got = (m.params as Record<string, unknown>)['arguments'] as Record<string, unknown>;
+          const want = JSON.parse(args[i]!) as Record<string, unknown>;
+          expect(Object.keys(got)).toEqual(Object.keys(want));
+          for (const key of Object.keys(want)) expect(Object.getOwnPropertyDescriptor(got, key)).toEqual(Object.getOwnPropertyDescriptor(want, key));
+        });
+        expect(calls).toEqual([]);
+      } finally {
+        delete (Object.prototype as Record<string, unknown>)['fmSetter'];
+        delete (Object.prototype as Record<string, unknown>)['fmReadOnly'];
+      }
+    });
+  }
+});
