@@ -32,10 +32,8 @@ void Engine::start_call() {
   } else {
     replies_.clear();
   }
-  if (arguments_.values.capacity() > kRetainReplyBytes) {
-    ArgumentsRead().values.swap(arguments_.values);
-    std::vector<int32_t>().swap(arguments_.table);
-  }
+  if (arguments_.values.capacity() > kRetainReplyBytes) std::string().swap(arguments_.values);
+  if (arguments_.table.capacity() > kRetainRecordInts) std::vector<int32_t>().swap(arguments_.table);
 }
 
 void Engine::scan_line(const Line& line, bool in_run) {

@@ -136,16 +136,24 @@ export function propertyKey(name: string): string {
   return Object.keys({ [name]: 0 })[0]!;
 }
 
-/** ArgumentsRead.assignable of a name. */
-export function isAssignable(name: string): boolean {
-  return !(name in Object.prototype);
+/**
+ * What JS keeps of an engine's key ids: each name as a property key, and whether assignment makes it
+ * (ArgumentsRead.keys and .assignable), added in id order as names are first met.
+ */
+export class ArgumentKeys {
+  readonly names: string[] = [];
+  readonly assignable: boolean[] = [];
+
+  /** Adds the name of the next id. */
+  add(name: string): void {
+    this.names.push(propertyKey(name));
+    this.assignable.push(!(name in Object.prototype));
+  }
 }
 
 /** Member names with ids (KeyTable): bounded like the native table, and with the same ids. */
-export class KeyTable {
+export class KeyTable extends ArgumentKeys {
   private readonly ids = new Map<string, number>();
-  readonly names: string[] = [];
-  readonly assignable: boolean[] = [];
 
   /** The id of the name s[start, end), added when new; -1 when it gets none (see KeyTable::intern). */
   intern(s: Uint8Array, start: number, end: number): number {
@@ -157,8 +165,7 @@ export class KeyTable {
     if (this.names.length >= MAX_KEYS) return -1;
     const id = this.names.length;
     this.ids.set(name, id);
-    this.names.push(propertyKey(name));
-    this.assignable.push(isAssignable(name));
+    this.add(name);
     return id;
   }
 }

@@ -6,7 +6,7 @@
 import type { NativeBinding, NativeEngine as BindingEngine, NativeRouter as BindingRouter } from '../native.js';
 import type { Engine, EngineLimits, NameTable, Router } from './js.js';
 import { RECORD_STRIDE } from './records.js';
-import { isAssignable, propertyKey } from './arguments.js';
+import { ArgumentKeys } from './arguments.js';
 import type { ArgumentsRead } from './arguments.js';
 
 export class NativeRouter implements Router {
@@ -41,9 +41,8 @@ export class NativeRouter implements Router {
 export class NativeEngine implements Engine {
   private readonly handle: BindingEngine;
   private out = new Int32Array(RECORD_STRIDE * 64);
-  /** Member names by key id (the addon's ids), and whether each is assignable, for readArguments. */
-  private readonly keys: string[] = [];
-  private readonly assignable: boolean[] = [];
+  /** Member names by key id (the addon's ids), for readArguments. */
+  private readonly keys = new ArgumentKeys();
 
   constructor(binding: NativeBinding, router: NativeRouter, limits: EngineLimits) {
     this.handle = new binding.Engine(router.handle, limits);
@@ -83,13 +82,10 @@ export class NativeEngine implements Engine {
 
   readArguments(source: Uint8Array): ArgumentsRead {
     const [values, table, keyCount] = this.handle.readArguments(source);
-    // New names are fetched once each, as property keys.
-    while (this.keys.length < keyCount) {
-      const name = this.handle.argumentKey(this.keys.length);
-      this.keys.push(propertyKey(name));
-      this.assignable.push(isAssignable(name));
-    }
-    return { values, table, keys: this.keys, assignable: this.assignable };
+    // New names are fetched once each.
+    const keys = this.keys;
+    while (keys.names.length < keyCount) keys.add(this.handle.argumentKey(keys.names.length));
+    return { values, table, keys: keys.names, assignable: keys.assignable };
   }
 
   setAdmission(ruleSet: object | null, replies: readonly (readonly string[])[]): void {
