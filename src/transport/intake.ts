@@ -182,7 +182,29 @@ class SourceText {
   copy(start: number, end: number): string {
     return utf8Slice.call(this.bytes, start, end);
   }
+
+  /**
+   * An unescaped tool name (kept): the last one given when its bytes are the same ASCII text, else a new
+   * string. A name of MIN_VIEW_LENGTH characters or more would otherwise be copied by a Buffer slice
+   * call on every request.
+   */
+  name(start: number, end: number): string {
+    const last = lastName;
+    if (end - start === last.length) {
+      const bytes = this.bytes;
+      let i = 0;
+      for (; i < last.length; i++) {
+        const c = bytes[start + i]!;
+        if (c >= 0x80 || c !== last.charCodeAt(i)) break;
+      }
+      if (i === last.length) return last;
+    }
+    return (lastName = this.keep(start, end));
+  }
 }
+
+/** The last name SourceText.name gave: a client mostly calls the same tools, so mostly the next one too. */
+let lastName = '';
 
 /**
  * Parsed `_meta` values by their JSON text. A 2026-07-28 client sends the same `_meta` (protocol
@@ -374,8 +396,9 @@ class ChunkRead {
 }
 
 function nameOf(text: SourceText, rec: Int32Array, r: number, flags: number): string {
-  const raw = text.keep(rec[r + NAME_START]!, rec[r + NAME_END]!);
-  return (flags & FLAG_NAME_ESCAPED) !== 0 ? (JSON.parse('"' + raw + '"') as string) : raw;
+  const start = rec[r + NAME_START]!;
+  const end = rec[r + NAME_END]!;
+  return (flags & FLAG_NAME_ESCAPED) !== 0 ? (JSON.parse('"' + text.read(start, end) + '"') as string) : text.name(start, end);
 }
 
 function methodOf(text: SourceText, rec: Int32Array, r: number, flags: number): string {

@@ -47,6 +47,18 @@ for (const impl of IMPLS) {
       }
     });
 
+    it('gives each request its own tool name when one repeats the last: same length, other bytes, non-ASCII', () => {
+      // A name equal to the one before is given as that same string; anything else must be read anew:
+      // 'Ã©' and 'é' are two characters each, and the UTF-8 bytes of 'é' are the char codes of 'Ã©'.
+      const names = ['search_repositories', 'search_repositories', 'search_repositorieZ', 'search_repositories', 'Ã©', 'é', 'é', 'Ã©', 'ab', 'a\\u0062', 'ab', 'ä', 'x', ''];
+      const lines = names.map((name, i) => `{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"${name}"}}`);
+      for (const split of [lines.join('\n'), ...lines]) {
+        const got = stream(split).map((m) => (m.kind === 'request' ? (m.params as { name: string }).name : m.kind));
+        const want = split.split('\n').map((line) => (JSON.parse(line) as { params: { name: string } }).params.name);
+        expect(got).toEqual(want);
+      }
+    });
+
     it('agrees with JSON.parse on random tools/call params in ASCII and non-ASCII chunks', () => {
       const rng = new Rng(20261122);
       const words = ['a', 'ä', '"', '\\n', 'name', 'arguments', '_meta', 'uri', '😀', 'x y'];
