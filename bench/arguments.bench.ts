@@ -13,8 +13,7 @@
 //
 //   npm run bench -- arguments                 writes bench/results/arguments.md
 //   npm run bench -- arguments --node node24   the same on Node 24; bench/results/arguments-node24.md
-import { Bench } from 'tinybench';
-import { median, resultsNameOrRerun, roundsOption, runIsolated } from './lib/isolated.js';
+import { median, p50PerItem, resultsNameOrRerun, roundsOption, runIsolated } from './lib/isolated.js';
 import { machineLines, table, writeResults } from './lib/report.js';
 import { ARGS_END, ARGS_START, RECORD_STRIDE, buildArguments } from '../src/jsonrpc/index.js';
 import type { Engine } from '../src/jsonrpc/index.js';
@@ -89,16 +88,7 @@ function reader(who: Contender, chunk: Buffer): () => unknown[] {
 
 async function measure(shape: ShapeName, who: Contender): Promise<number | null> {
   if (who === 'native' && loadNative() === null) return null;
-  const read = reader(who, chunkOf(shape));
-  const bench = new Bench({ time: 600, warmupTime: 200 });
-  let seen = 0;
-  bench.add(who, () => {
-    seen += read().length;
-  });
-  await bench.run();
-  if (seen === 0) throw new Error(`${who}: nothing read`);
-  const p50 = (bench.tasks[0]!.result as unknown as { latency: { p50: number } }).latency.p50 * 1e6;
-  return p50 / READ;
+  return p50PerItem(who, reader(who, chunkOf(shape)), READ);
 }
 
 const pair = process.env.FASTERMCP_ARGUMENTS_PAIR;

@@ -12,9 +12,8 @@
 //
 //   npm run bench -- intake                 writes bench/results/intake.md
 //   npm run bench -- intake --node node24   the same on Node 24; bench/results/intake-node24.md
-import { Bench } from 'tinybench';
 import { ReadBuffer } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import { median, resultsNameOrRerun, roundsOption, runIsolated } from './lib/isolated.js';
+import { median, p50PerItem, resultsNameOrRerun, roundsOption, runIsolated } from './lib/isolated.js';
 import { machineLines, table, writeResults } from './lib/report.js';
 import type { Engine } from '../src/jsonrpc/index.js';
 import { JsEngine, JsRouter } from '../src/jsonrpc/js.js';
@@ -83,16 +82,7 @@ function comparable(who: Contender, messages: unknown[]): Read[] {
 
 async function measure(requests: RequestsName, who: Contender): Promise<number | null> {
   if (who === 'native' && loadNative() === null) return null;
-  const read = reader(who, Buffer.from(linesOf(requests).join('\n') + '\n'));
-  const bench = new Bench({ time: 600, warmupTime: 200 });
-  let seen = 0;
-  bench.add(who, () => {
-    seen += read().length;
-  });
-  await bench.run();
-  if (seen === 0) throw new Error(`${who}: nothing read`);
-  const p50 = (bench.tasks[0]!.result as unknown as { latency: { p50: number } }).latency.p50 * 1e6;
-  return p50 / READ;
+  return p50PerItem(who, reader(who, Buffer.from(linesOf(requests).join('\n') + '\n')), READ);
 }
 
 const pair = process.env.FASTERMCP_INTAKE_PAIR;

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Bench } from 'tinybench';
 import { ROOT } from './report.js';
 
 /** Set in every child this file starts. */
@@ -55,6 +56,22 @@ export function runIsolated(variable: string, pairs: readonly (readonly (string 
     console.log(`round ${r + 1}/${rounds} done`);
   }
   return samples;
+}
+
+/**
+ * A child's number: tinybench's median time of `read` (one read of `items` things, returning what it read),
+ * in ns per thing. Throws when nothing was read.
+ */
+export async function p50PerItem(name: string, read: () => { length: number }, items: number): Promise<number> {
+  const bench = new Bench({ time: 600, warmupTime: 200 });
+  let seen = 0;
+  bench.add(name, () => {
+    seen += read().length;
+  });
+  await bench.run();
+  if (seen === 0) throw new Error(`${name}: nothing read`);
+  const p50 = (bench.tasks[0]!.result as unknown as { latency: { p50: number } }).latency.p50 * 1e6;
+  return p50 / items;
 }
 
 /** --rounds N or --rounds=N (scripts/bench.mjs passes the value as the next argument). */
