@@ -184,9 +184,9 @@ class SourceText {
   }
 
   /**
-   * An unescaped tool name (kept): the last one given when its bytes are the same ASCII text, else a new
-   * string. A name of MIN_VIEW_LENGTH characters or more would otherwise be copied by a Buffer slice
-   * call on every request.
+   * An unescaped routed name (kept: a tool's or prompt's name, a resource's URI): the last one given when its
+   * bytes are the same ASCII text, else a new string. A name of MIN_VIEW_LENGTH characters or more would
+   * otherwise be copied by a Buffer slice call on every request.
    */
   name(start: number, end: number): string {
     const last = lastName;
@@ -203,7 +203,7 @@ class SourceText {
   }
 }
 
-/** The last name SourceText.name gave: a client mostly calls the same tools, so mostly the next one too. */
+/** The last name SourceText.name gave: a client mostly calls the same tools, so it is mostly the next one too. */
 let lastName = '';
 
 /**
