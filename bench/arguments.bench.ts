@@ -14,18 +14,14 @@
 //   npm run bench -- arguments                 writes bench/results/arguments.md
 //   npm run bench -- arguments --node node24   the same on Node 24; bench/results/arguments-node24.md
 import { median, p50PerItem, resultsNameOrRerun, roundsOption, runIsolated } from './lib/isolated.js';
+import { methodEngine } from './lib/engines.js';
 import { machineLines, table, writeResults } from './lib/report.js';
 import { ARGS_END, ARGS_START, RECORD_STRIDE, buildArguments } from '../src/jsonrpc/index.js';
-import type { Engine } from '../src/jsonrpc/index.js';
-import { JsEngine, JsRouter } from '../src/jsonrpc/js.js';
-import { NativeEngine, NativeRouter } from '../src/jsonrpc/native.js';
 import { loadNative } from '../src/native.js';
-import { methodRouter } from '../src/transport/intake.js';
 
 const args = process.argv.slice(2);
 const resultName = resultsNameOrRerun('arguments', args);
 const READ = 400;
-const LIMITS = { maxMessageBytes: 4194304, maxDepth: 128, maxBatch: 1000, allowBatch: true };
 
 const SHAPES = {
   'echo, 1 string': (i: number) => `{"text":"echo ${i} the quick brown fox jumps over the lazy dog"}`,
@@ -47,17 +43,9 @@ function chunkOf(shape: ShapeName): Buffer {
   return Buffer.from(lines.join('\n') + '\n');
 }
 
-function engineOf(who: Contender): Engine {
-  if (who === 'native') {
-    const binding = loadNative()!;
-    return new NativeEngine(binding, methodRouter(new NativeRouter(binding)) as NativeRouter, LIMITS);
-  }
-  return new JsEngine(methodRouter(new JsRouter()) as JsRouter, LIMITS);
-}
-
 /** One read's arguments, from records already made by feeding `chunk` (as intake.ts reads them). */
 function reader(who: Contender, chunk: Buffer): () => unknown[] {
-  const engine = engineOf(who);
+  const engine = methodEngine(who === 'native');
   if (engine.feed(chunk) !== READ) throw new Error('bench: the engine did not see every request');
   const rec = engine.records;
   const out = new Array<unknown>(READ);

@@ -14,17 +14,14 @@
 //   npm run bench -- intake --node node24   the same on Node 24; bench/results/intake-node24.md
 import { ReadBuffer } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import { median, p50PerItem, resultsNameOrRerun, roundsOption, runIsolated } from './lib/isolated.js';
+import { methodEngine } from './lib/engines.js';
 import { machineLines, table, writeResults } from './lib/report.js';
-import type { Engine } from '../src/jsonrpc/index.js';
-import { JsEngine, JsRouter } from '../src/jsonrpc/js.js';
-import { NativeEngine, NativeRouter } from '../src/jsonrpc/native.js';
 import { loadNative } from '../src/native.js';
-import { methodRouter, readMessages } from '../src/transport/intake.js';
+import { readMessages } from '../src/transport/intake.js';
 
 const args = process.argv.slice(2);
 const resultName = resultsNameOrRerun('intake', args);
 const READ = 400;
-const LIMITS = { maxMessageBytes: 4194304, maxDepth: 128, maxBatch: 1000, allowBatch: true };
 const META = '{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}';
 
 const REQUESTS = {
@@ -39,14 +36,6 @@ type Contender = (typeof CONTENDERS)[number];
 
 function linesOf(requests: RequestsName): string[] {
   return Array.from({ length: READ }, (_, i) => `{"jsonrpc":"2.0","id":${1000 + i},"method":"tools/call","params":${REQUESTS[requests](i)}}`);
-}
-
-function engineOf(who: 'native' | 'js twin'): Engine {
-  if (who === 'native') {
-    const binding = loadNative()!;
-    return new NativeEngine(binding, methodRouter(new NativeRouter(binding)) as NativeRouter, LIMITS);
-  }
-  return new JsEngine(methodRouter(new JsRouter()) as JsRouter, LIMITS);
 }
 
 interface Read {
@@ -66,7 +55,7 @@ function reader(who: Contender, chunk: Buffer): () => unknown[] {
       return out;
     };
   }
-  const engine = engineOf(who);
+  const engine = methodEngine(who === 'native');
   return () => readMessages(engine, engine.feed(chunk), chunk);
 }
 
