@@ -5,8 +5,9 @@
 //   1 KB      one tools/call with about 1 KB of arguments (feed, one line)
 //   100 KB    one resources/read response of about 100 KB (feed, one line)
 //   100 KB    the same through scan() (an HTTP body: one copy into the padded scratch buffer)
-// Each case is checked once before timing; the table shows the best of several trials. The first line
-// names simdjson's run-time kernel (stage 1 uses it; see CMakeLists.txt on -march).
+// Each case is checked once before timing; the table shows the best of several trials, of the engine call
+// alone and, for requests, followed by read_arguments (what a stdio read then asks for: docs/jsonrpc-engine.md
+// section 11). The first line names simdjson's run-time kernel (stage 1 uses it; see CMakeLists.txt on -march).
 // Usage: bench_scan [seconds per case, default 0.5] [only the cases whose name contains this text]
 #include <algorithm>
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/arguments.h"
 #include "core/engine.h"
 #include "core/records.h"
 #include "core/router.h"
@@ -114,6 +116,49 @@ bool run_once(jr::Engine* engine, const Case& c) {
   return true;
 }
 
+// After run_once: every request whose arguments are short enough has an entry in read_arguments' table.
+bool arguments_read(jr::Engine* engine, const Case& c) {
+  const jr::ArgumentsRead& read = engine->read_arguments(c.input);
+  for (std::size_t i = 0; i < c.messages; ++i) {
+    const int32_t* r = engine->records() + i * jr::kRecordStride;
+    const auto bytes = static_cast<std::size_t>(r[jr::field::kArgsEnd] - r[jr::field::kArgsStart]);
+    if (read.table[i] < 0 && bytes <= jr::kMaxReadArgumentsBytes) return false;
+  }
+  return true;
+}
+
+// The best ns per message of several trials of `seconds` in all: a batch of calls of about 10 ms each, every
+// call followed by read_arguments when `arguments` is set.
+double best_ns_per_message(jr::Engine* engine, const Case& c, double seconds, bool arguments) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(c.input.data());
+  const auto call = [&] {
+    if (c.framed) {
+      engine->feed(bytes, c.input.size());
+    } else {
+      engine->scan(bytes, c.input.size());
+    }
+    if (arguments) engine->read_arguments(c.input);
+  };
+  std::size_t calls = 1;
+  for (;;) {
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < calls; ++i) call();
+    if (Clock::now() - start > std::chrono::milliseconds(10)) break;
+    calls *= 2;
+  }
+  double best = 1e300;
+  const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+  int trials = 0;
+  while (trials < 3 || Clock::now() < deadline) {
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < calls; ++i) call();
+    const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+    best = std::min(best, ns / static_cast<double>(calls * c.messages));
+    ++trials;
+  }
+  return best;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,41 +187,23 @@ int main(int argc, char** argv) {
   };
 
   std::printf("simdjson kernel: %s\n", jr::Scanner::implementation_name().c_str());
-  std::printf("%-34s %10s %12s %10s\n", "case", "bytes/msg", "ns/msg", "MB/s");
+  std::printf("%-34s %10s %12s %10s %16s\n", "case", "bytes/msg", "ns/msg", "MB/s", "+ arguments ns");
   for (const Case& c : cases) {
     if (std::string(c.name).find(only) == std::string::npos) continue;
     jr::Engine engine(&router, &scanner, jr::Limits{});
-    if (!run_once(&engine, c)) {
+    if (!run_once(&engine, c) || (c.kind == jr::kind::kRequest && !arguments_read(&engine, c))) {
       std::fprintf(stderr, "%s: unexpected records; not timing\n", c.name);
       return 1;
     }
-    // Calibrate a batch of calls that takes about 10 ms.
-    std::size_t calls = 1;
-    for (;;) {
-      const auto start = Clock::now();
-      for (std::size_t i = 0; i < calls; ++i) run_once(&engine, c);
-      if (Clock::now() - start > std::chrono::milliseconds(10)) break;
-      calls *= 2;
+    const double best = best_ns_per_message(&engine, c, seconds, false);
+    const bool requests = c.kind == jr::kind::kRequest;
+    const double with_arguments = requests ? best_ns_per_message(&engine, c, seconds, true) : 0;
+    std::printf("%-34s %10zu %12.1f %10.0f", c.name, c.message_bytes, best, static_cast<double>(c.message_bytes) / best * 1e3);
+    if (requests) {
+      std::printf(" %16.1f\n", with_arguments);
+    } else {
+      std::printf(" %16s\n", "-");
     }
-    double best = 1e300;
-    const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-    int trials = 0;
-    while (trials < 3 || Clock::now() < deadline) {
-      const auto start = Clock::now();
-      for (std::size_t i = 0; i < calls; ++i) {
-        const auto* bytes = reinterpret_cast<const uint8_t*>(c.input.data());
-        if (c.framed) {
-          engine.feed(bytes, c.input.size());
-        } else {
-          engine.scan(bytes, c.input.size());
-        }
-      }
-      const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count();
-      best = std::min(best, ns / static_cast<double>(calls * c.messages));
-      ++trials;
-    }
-    std::printf("%-34s %10zu %12.1f %10.0f\n", c.name, c.message_bytes, best,
-                static_cast<double>(c.message_bytes) / best * 1e3);
   }
   return 0;
 }
