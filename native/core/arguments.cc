@@ -8,59 +8,6 @@
 namespace mcp::jsonrpc {
 namespace {
 
-constexpr std::size_t kNone = static_cast<std::size_t>(-1);
-
-bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::size_t skip_space(std::string_view s, std::size_t p) noexcept {
-  while (p < s.size() && is_space(s[p])) ++p;
-  return p;
-}
-
-// At an opening quote: the index after the closing one (a quote after an even run of backslashes), or kNone.
-std::size_t skip_string(std::string_view s, std::size_t p) noexcept {
-  const std::size_t first = ++p;
-  while (p < s.size()) {
-    const void* quote = std::memchr(s.data() + p, '"', s.size() - p);
-    if (quote == nullptr) return kNone;
-    const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(quote) - s.data());
-    std::size_t run = at;
-    while (run > first && s[run - 1] == '\\') --run;
-    if (((at - run) & 1) == 0) return at + 1;
-    p = at + 1;
-  }
-  return kNone;
-}
-
-// At a value: the index after it, or kNone. Containers are skipped by counting brackets outside strings.
-std::size_t skip_value(std::string_view s, std::size_t p) noexcept {
-  if (p >= s.size()) return kNone;
-  const char c = s[p];
-  if (c == '"') return skip_string(s, p);
-  if (c == '{' || c == '[') {
-    std::size_t depth = 0;
-    while (p < s.size()) {
-      const char d = s[p];
-      if (d == '"') {
-        p = skip_string(s, p);
-        if (p == kNone) return kNone;
-        continue;
-      }
-      if (d == '{' || d == '[') {
-        ++depth;
-      } else if (d == '}' || d == ']') {
-        if (--depth == 0) return p + 1;
-      }
-      ++p;
-    }
-    return kNone;
-  }
-  // A number or a literal: up to the next delimiter.
-  const std::size_t start = p;
-  while (p < s.size() && s[p] != ',' && s[p] != '}' && s[p] != ']' && !is_space(s[p])) ++p;
-  return p == start ? kNone : p;
-}
-
 // Names are short: a byte loop, not a call to memcmp.
 bool same(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -118,36 +65,32 @@ std::string_view KeyTable::name(int32_t id) const noexcept {
   return std::string_view(names_).substr(offsets_[at], offsets_[at + 1] - offsets_[at]);
 }
 
-bool read_members(std::string_view object, std::size_t max_members, std::vector<MemberSpan>* members) {
-  if (object.empty() || object[0] != '{') return false;
-  std::size_t p = skip_space(object, 1);
-  if (p < object.size() && object[p] == '}') return p + 1 == object.size();
-  std::size_t count = 0;
-  while (p < object.size() && object[p] == '"') {
-    if (++count > max_members) return false;
-    const std::size_t name_end = skip_string(object, p);
-    if (name_end == kNone) return false;
-    const std::string_view name = object.substr(p + 1, name_end - p - 2);
-    p = skip_space(object, name_end);
-    if (p >= object.size() || object[p] != ':') return false;
-    p = skip_space(object, p + 1);
-    const std::size_t value_end = skip_value(object, p);
-    if (value_end == kNone) return false;
-    members->emplace_back(name, object.substr(p, value_end - p));
-    p = skip_space(object, value_end);
-    if (p >= object.size()) return false;
-    if (object[p] == '}') return p + 1 == object.size();
-    if (object[p] != ',') return false;
-    p = skip_space(object, p + 1);
+namespace {
+
+// The member list's entry of record `i`, found from `*at` on (entries of earlier records, refused or not
+// eligible, are passed), or null; its members follow it.
+const int32_t* entry_of(ArgumentMembers members, std::size_t* at, std::size_t i) noexcept {
+  while (*at + 2 <= members.size) {
+    const int32_t* entry = members.data + *at;
+    if (entry[0] < 0 || entry[1] < 0) return nullptr;  // not the scanner's list
+    const auto index = static_cast<std::size_t>(entry[0]);
+    if (index > i) return nullptr;
+    const std::size_t next = *at + 2 + 4 * static_cast<std::size_t>(entry[1]);
+    if (next > members.size) return nullptr;
+    *at = next;
+    if (index == i) return entry;
   }
-  return false;
+  return nullptr;
 }
 
-void read_arguments(const int32_t* records, std::size_t count, std::string_view source, std::string_view carried,
-                    KeyTable* keys, std::vector<MemberSpan>* scratch, ArgumentsRead* out) {
+}  // namespace
+
+void read_arguments(const int32_t* records, std::size_t count, ArgumentMembers members, std::string_view source,
+                    std::string_view carried, KeyTable* keys, ArgumentsRead* out) {
   out->table.assign(count, -1);
   out->values.assign(1, '[');
   out->value_count = 0;
+  std::size_t listed = 0;  // the next entry of `members`
   // The last entry read member by member: requests to one tool mostly name the same members in the same
   // order, so each name is first compared with the one at its place there, and interned only if it differs.
   std::size_t last = 0;
@@ -171,11 +114,18 @@ void read_arguments(const int32_t* records, std::size_t count, std::string_view 
     const std::size_t entry = out->table.size();
     out->table.push_back(-1);
     out->table.push_back(static_cast<int32_t>(out->value_count));
-    scratch->clear();
-    bool by_member = read_members(text, kMaxArgumentMembers, scratch);
-    for (std::size_t m = 0; by_member && m < scratch->size(); ++m) {
-      const std::string_view name = (*scratch)[m].first;
-      int32_t id = m < static_cast<std::size_t>(last_count) ? out->table[last + 2 + m] : -1;
+    const int32_t* listing = entry_of(members, &listed, i);
+    const int32_t member_count = listing != nullptr ? listing[1] : -1;
+    bool by_member = member_count >= 0;
+    const int32_t* spans = by_member ? listing + 2 : nullptr;
+    for (int32_t m = 0; by_member && m < member_count; ++m) {
+      const int32_t* span = spans + 4 * m;
+      if (span[0] < start || span[1] < span[0] || span[2] < span[1] || span[3] < span[2] || span[3] > end) {
+        by_member = false;
+        break;
+      }
+      const std::string_view name = from.substr(static_cast<std::size_t>(span[0]), static_cast<std::size_t>(span[1] - span[0]));
+      int32_t id = m < last_count ? out->table[last + 2 + static_cast<std::size_t>(m)] : -1;
       if (id < 0 || !same(keys->name(id), name)) id = keys->intern(name);
       if (id < 0) by_member = false;
       out->table.push_back(id);
@@ -185,10 +135,13 @@ void read_arguments(const int32_t* records, std::size_t count, std::string_view 
       append_value(out, text);
       continue;
     }
-    out->table[entry] = static_cast<int32_t>(scratch->size());
+    out->table[entry] = member_count;
     last = entry;
-    last_count = out->table[entry];
-    for (const MemberSpan& member : *scratch) append_value(out, member.second);
+    last_count = member_count;
+    for (int32_t m = 0; m < member_count; ++m) {
+      const int32_t* span = spans + 4 * m;
+      append_value(out, from.substr(static_cast<std::size_t>(span[2]), static_cast<std::size_t>(span[3] - span[2])));
+    }
   }
   out->values.push_back(']');
   out->ascii = is_ascii(out->values);

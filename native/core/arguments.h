@@ -1,7 +1,8 @@
 // Arguments read for JS (docs/jsonrpc-engine.md section 11): the `arguments` of one engine call's requests
 // whose params the record spans (PARAMS_SPANNED) become one JSON array text of values plus a table that
 // says how each record's arguments are built from them. An object of plain member names is read member by
-// member: its names get ids (KeyTable), its values go into the array. JS parses the array once and builds
+// member, as the scanner's walk listed them (no second pass over its bytes): its names get ids (KeyTable),
+// its values go into the array. JS parses the array once and builds
 // each object by assignment under the names it keeps by id: V8's JSON.parse spends about 60-70 ns on every
 // object it makes, a fresh object assigned under known names much less. Anything else (an object with an
 // escaped, unusual or new-beyond-the-table name, more than kMaxArgumentMembers members, an array, a
@@ -14,7 +15,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace mcp::jsonrpc {
@@ -60,20 +60,23 @@ struct ArgumentsRead {
   bool ascii = true;
 };
 
-/// One member of a JSON object text: its name's raw content and its value's text.
-using MemberSpan = std::pair<std::string_view, std::string_view>;
+/// The members the scanner's walk listed (Scanner::scan's `members`), in record order: for each request or
+/// notification with PARAMS_SPANNED whose `arguments` is an object of at most kMaxReadArgumentsBytes with at
+/// most kMaxArgumentMembers members and no escaped name, `record index, member count`, then per member its
+/// name's raw content (start, end) and its value (start, end), spans as the record's own. Other arguments
+/// have no entry: they are taken whole.
+struct ArgumentMembers {
+  const int32_t* data = nullptr;
+  std::size_t size = 0;
+};
 
-/// The members of `object`, the text of a valid JSON object without surrounding whitespace, appended to
-/// `members` in order; false when there are more than `max_members` or the text is not such an object
-/// (checked only as far as finding the members needs: any bytes are safe to pass).
-bool read_members(std::string_view object, std::size_t max_members, std::vector<MemberSpan>* members);
-
-/// Reads the arguments of `count` records (kRecordStride int32 each, as an engine call left them): every
-/// request or notification with PARAMS_SPANNED and an ARGS span of at most kMaxReadArgumentsBytes gets an
-/// entry. Spans index `source` (the call's chunk or message) or, with SRC_CARRY, `carried`; a span outside
-/// its source gives no entry. `scratch` is reused storage.
-void read_arguments(const int32_t* records, std::size_t count, std::string_view source, std::string_view carried,
-                    KeyTable* keys, std::vector<MemberSpan>* scratch, ArgumentsRead* out);
+/// Reads the arguments of `count` records (kRecordStride int32 each, as an engine call left them) with the
+/// members its walk listed: every request or notification with PARAMS_SPANNED and an ARGS span of at most
+/// kMaxReadArgumentsBytes gets an entry. Spans index `source` (the call's chunk or message) or, with
+/// SRC_CARRY, `carried`; a span outside its source gives no entry, a member outside the ARGS span makes the
+/// arguments be taken whole.
+void read_arguments(const int32_t* records, std::size_t count, ArgumentMembers members, std::string_view source,
+                    std::string_view carried, KeyTable* keys, ArgumentsRead* out);
 
 }  // namespace mcp::jsonrpc
 

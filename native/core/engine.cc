@@ -34,6 +34,11 @@ void Engine::start_call() {
   }
   if (arguments_.values.capacity() > kRetainReplyBytes) std::string().swap(arguments_.values);
   if (arguments_.table.capacity() > kRetainRecordInts) std::vector<int32_t>().swap(arguments_.table);
+  if (argument_members_.capacity() > kRetainRecordInts) {
+    std::vector<int32_t>().swap(argument_members_);
+  } else {
+    argument_members_.clear();
+  }
 }
 
 void Engine::scan_line(const Line& line, bool in_run) {
@@ -49,9 +54,9 @@ void Engine::scan_line(const Line& line, bool in_run) {
   message.flags = line.from_carry ? flag::kSrcCarry : 0;
   const std::size_t first = records_.size() / kRecordStride;
   if (in_run) {
-    scanner_->scan_in_run(message, *router_, limits_, &records_, &replies_);
+    scanner_->scan_in_run(message, *router_, limits_, &records_, &replies_, &argument_members_);
   } else {
-    scanner_->scan(message, *router_, limits_, &records_, &replies_);
+    scanner_->scan(message, *router_, limits_, &records_, &replies_, &argument_members_);
   }
   if (admission_.rules != nullptr) admit(first, line.data, line.offset);
   mark_repeated_meta(first, line.data, line.offset);
@@ -207,14 +212,15 @@ bool Engine::scan(const uint8_t* message, std::size_t size) {
     body.size -= 3;
     body.offset = 3;
   }
-  scanner_->scan(body, *router_, limits_, &records_, &replies_);
+  scanner_->scan(body, *router_, limits_, &records_, &replies_, &argument_members_);
   if (admission_.rules != nullptr) admit(0, body.data, body.offset);
   mark_repeated_meta(0, body.data, body.offset);
   return true;
 }
 
 const ArgumentsRead& Engine::read_arguments(std::string_view source) {
-  jsonrpc::read_arguments(records_.data(), record_count(), source, framer_.carried(), &keys_, &members_, &arguments_);
+  jsonrpc::read_arguments(records_.data(), record_count(), {argument_members_.data(), argument_members_.size()}, source,
+                          framer_.carried(), &keys_, &arguments_);
   return arguments_;
 }
 

@@ -97,7 +97,8 @@ class Engine {
   /// empty before the first.
   std::string_view last_meta_;
   KeyTable keys_;
-  std::vector<MemberSpan> members_;
+  /// The members of the call's arguments as the scan listed them (ArgumentMembers), for read_arguments.
+  std::vector<int32_t> argument_members_;
   ArgumentsRead arguments_;
 };
 

@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "core/arguments.h"
 #include "core/errors.h"
 #include "core/records.h"
 #include "core/response.h"
@@ -173,6 +174,11 @@ struct Capture {
   StringValue method_value;
   Span params_span;
   Span arguments_span;
+  // The members of an object "arguments" (occurring once) in the walker's member list: 4 offsets each (name
+  // content start and end, value start and end) from members_first on; members_count -1: not listed (not an
+  // object, more than kMaxArgumentMembers members, an escaped name, or no list wanted).
+  uint32_t members_first = 0;
+  int32_t members_count = -1;
   Span meta_span;
   Span result_span;
   Span error_span;
@@ -334,7 +340,8 @@ class Walker {
  public:
   Walker(const char* buffer, const uint32_t* indexes, uint32_t count, uint32_t start, uint32_t size, bool escapes,
          const Limits& limits, Capture* single, std::vector<Capture>* elements,
-         std::unordered_set<std::string_view>* key_set, char* strings, uint8_t* stack) noexcept
+         std::unordered_set<std::string_view>* key_set, char* strings, uint8_t* stack,
+         std::vector<uint32_t>* members) noexcept
       : buf_(buffer),
         idx_(indexes),
         last_(indexes + count),
@@ -346,7 +353,8 @@ class Walker {
         elements_(elements),
         key_set_(key_set),
         strings_(strings),
-        stack_(stack) {}
+        stack_(stack),
+        members_(members) {}
 
   void walk(Outcome* out) {
     const char c = here();
@@ -765,7 +773,17 @@ class Walker {
         Span* span = nullptr;
         if (is(key, "arguments")) {
           bump(&capture->arguments);
-          if (capture->arguments == 1) span = &capture->arguments_span;
+          if (capture->arguments == 1) {
+            if (type == Type::kObject && members_ != nullptr) {
+              if (depth + 1 > limits_.max_depth) return fail(Reason::kTooDeep);
+              capture->arguments_span.start = idx_[0];
+              if (!arguments_object(depth + 1, capture)) return false;
+              capture->arguments_span.end = end_;
+              walked = true;
+            } else {
+              span = &capture->arguments_span;
+            }
+          }
         } else if (is(key, "_meta")) {
           bump(&capture->meta);
           if (capture->meta == 1) span = &capture->meta_span;
@@ -780,6 +798,50 @@ class Walker {
       if (!walked && !typed_value(type, depth + 1)) return false;
       if (!after_member(&more)) return false;
     }
+    return true;
+  }
+
+  // An object "arguments" (at its '{'), walked like any object; its members are listed for read_arguments
+  // (arguments.h), which then need not find them again, unless it would take the object whole anyway.
+  bool arguments_object(uint32_t depth, Capture* capture) {
+    const std::size_t first = members_->size();
+    const uint32_t start = idx_[0];
+    int32_t count = 0;
+    bool more;
+    if (!open_object(&more)) return false;
+    while (more) {
+      const Key name = member_name<false>();
+      if (name.data == nullptr) return false;
+      Type type;
+      if (!classify(here(), &type)) return false;
+      const uint32_t value_start = idx_[0];
+      if (!typed_value(type, depth + 1)) return false;
+      if (count >= 0) {
+        // An escaped name would have to be unescaped first: such an object is taken whole.
+        if (static_cast<std::size_t>(count) == kMaxArgumentMembers ||
+            (escapes_ && has_backslash(std::string_view(name.data, name.size)))) {
+          count = -1;
+        } else {
+          // One resize and plain stores: push_back stores the vector's end back after each value.
+          const std::size_t at = members_->size();
+          members_->resize(at + 4);
+          uint32_t* member = members_->data() + at;
+          member[0] = pos(name.data);
+          member[1] = member[0] + static_cast<uint32_t>(name.size);
+          member[2] = value_start;
+          member[3] = end_;
+          ++count;
+        }
+      }
+      if (!after_member(&more)) return false;
+    }
+    // Longer arguments are parsed alone (kMaxReadArgumentsBytes): their members are not needed.
+    if (count < 0 || end_ - start > kMaxReadArgumentsBytes) {
+      members_->resize(first);
+      count = -1;
+    }
+    capture->members_first = static_cast<uint32_t>(first);
+    capture->members_count = count;
     return true;
   }
 
@@ -851,6 +913,7 @@ class Walker {
   std::unordered_set<std::string_view>* key_set_;
   char* strings_;   // unescaped text is written here (room for the whole message); null when !escapes_
   uint8_t* stack_;  // kMaxDepthLimit + 1 entries
+  std::vector<uint32_t>* members_;  // the arguments' members (Capture::members_first); null: not listed
   uint32_t end_ = 0;  // end of the value just walked
   Reason reason_ = Reason::kOk;
   std::array<const char*, kSmallKeys> key_data_;  // written before they are read (no zeroing per message)
@@ -867,6 +930,12 @@ class Emitter {
   Emitter(std::vector<int32_t>* records, std::string* replies, const Limits& limits, const char* buffer,
           std::size_t base, int32_t flags) noexcept
       : records_(records), replies_(replies), limits_(limits), message_(buffer), base_(base), flags_(flags) {}
+
+  // Has the arguments' members the walk listed (`listed`) appended to `members` (Scanner::scan's format).
+  void list_members(const std::vector<uint32_t>* listed, std::vector<int32_t>* members) noexcept {
+    listed_ = listed;
+    members_ = members;
+  }
 
   // An invalid record for the whole message (no id can be trusted).
   void whole(Reason reason, Span message) { invalid(reason, message, true, nullptr, 0); }
@@ -967,8 +1036,23 @@ class Emitter {
     if (capture.params != 0 && capture.params_is_object) {
       if (capture.arguments == 1) set_span(record, field::kArgsStart, capture.arguments_span);
       if (capture.meta == 1) set_span(record, field::kMetaStart, capture.meta_span);
-      if (params_spanned(capture, routed, named)) record[field::kFlags] |= flag::kParamsSpanned;
+      if (params_spanned(capture, routed, named)) {
+        record[field::kFlags] |= flag::kParamsSpanned;
+        if (capture.members_count >= 0 && members_ != nullptr) append_members(capture, record);
+      }
     }
+  }
+
+  // The entry of `record` in the member list: its index, the member count, and each member's spans.
+  void append_members(const Capture& capture, const int32_t* record) {
+    const auto count = static_cast<std::size_t>(capture.members_count);
+    const std::size_t at = members_->size();
+    members_->resize(at + 2 + 4 * count);
+    int32_t* out = members_->data() + at;
+    out[0] = static_cast<int32_t>((record - records_->data()) / kRecordStride);
+    out[1] = capture.members_count;
+    const uint32_t* in = listed_->data() + capture.members_first;
+    for (std::size_t i = 0; i < 4 * count; ++i) out[2 + i] = static_cast<int32_t>(base_ + in[i]);
   }
 
   // Whether an object params is exactly what the record's NAME, ARGS and META spans hold (section 7):
@@ -1022,6 +1106,8 @@ class Emitter {
   const char* message_;
   std::size_t base_;
   int32_t flags_;
+  const std::vector<uint32_t>* listed_ = nullptr;
+  std::vector<int32_t>* members_ = nullptr;
 };
 
 }  // namespace
@@ -1036,6 +1122,7 @@ struct Scanner::Impl {
   Capture single;
   std::vector<Capture> elements;
   std::unordered_set<std::string_view> key_set;
+  std::vector<uint32_t> listed;  // the arguments' members of one message (Walker::members_)
   // The run of lines stage 1 last indexed (index_run); null when there is none (scan() reuses stage 1).
   const char* run = nullptr;
   std::size_t run_size = 0;
@@ -1086,15 +1173,18 @@ struct Scanner::Impl {
   // them holds start + size) and appends its records; `base` is the buffer's offset in the source.
   void walk_and_emit(const char* buffer, const uint32_t* indexes, uint32_t count, uint32_t start, uint32_t size,
                      bool escapes, std::size_t base, int32_t flags, const Router& router, const Limits& limits,
-                     std::vector<int32_t>* records, std::string* replies) {
+                     std::vector<int32_t>* records, std::string* replies, std::vector<int32_t>* members) {
     Outcome outcome;
+    listed.clear();
     {
       Walker walker(buffer, indexes, count, start, size, escapes, limits, &single, &elements, &key_set,
-                    escapes ? string_buffer(size) : nullptr, stack.data());
+                    escapes ? string_buffer(size) : nullptr, stack.data(),
+                    members != nullptr ? &listed : nullptr);
       walker.walk(&outcome);
     }
     // Reply ids are copied from the parsed buffer, which holds the same bytes as the message.
     Emitter out(records, replies, limits, buffer, base, flags);
+    out.list_members(&listed, members);
     const Span message{start, start + size};
     if (outcome.reason != Reason::kOk) {
       out.whole(outcome.reason, message);
@@ -1132,6 +1222,7 @@ struct Scanner::Impl {
       strings_size = 0;
     }
     if (elements.capacity() > kRetainElements) std::vector<Capture>().swap(elements);
+    if (listed.capacity() > kRetainElements) std::vector<uint32_t>().swap(listed);
   }
 };
 
@@ -1177,7 +1268,7 @@ Reason invalid_text(const char* text, std::size_t size) noexcept {
 }  // namespace
 
 void Scanner::scan(const Message& message, const Router& router, const Limits& limits, std::vector<int32_t>* records,
-                   std::string* replies) {
+                   std::string* replies, std::vector<int32_t>* members) {
   impl_->run = nullptr;  // stage 1 below replaces the run's indexes
   const Trimmed t = trim(message);
   const auto size32 = static_cast<uint32_t>(t.size);
@@ -1199,7 +1290,7 @@ void Scanner::scan(const Message& message, const Router& router, const Limits& l
   // Most messages have no backslash at all: one memchr then spares the check of every string.
   const bool escapes = std::memchr(input, '\\', t.size) != nullptr;
   impl_->walk_and_emit(input, impl_->stage1->structural_indexes.get(), impl_->stage1->n_structural_indexes, 0, size32,
-                       escapes, t.offset, message.flags, router, limits, records, replies);
+                       escapes, t.offset, message.flags, router, limits, records, replies, members);
   impl_->release_large_buffers();
 }
 
@@ -1217,12 +1308,12 @@ bool Scanner::index_run(const uint8_t* data, std::size_t size) {
 }
 
 void Scanner::scan_in_run(const Message& message, const Router& router, const Limits& limits,
-                          std::vector<int32_t>* records, std::string* replies) {
+                          std::vector<int32_t>* records, std::string* replies, std::vector<int32_t>* members) {
   Impl& s = *impl_;
   const Trimmed t = trim(message);
   // Outside the run (or no run): scanned alone. A message of the run always has its LF inside the run.
   if (s.run == nullptr || t.text < s.run || t.text + t.size >= s.run + s.run_size) {
-    return scan(message, router, limits, records, replies);
+    return scan(message, router, limits, records, replies, members);
   }
   if (t.size == 0) return Emitter(records, replies, limits, t.text, t.offset, message.flags).blank();
   const auto start = static_cast<uint32_t>(t.text - s.run);
@@ -1241,7 +1332,7 @@ void Scanner::scan_in_run(const Message& message, const Router& router, const Li
   if (indexes[first] != start) {
     // Cannot happen (a line starts outside any string, after whitespace, so its first byte is indexed);
     // should it ever, the message is scanned alone rather than walked over indexes that do not fit it.
-    return scan(message, router, limits, records, replies);
+    return scan(message, router, limits, records, replies, members);
   }
   uint32_t last = first;
   while (last + 8 <= count && indexes[last + 7] < stop) last += 8;
@@ -1258,7 +1349,7 @@ void Scanner::scan_in_run(const Message& message, const Router& router, const Li
   const uint32_t next_start = indexes[last];
   indexes[last] = stop;
   s.walk_and_emit(s.run, indexes + first, last - first, start, static_cast<uint32_t>(t.size), escapes, base,
-                  message.flags, router, limits, records, replies);
+                  message.flags, router, limits, records, replies, members);
   indexes[last] = next_start;
   s.release_large_messages();
 }

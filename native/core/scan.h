@@ -52,8 +52,10 @@ class Scanner {
   /// Appends the records of `message` to `records` (kRecordStride int32 each) and the reply bytes of its
   /// invalid records to `replies`. The message must not be longer than limits.max_message_bytes; a
   /// message of JSON whitespace only gives one invalid_json record with START = END = the offset after it.
+  /// With `members`, the members of the requests' and notifications' `arguments` are appended there as the
+  /// walk found them, in the format read_arguments takes (arguments.h, ArgumentMembers).
   void scan(const Message& message, const Router& router, const Limits& limits, std::vector<int32_t>* records,
-            std::string* replies);
+            std::string* replies, std::vector<int32_t>* members = nullptr);
 
   /// Runs stage 1 once over a run of whole lines of one buffer: [data, data + size) ends just after an LF and
   /// is followed by at least kScanPadding readable bytes of the same buffer; size is at most kMaxRunBytes. Small
@@ -67,7 +69,7 @@ class Scanner {
   /// scan() for a framed line inside the run of the last index_run(), lines in order; a message outside it,
   /// or after a scan() call (which reuses stage 1), is scanned alone.
   void scan_in_run(const Message& message, const Router& router, const Limits& limits, std::vector<int32_t>* records,
-                   std::string* replies);
+                   std::string* replies, std::vector<int32_t>* members = nullptr);
 
   /// The name of simdjson's active (runtime-selected) kernel, e.g. "haswell".
   static std::string implementation_name();

@@ -131,6 +131,14 @@ export function readMembers(s: Uint8Array, start: number, end: number, maxMember
   return false;
 }
 
+/** Whether a member name of `spans` (readMembers') holds a backslash. */
+function anyEscaped(s: Uint8Array, spans: number[]): boolean {
+  for (let m = 0; m < spans.length; m += 4) {
+    for (let i = spans[m]!; i < spans[m + 1]!; i++) if (s[i] === BACKSLASH) return true;
+  }
+  return false;
+}
+
 /** The property key of `name`: the engine's strings are plain; a property key is internalized once here. */
 export function propertyKey(name: string): string {
   return Object.keys({ [name]: 0 })[0]!;
@@ -194,7 +202,9 @@ export function readArguments(
     const entry = table.length;
     table.push(-1, values.length);
     spans.length = 0;
-    let byMember = readMembers(from, start, end, MAX_ARGUMENT_MEMBERS, spans);
+    // An object with an escaped name is taken whole before any of its names gets an id (as the native
+    // engine's walk does not list its members).
+    let byMember = readMembers(from, start, end, MAX_ARGUMENT_MEMBERS, spans) && !anyEscaped(from, spans);
     for (let m = 0; byMember && m < spans.length; m += 4) {
       const id = keys.intern(from, spans[m]!, spans[m + 1]!);
       if (id < 0) byMember = false;

@@ -3,8 +3,8 @@
 //   * a request the engine accepts with its params spanned and arguments of at most kMaxReadArgumentsBytes has
 //     an entry; its values array is the arguments taken whole, or, read member by member, the names of its key
 //     ids and its values put back together as `{"name":value,...}` give the arguments' text without the
-//     whitespace between tokens (so JSON.parse of the array builds the same object);
-//   * read_members on the raw bytes never reads outside them (AddressSanitizer) and every span lies inside.
+//     whitespace between tokens (so JSON.parse of the array builds the same object): the members the scan's
+//     walk listed are the arguments' own.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/arguments.h"
+#include "../native/values_text.h"
 #include "engine_fixture.h"
 
 namespace {
@@ -43,25 +44,15 @@ std::string without_space(std::string_view text) {
   return out;
 }
 
-// The values of a values array whose element texts are known to be `expected` joined by commas.
-void check_values(const jr::ArgumentsRead& read, const std::string& joined) {
-  if (read.values != "[" + joined + "]") fail("the values array is not the values joined in order");
+// The values array of arguments taken whole: the arguments' text alone.
+void check_whole(const jr::ArgumentsRead& read, std::string_view arguments) {
+  if (read.values != "[" + std::string(arguments) + "]") fail("a whole value that is not the arguments' text");
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const std::string_view raw(reinterpret_cast<const char*>(data), size);
-  std::vector<jr::MemberSpan> members;
-  if (jr::read_members(raw, jr::kMaxArgumentMembers, &members)) {
-    for (const jr::MemberSpan& m : members) {
-      if (m.first.data() < raw.data() || m.first.data() + m.first.size() > raw.data() + raw.size() ||
-          m.second.data() < raw.data() || m.second.data() + m.second.size() > raw.data() + raw.size()) {
-        fail("a member span outside the input");
-      }
-    }
-  }
-
   static jr::Engine engine(&fuzz::router(), &fuzz::scanner(), jr::Limits{});
   const std::string message =
       R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":)" + std::string(raw) + "}}";
@@ -84,31 +75,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const int32_t count = read.table[1];
   if (count == -1) {
     if (read.table.size() != 3) fail("a whole value with key ids");
-    check_values(read, std::string(arguments));
+    check_whole(read, arguments);
     return 0;
   }
   if (count < 0 || read.table.size() != 3 + static_cast<std::size_t>(count)) fail("an entry of the wrong length");
-  members.clear();
-  if (!jr::read_members(arguments, jr::kMaxArgumentMembers, &members) || members.size() != static_cast<std::size_t>(count)) {
-    fail("members read differently");
-  }
+  const std::vector<std::string> values = check::values_of(read.values, read.value_count);
+  if (values.size() != static_cast<std::size_t>(count)) fail("not one value per member");
   std::string object = "{";
-  std::string joined;
   for (int32_t m = 0; m < count; ++m) {
     const int32_t id = read.table[3 + static_cast<std::size_t>(m)];
     if (id < 0 || static_cast<std::size_t>(id) >= engine.keys().size()) fail("a key id outside the table");
     const std::string_view name = engine.keys().name(id);
     if (name == "__proto__" || name.find('\\') != std::string_view::npos) fail("a name JSON.parse would read otherwise");
-    const std::string_view value = members[static_cast<std::size_t>(m)].second;
-    if (m != 0) {
-      object.push_back(',');
-      joined.push_back(',');
-    }
-    object += "\"" + std::string(name) + "\":" + std::string(value);
-    joined += value;
+    const std::string& value = values[static_cast<std::size_t>(m)];
+    if (m != 0) object.push_back(',');
+    object += "\"" + std::string(name) + "\":" + value;
   }
   object.push_back('}');
   if (without_space(object) != without_space(arguments)) fail("the members put back together are not the arguments");
-  check_values(read, joined);
   return 0;
 }

@@ -1,6 +1,6 @@
 // arguments.h through the engine: the shared vectors (test/vectors/arguments.json), the key table's bounds and
 // ids, which records get an entry (notifications, batch elements, carried lines, params not spanned), and
-// read_members on arbitrary bytes never reading outside them.
+// the member lists read_arguments is given checked before use.
 // Usage: arguments_test <test/vectors directory>.
 #include "core/arguments.h"
 
@@ -8,14 +8,13 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "check.h"
 #include "core/engine.h"
 #include "core/router.h"
+#include "values_text.h"
 #include "vector_cases.h"
 
 namespace {
@@ -29,7 +28,6 @@ using mcp::jsonrpc::ArgumentsRead;
 using mcp::jsonrpc::Engine;
 using mcp::jsonrpc::KeyTable;
 using mcp::jsonrpc::Limits;
-using mcp::jsonrpc::MemberSpan;
 using mcp::jsonrpc::Router;
 using mcp::jsonrpc::Scanner;
 namespace table = mcp::jsonrpc::table;
@@ -55,40 +53,6 @@ const ArgumentsRead& scan(Engine* engine, const std::string& message) {
   return engine->read_arguments(message);
 }
 
-// The values of `read` as their texts (the array split at its top-level commas).
-std::vector<std::string> values_of(const ArgumentsRead& read) {
-  std::string_view body(read.values);
-  body = body.substr(1, body.size() - 2);
-  std::vector<std::string> out;
-  if (read.value_count == 0) return out;
-  std::size_t depth = 0;
-  bool in_string = false;
-  std::string current;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (in_string) {
-      current.push_back(c);
-      if (c == '\\') {
-        current.push_back(body[++i]);
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == ',' && depth == 0) {
-      out.push_back(current);
-      current.clear();
-      continue;
-    }
-    if (c == '"') in_string = true;
-    if (c == '{' || c == '[') ++depth;
-    if (c == '}' || c == ']') --depth;
-    current.push_back(c);
-  }
-  out.push_back(current);
-  return out;
-}
-
 bool run_case(dom::element c, Engine* engine) {
   std::string_view arguments, entry;
   if (c["arguments"].get_string().get(arguments) != simdjson::SUCCESS) return failf("arguments must be a string");
@@ -106,7 +70,7 @@ bool run_case(dom::element c, Engine* engine) {
   }
   if (at < 1 || static_cast<std::size_t>(at) + 2 > read.table.size()) return failf("expected an entry");
   const int32_t count = read.table[at];
-  const std::vector<std::string> values = values_of(read);
+  const std::vector<std::string> values = check::values_of(read.values, read.value_count);
   if (read.table[at + 1] != 0) return failf("the first value must be value 0");
   if (entry == "whole") {
     if (count != -1) return failf("expected the arguments taken whole, got " + std::to_string(count) + " members");
@@ -214,23 +178,45 @@ bool test_carried_line_and_foreign_source() {
   return true;
 }
 
-// read_members on arbitrary bytes: never reads outside them (AddressSanitizer) and, when it succeeds, the
-// members put back together give the text without its whitespace between tokens.
-bool test_read_members_on_random_bytes() {
-  std::mt19937 random(7);
-  const std::string alphabet = "{}[]\",:\\ ab1";
-  std::vector<MemberSpan> members;
-  for (int round = 0; round < 200000; ++round) {
-    const std::size_t size = random() % 24;
-    std::unique_ptr<char[]> bytes(new char[size + 1]);
-    for (std::size_t i = 0; i < size; ++i) bytes[i] = alphabet[random() % alphabet.size()];
-    members.clear();
-    (void)mcp::jsonrpc::read_members(std::string_view(bytes.get(), size), 32, &members);
-    for (const MemberSpan& m : members) {
-      ASSERT_TRUE(m.first.data() >= bytes.get() && m.first.data() + m.first.size() <= bytes.get() + size);
-      ASSERT_TRUE(m.second.data() >= bytes.get() && m.second.data() + m.second.size() <= bytes.get() + size);
-    }
-  }
+// read_arguments trusts no member list: an entry whose spans leave the ARGS span or run backwards, or a
+// count past the list's end, makes the arguments be taken whole; entries of other records are passed over.
+bool test_member_list_checked() {
+  Engine engine(&g_router, &g_scanner, Limits{});
+  const std::string message = call("{\"a\":1,\"b\":2}");
+  ASSERT_TRUE(engine.scan(reinterpret_cast<const uint8_t*>(message.data()), message.size()));
+  ASSERT_EQ(engine.record_count(), 1u);
+  const int32_t args = engine.records()[mcp::jsonrpc::field::kArgsStart];
+  const int32_t args_end = engine.records()[mcp::jsonrpc::field::kArgsEnd];
+  // The scan's own list: "a" at args + 2, its value at args + 5, "b" at args + 8, its value at args + 11.
+  const std::vector<int32_t> good = {0, 2, args + 2, args + 3, args + 5, args + 6, args + 8, args + 9, args + 11, args + 12};
+  KeyTable keys;
+  ArgumentsRead read;
+  const auto read_with = [&](const std::vector<int32_t>& list) -> const ArgumentsRead& {
+    mcp::jsonrpc::read_arguments(engine.records(), 1, {list.data(), list.size()}, message, {}, &keys, &read);
+    return read;
+  };
+  ASSERT_EQ(read_with(good).values, std::string("[1,2]"));
+  ASSERT_EQ(read.table[1], 2);
+  const std::string whole = "[{\"a\":1,\"b\":2}]";
+  std::vector<int32_t> bad = good;
+  bad[9] = args_end + 1;  // a value past the arguments
+  ASSERT_EQ(read_with(bad).values, whole);
+  ASSERT_EQ(read.table[1], -1);
+  bad = good;
+  bad[2] = args - 1;  // a name before them
+  ASSERT_EQ(read_with(bad).values, whole);
+  bad = good;
+  bad[4] = args + 2;  // a value before its name's end
+  ASSERT_EQ(read_with(bad).values, whole);
+  bad = good;
+  bad[1] = 3;  // more members than the list holds
+  ASSERT_EQ(read_with(bad).values, whole);
+  bad = good;
+  bad[1] = -2;
+  ASSERT_EQ(read_with(bad).values, whole);
+  ASSERT_EQ(read_with({}).values, whole);
+  // An entry of another record: passed over.
+  ASSERT_EQ(read_with({1, 0}).values, whole);
   return true;
 }
 
@@ -249,7 +235,7 @@ int main(int argc, char** argv) {
   RUN(test_full_table_takes_new_names_whole);
   RUN(test_which_records_get_an_entry);
   RUN(test_carried_line_and_foreign_source);
-  RUN(test_read_members_on_random_bytes);
+  RUN(test_member_list_checked);
   if (!g_failure.empty()) std::fprintf(stdout, "%s", g_failure.c_str());
   return failures == 0 ? 0 : 1;
 }

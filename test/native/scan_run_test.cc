@@ -99,6 +99,10 @@ const std::vector<std::string> kCleanLines = {
     "",
     "  \t",
     request(7, std::string(500, 'x')),
+    "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"arguments\": { \"a\" : [1, {\"b\":\"}\"}] ,"
+    "\"c\":-2.5e1 } ,\"name\":\"echo\"}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"a\\\"b\":1}}}",
+    "[" + request(10, "in a batch") + ",{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"arguments\":{\"x\":{}}}}]",
 };
 
 // Lines stage 1 refuses alone: invalid UTF-8, an unclosed string, a control character in a string.
@@ -145,15 +149,38 @@ std::vector<std::string> summaries(const std::vector<int32_t>& records, std::str
   return out;
 }
 
-// What scan() gives `line` alone (a copy holding only its bytes).
-std::vector<std::string> scan_alone(std::string_view line, const Limits& limits) {
+// The arguments' members the scan listed (ArgumentMembers) from entry `at` on, as text: the record's index
+// counted from `first_record`, then each member's name and value.
+void member_summaries(const std::vector<int32_t>& members, std::size_t at, std::string_view source,
+                      std::size_t first_record, std::vector<std::string>* out) {
+  while (at + 2 <= members.size()) {
+    const auto count = static_cast<std::size_t>(members[at + 1]);
+    std::string text = "members of " + std::to_string(static_cast<std::size_t>(members[at]) - first_record) + ":";
+    for (std::size_t m = 0; m < count && at + 2 + 4 * m + 3 < members.size(); ++m) {
+      const int32_t* span = members.data() + at + 2 + 4 * m;
+      std::string name, value;
+      bool has_name = false, has_value = false;
+      const bool ok = check::read_span(source, span[0], span[1], &has_name, &name) &&
+                      check::read_span(source, span[2], span[3], &has_value, &value);
+      text += ok ? " " + name + "=" + value : " bad span";
+    }
+    out->push_back(text);
+    at += 2 + 4 * count;
+  }
+}
+
+// What scan() gives `line` alone (a copy holding only its bytes): its records; its arguments' members are
+// appended to `listed`.
+std::vector<std::string> scan_alone(std::string_view line, const Limits& limits, std::vector<std::string>* listed = nullptr) {
   const std::string copy(line);
   Message message;
   message.data = reinterpret_cast<const uint8_t*>(copy.data());
   message.size = copy.size();
   std::vector<int32_t> records;
   std::string replies;
-  g_scanner.scan(message, g_router, limits, &records, &replies);
+  std::vector<int32_t> members;
+  g_scanner.scan(message, g_router, limits, &records, &replies, &members);
+  if (listed != nullptr) member_summaries(members, 0, copy, 0, listed);
   return summaries(records, copy, replies);
 }
 
@@ -201,21 +228,48 @@ bool test_run_lines_match_scan_alone() {
       }
       // (Blank lines are the framer's to drop; scan() and scan_in_run() give them invalid_json alike.)
       std::vector<std::string> expected;
+      std::vector<std::string> expected_listed;
       for (const std::string& line : lines) {
-        for (std::string& s : scan_alone(line, limits)) expected.push_back(std::move(s));
+        for (std::string& s : scan_alone(line, limits, &expected_listed)) expected.push_back(std::move(s));
       }
       const RunBuffer run = make_run(lines, tail, &seed);
       ASSERT_TRUE(g_scanner.index_run(reinterpret_cast<const uint8_t*>(run.bytes.data()), run.run_size));
       std::vector<int32_t> records;
       std::string replies;
+      std::vector<int32_t> members;
+      std::vector<std::string> listed;
       for (std::size_t i = 0; i < lines.size(); ++i) {
-        g_scanner.scan_in_run(line_message(run, i), g_router, limits, &records, &replies);
+        const std::size_t first_record = records.size() / mcp::jsonrpc::kRecordStride;
+        const std::size_t first_member = members.size();
+        g_scanner.scan_in_run(line_message(run, i), g_router, limits, &records, &replies, &members);
+        member_summaries(members, first_member, run.bytes, first_record, &listed);
       }
+      ASSERT_TRUE(listed == expected_listed);
       const std::vector<std::string> actual = summaries(records, run.bytes, replies);
       ASSERT_EQ(actual.size(), expected.size());
       for (std::size_t i = 0; i < actual.size(); ++i) ASSERT_EQ(actual[i], expected[i]);
     }
   }
+  return true;
+}
+
+// The arguments' members as the walk lists them: names without quotes, values without the whitespace
+// around them; none for an escaped name or arguments that are not an object; batch elements by their record.
+bool test_arguments_members_listed() {
+  std::vector<std::string> listed;
+  scan_alone(kCleanLines[kCleanLines.size() - 3], Limits{}, &listed);
+  ASSERT_EQ(listed.size(), 1u);
+  ASSERT_EQ(listed[0], std::string("members of 0: a=[1, {\"b\":\"}\"}] c=-2.5e1"));
+  listed.clear();
+  scan_alone(kCleanLines[kCleanLines.size() - 2], Limits{}, &listed);
+  ASSERT_EQ(listed.size(), 0u);
+  scan_alone(kCleanLines[kCleanLines.size() - 1], Limits{}, &listed);
+  ASSERT_EQ(listed.size(), 2u);
+  ASSERT_EQ(listed[0], std::string("members of 1: text=\"in a batch\""));
+  ASSERT_EQ(listed[1], std::string("members of 2: x={}"));
+  listed.clear();
+  scan_alone(request(11, std::string(2000, 'y')), Limits{}, &listed);  // longer than kMaxReadArgumentsBytes
+  ASSERT_EQ(listed.size(), 0u);
   return true;
 }
 
@@ -352,6 +406,7 @@ bool test_lines_stay_apart() {
 int main() {
   int failures = 0;
   RUN(test_run_lines_match_scan_alone);
+  RUN(test_arguments_members_listed);
   RUN(test_dirty_line_fails_the_run);
   RUN(test_scan_ends_the_run);
   RUN(test_stream_whole_and_in_pieces);

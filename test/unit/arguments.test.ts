@@ -109,6 +109,15 @@ for (const impl of IMPLS) {
       expect(full.values).toBe('[{"k7":1,"fresh":2}]');
       expect(full.keys.length).toBe(MAX_KEYS);
     });
+
+    it('gives no id to a name of an object taken whole for an escaped name', () => {
+      const own = impl.engine(methodRouter(impl.router()));
+      const message = Buffer.from(call('{"fresh":1,"a\\"b":2}'));
+      own.scan(message);
+      const r = own.readArguments(message);
+      expect(Array.from(r.table)).toEqual([1, -1, 0]);
+      expect(r.keys).toEqual([]);
+    });
   });
 }
 
