@@ -7,12 +7,12 @@
 // registers tools, resources and prompts on it; without one the built-in demo set is served. Over
 // stdio nothing but JSON-RPC is written to stdout; all diagnostics go to stderr.
 import nodeCluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format, parseArgs } from 'node:util';
 import { registerDemo } from './demo/everything.js';
+import { readKeyFile } from './key-file.js';
 import { runtimeInfo } from './runtime.js';
 import { McpServer } from './server/server.js';
 import { serveHttp } from './transport/http.js';
@@ -63,7 +63,7 @@ Options:
   --name NAME                 server name (default fastermcp)
 
 Authentication (Streamable HTTP; with any credential flag, every MCP request needs a credential):
-  --jwt-secret-file F         HMAC secret for HS256 tokens (a trailing newline is dropped)
+  --jwt-secret-file F         HMAC secret for HS256 tokens
   --jwt-public-key-file F     public key (PEM or DER SPKI); the algorithm follows the key unless given
   --jwks-url U                JWK Set URL (fetched, cached, refetched for unknown kids)
   --jwks-file F               local JWK Set (JSON)
@@ -103,6 +103,9 @@ Operations (docs/metrics.md, docs/observability.md; endpoints outside the MCP pa
   (tracing: register an OpenTelemetry SDK before serving, e.g. with node --import; one span per request)
   -h, --help                  this text
   -v, --version               print the version
+
+Key files (--state-key-file, --jwt-secret-file, --audit-key-file) are used byte for byte, random bytes
+included (head -c 32 /dev/urandom > F); a text key's one trailing newline is not part of it.
 `;
 
 function fail(message: string): never {
@@ -232,7 +235,7 @@ async function main(argv: string[]): Promise<void> {
     version: info.version,
     title: 'fastermcp',
     instructions: modulePath === undefined && values['sandbox-dir'] === undefined ? 'A demo server: the echo tool returns its text argument.' : undefined,
-    ...(values['state-key-file'] === undefined ? {} : { stateKey: readFileSync(values['state-key-file']) }),
+    ...(values['state-key-file'] === undefined ? {} : { stateKey: readKeyFile(values['state-key-file']) }),
   });
   const sandboxDir = values['sandbox-dir'];
   for (const flag of ['sandbox-cpu-ms', 'sandbox-memory-mb', 'sandbox-wall-ms', 'sandbox-pool'] as const) {

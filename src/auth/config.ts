@@ -2,6 +2,7 @@
 // any credential flag set, every MCP request needs a credential; without one, nothing changes.
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { readKeyFile } from '../key-file.js';
 import { createJwtVerifier } from '../jwt/index.js';
 import type { JwtAlgorithm, JwtVerifierOptions } from '../jwt/index.js';
 import { apiKeyAuthenticator, chainAuthenticators, jwtAuthenticator, readApiKeysFile } from './authenticate.js';
@@ -66,9 +67,7 @@ export function resourceServerFromFlags(flags: AuthFlags, resource: string | und
     let algorithms = list(flags.jwtAlgorithms) as JwtAlgorithm[] | undefined;
     const options: Partial<JwtVerifierOptions> = { audience, ...(issuers === undefined ? {} : { issuer: issuers }) };
     if (flags.jwtSecretFile !== undefined) {
-      const secret = readFileSync(flags.jwtSecretFile);
-      // A trailing newline from `echo > file` is not part of the secret.
-      options.secret = secret.subarray(0, secret.length - (secret.at(-1) === 0x0a ? (secret.at(-2) === 0x0d ? 2 : 1) : 0));
+      options.secret = readKeyFile(flags.jwtSecretFile);
       algorithms ??= ['HS256'];
     } else if (flags.jwtPublicKeyFile !== undefined) {
       const key = readFileSync(flags.jwtPublicKeyFile);

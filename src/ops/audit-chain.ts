@@ -7,7 +7,7 @@
 // so the mac does not depend on how a record was serialised.
 import * as crypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readKeyFile } from '../key-file.js';
 
 /** What the observer hands a sink: plain JSON, no chain fields (a worker can send it over IPC). */
 export interface AuditEntry {
@@ -103,10 +103,9 @@ export function recordMac(key: Buffer, record: Record<string, unknown>): string 
   return macOf(key, canonicalJson(body));
 }
 
-/** Reads an audit key file: at least 32 bytes; one trailing newline (as editors add) is dropped. */
+/** Reads an audit key file (src/key-file.ts: a text key's trailing newline is not part of it): at least 32 bytes. */
 export function readAuditKey(path: string): Buffer {
-  let key = readFileSync(path);
-  if (key.length > 0 && key[key.length - 1] === 0x0a) key = key.subarray(0, key.length - (key.length > 1 && key[key.length - 2] === 0x0d ? 2 : 1));
+  const key = readKeyFile(path);
   if (key.length < MIN_AUDIT_KEY_BYTES) {
     throw new RangeError(`audit key file ${path} holds ${key.length} bytes; it needs at least ${MIN_AUDIT_KEY_BYTES} (e.g. head -c 32 /dev/urandom > ${path})`);
   }
