@@ -14,7 +14,7 @@
 
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
 
 /** A zod schema of any version, as far as this module needs one (see isZodSchema for the real test). */
@@ -162,13 +162,27 @@ function compileJsonSchema(schema: Json, what: string, prefix: string): Compiled
   } finally {
     forget(ajv, baseline, body);
   }
+  // Ajv's validators take their options as `{ ..., dynamicAnchors = {} } = {}`: called with one argument,
+  // every call allocates two objects for nothing. A validator whose code never mentions dynamicAnchors
+  // again (no $dynamicRef, no call to a sub-validator that might write one) gets one shared, frozen set.
+  const options = mentions(validate.toString(), 'dynamicAnchors') === 1 ? NO_DYNAMIC_ANCHORS : undefined;
   return {
     json,
     check(value: unknown): CheckResult {
-      if (validate(value)) return { ok: true, value };
+      if (validate(value, options)) return { ok: true, value };
       return { ok: false, message: failure(prefix, (validate.errors ?? []).map(ajvProblem), validate.errors?.length ?? 0) };
     },
   };
+}
+
+/** Options for a validator that reads no dynamic anchors: its defaults otherwise, without allocating them. */
+const NO_DYNAMIC_ANCHORS = Object.freeze({ dynamicAnchors: Object.freeze({}) }) as unknown as Parameters<ValidateFunction>[1];
+
+/** How many times `word` occurs in `text`. */
+function mentions(text: string, word: string): number {
+  let count = 0;
+  for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + word.length)) count++;
+  return count;
 }
 
 // The compiled function keeps everything it needs; the shared instance must not keep the schema. Drop

@@ -246,6 +246,51 @@ describe('plain JSON Schema', () => {
     expect(compile2020).toHaveBeenCalledTimes(1);
   });
 
+  it('resolves $dynamicRef on every call, and gives validators that read no dynamic anchors one shared, frozen set of options', () => {
+    // Record what each compiled validator is called with (its source is what schema.ts reads).
+    const original = Ajv2020.prototype.compile;
+    const options: unknown[][] = [];
+    vi.spyOn(Ajv2020.prototype, 'compile').mockImplementation(function (this: Ajv2020, ...args: Parameters<Ajv2020['compile']>) {
+      const validate = original.apply(this, args);
+      const seen: unknown[] = [];
+      options.push(seen);
+      const wrapped = ((data: unknown, cxt?: unknown) => {
+        seen.push(cxt);
+        const ok = (validate as (d: unknown, c?: unknown) => boolean)(data, cxt);
+        wrapped.errors = validate.errors;
+        return ok;
+      }) as unknown as typeof validate;
+      wrapped.toString = () => validate.toString();
+      return wrapped;
+    });
+    const tree = {
+      $id: 'https://example.com/tree',
+      $dynamicAnchor: 'node',
+      type: 'object',
+      properties: { data: true, children: { type: 'array', items: { $dynamicRef: '#node' } } },
+    };
+    // The strict tree extends the tree: its $dynamicAnchor makes the children strict too.
+    const strict = compileSchema({ $id: 'https://example.com/strict-tree', $dynamicAnchor: 'node', $ref: 'tree', unevaluatedProperties: false, $defs: { tree } }, 'strict');
+    const loose = compileSchema(tree, 'loose');
+    const echo = compileSchema({ type: 'object', properties: { text: { type: 'string' } }, required: ['text'] }, 'echo');
+    for (let i = 0; i < 3; i++) {
+      expect(strict.check({ data: i, children: [{ data: 2 }] }).ok).toBe(true);
+      expect(strict.check({ data: i, children: [{ data: 2, extra: 1 }] }).ok).toBe(false);
+      expect(loose.check({ data: i, children: [{ data: 2, extra: 1 }] }).ok).toBe(true);
+      expect(echo.check({ text: `t${i}` }).ok).toBe(true);
+      expect(failMessage(echo.check({ text: i }))).toBe('Invalid value for echo: /text must be string');
+    }
+    const [strictOptions, looseOptions, echoOptions] = options;
+    // Validators that use dynamic anchors get Ajv's defaults: a fresh set per call.
+    expect(strictOptions).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect(looseOptions).toEqual([undefined, undefined, undefined]);
+    // The echo's validator gets the same frozen options every time, with an empty frozen set of anchors.
+    expect(new Set(echoOptions).size).toBe(1);
+    const shared = echoOptions![0] as { dynamicAnchors: object };
+    expect(Object.isFrozen(shared) && Object.isFrozen(shared.dynamicAnchors)).toBe(true);
+    expect(Object.keys(shared.dynamicAnchors)).toEqual([]);
+  });
+
   it('knows the ajv-formats formats', () => {
     const compiled = compileSchema(
       { type: 'object', properties: { e: { type: 'string', format: 'email' }, d: { type: 'string', format: 'date-time' } } },
