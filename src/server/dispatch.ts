@@ -204,7 +204,7 @@ function dispatch(server: McpServer, env: RequestEnv, idRaw: string, method: str
     const meta = isObject(params['_meta']) ? params['_meta'] : undefined;
     const declaresVersion = meta !== undefined && META.protocolVersion in meta;
     if (session !== undefined && (session.protocolVersion !== undefined || (!declaresVersion && (method === 'initialize' || method === 'ping')))) {
-      reply = legacy(server, env, session, idRaw, method, params, meta ?? {});
+      reply = legacy(server, env, session, idRaw, method, params, meta);
     } else if (session !== undefined && !declaresVersion) {
       throw new McpError(
         ErrorCode.InvalidRequest,
@@ -300,7 +300,7 @@ function legacy(
   idRaw: string,
   method: string,
   params: JsonObject,
-  meta: JsonObject,
+  meta: JsonObject | undefined,
 ): Reply | Promise<Reply> {
   if (method === 'initialize') return { json: writeResult(idRaw, JSON.stringify(initialize(server, session, params))), status: 200 };
   if (method === 'ping') return { json: writeResult(idRaw, '{}'), status: 200 };
@@ -770,7 +770,8 @@ function startLegacyTask(call: Call, tool: ToolEntry, args: unknown): JsonObject
 }
 
 async function runLegacyTask(call: Call, tool: ToolEntry, args: unknown, task: Task, store: TaskStore, session: Session, route: TaskRoute): Promise<void> {
-  const taskCall: Call = { ...call, signal: task.signal };
+  // meta and signal are getters of the request's class: a spread copies own fields only.
+  const taskCall: Call = { ...call, meta: call.meta, signal: task.signal };
   const ctx = context(taskCall, undefined, undefined, {
     notify: (method, params) => {
       if (!task.terminal) route.notify(JSON.stringify({ jsonrpc: '2.0', method, params: withRelatedTask(params, task.taskId) }));
@@ -810,7 +811,7 @@ function startStatelessTask(call: Call, tool: ToolEntry, args: unknown, prepared
  * every answer so far (the same contract as multi-round-trip requests).
  */
 async function runStatelessTask(call: Call, tool: ToolEntry, args: unknown, prepared: unknown, task: Task, store: TaskStore): Promise<void> {
-  const taskCall: Call = { ...call, signal: task.signal, env: { session: call.env.session, channel: CLOSED, auth: call.env.auth, signal: undefined } };
+  const taskCall: Call = { ...call, meta: call.meta, signal: task.signal, env: { session: call.env.session, channel: CLOSED, auth: call.env.auth, signal: undefined } };
   let state: unknown;
   try {
     for (;;) {

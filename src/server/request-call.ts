@@ -37,7 +37,8 @@ export class RequestCall implements Call {
   declare readonly version: string;
   declare readonly method: string;
   declare readonly params: JsonObject;
-  declare readonly meta: JsonObject;
+  /** `_meta` as sent; a legacy request mostly has none, and its `{}` is made only if read (meta). */
+  private declare sentMeta: JsonObject | undefined;
   declare readonly clientCapabilities: JsonObject;
   declare readonly clientInfo: JsonObject | undefined;
   declare readonly idRaw: string;
@@ -58,7 +59,7 @@ export class RequestCall implements Call {
     version: string,
     method: string,
     params: JsonObject,
-    meta: JsonObject,
+    meta: JsonObject | undefined,
     clientCapabilities: JsonObject,
     clientInfo: JsonObject | undefined,
     idRaw: string,
@@ -69,7 +70,7 @@ export class RequestCall implements Call {
     this.version = version;
     this.method = method;
     this.params = params;
-    this.meta = meta;
+    this.sentMeta = meta;
     this.clientCapabilities = clientCapabilities;
     this.clientInfo = clientInfo;
     this.idRaw = idRaw;
@@ -77,6 +78,11 @@ export class RequestCall implements Call {
     this.reason = undefined;
     this.controller = undefined;
     this.combined = undefined;
+  }
+
+  /** The request's `_meta`: `{}` when it sent none. */
+  get meta(): JsonObject {
+    return (this.sentMeta ??= {});
   }
 
   abort(reason?: unknown): void {
