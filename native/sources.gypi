@@ -7,6 +7,7 @@
       "native/core/errors.cc",
       "native/core/framing.cc",
       "native/core/http1.cc",
+      "native/core/id_text.cc",
       "native/core/jwt.cc",
       "native/core/pipes.cc",
       "native/core/ratelimit.cc",

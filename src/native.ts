@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostFeatures } from './sandbox/launcher/types.js';
 
 /** Revision of the binding contract (docs/jsonrpc-engine.md section 10) this loader accepts. */
-export const NATIVE_ABI = 8;
+export const NATIVE_ABI = 9;
 
 /** The warning code emitted (once) when the addon cannot be loaded. */
 export const NATIVE_UNAVAILABLE_WARNING = 'FASTERMCP_NATIVE_UNAVAILABLE';
@@ -56,6 +56,7 @@ export interface NativeEngine {
   setClient(client: string): void; //                  the caller the next calls admit for
   readArguments(source: Uint8Array): [values: string, table: Int32Array, keyCount: number]; // section 11
   argumentKey(id: number): string; //                  a key id's member name
+  idText(source: Uint8Array): string | null; //        the records' ids as one Latin-1 text, section 12
 }
 
 /** The policy a native JwtVerifier is built with (src/jwt/js.ts JwtPolicy, validated in TS). */
@@ -151,7 +152,7 @@ export type NativeSandboxProbe = Omit<HostFeatures, 'launcher' | 'permissionFlag
 /** Everything mcp_native.node exports (docs/jsonrpc-engine.md section 10). */
 export interface NativeBinding {
   version: string; //                 package.json version baked in at compile time (define FASTERMCP_VERSION)
-  abi: number; //                     revision of this contract, 8 (5 + ReplyBuffer, 7: its setMembers, 8: Engine.readArguments); the loader refuses a mismatch
+  abi: number; //                     revision of this contract, 9 (5 + ReplyBuffer, 7: its setMembers, 8: Engine.readArguments, 9: Engine.idText); the loader refuses a mismatch
   simdjsonImplementation: string; //  simdjson's active kernel name
   opensslVersion: string; //          OpenSSL_version(OPENSSL_VERSION) as resolved from the running node
   reasons: string[]; //               reason names by code (section 8), for the pin test

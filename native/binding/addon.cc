@@ -31,8 +31,9 @@ void define_pipes(Napi::Env env, Napi::Object exports);
 namespace {
 
 // Revision of the exports contract (2: 20-int32 records; 3: + HeadParser; 4: + sandbox*; 5: + pipe*;
-// 6: + ReplyBuffer; 7: ReplyBuffer.setMembers, textResult without members); src/native.ts refuses a mismatch.
-constexpr uint32_t kAbi = 8;
+// 6: + ReplyBuffer; 7: ReplyBuffer.setMembers, textResult without members; 8: Engine.readArguments;
+// 9: Engine.idText); src/native.ts refuses a mismatch.
+constexpr uint32_t kAbi = 9;
 
 Napi::Array reason_table(Napi::Env env, std::string_view (*column)(jsonrpc::Reason)) {
   Napi::Array table = Napi::Array::New(env, jsonrpc::kReasonCount);

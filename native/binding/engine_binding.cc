@@ -184,6 +184,20 @@ class EngineBinding : public Napi::ObjectWrap<EngineBinding> {
     return out;
   }
 
+  // idText(source: Uint8Array): string | null — the ids of the last call's records as one Latin-1 string
+  // (core/id_text.h), or null when one is not ASCII; `source` as for readArguments.
+  Napi::Value id_text(const Napi::CallbackInfo& info) {
+    const Napi::Env env = info.Env();
+    const uint8_t* data = nullptr;
+    std::size_t size = 0;
+    if (!ready(info) || !get_bytes(info[0], "source", &data, &size)) return env.Undefined();
+    const std::string* text = engine_->id_text(std::string_view(reinterpret_cast<const char*>(data), size));
+    if (text == nullptr) return env.Null();
+    napi_value out = nullptr;
+    napi_create_string_latin1(env, text->data(), text->size(), &out);
+    return Napi::Value(env, out);
+  }
+
   // argumentKey(id: number): string — the member name of a key id readArguments' tables hold.
   Napi::Value argument_key(const Napi::CallbackInfo& info) {
     const Napi::Env env = info.Env();
@@ -287,6 +301,7 @@ Napi::Function define_engine(Napi::Env env) {
                                         EngineBinding::InstanceMethod<&EngineBinding::replies>("replies"),
                                         EngineBinding::InstanceMethod<&EngineBinding::reset>("reset"),
                                         EngineBinding::InstanceMethod<&EngineBinding::read_arguments>("readArguments"),
+                                        EngineBinding::InstanceMethod<&EngineBinding::id_text>("idText"),
                                         EngineBinding::InstanceMethod<&EngineBinding::argument_key>("argumentKey"),
                                         EngineBinding::InstanceMethod<&EngineBinding::set_admission>("setAdmission"),
                                         EngineBinding::InstanceMethod<&EngineBinding::set_client>("setClient"),

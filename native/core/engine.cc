@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "core/id_text.h"
 #include "core/router.h"
 
 namespace mcp::jsonrpc {
@@ -222,6 +223,10 @@ const ArgumentsRead& Engine::read_arguments(std::string_view source) {
   jsonrpc::read_arguments(records_.data(), record_count(), {argument_members_.data(), argument_members_.size()}, source,
                           framer_.carried(), &keys_, &arguments_);
   return arguments_;
+}
+
+const std::string* Engine::id_text(std::string_view source) {
+  return jsonrpc::id_text(records_.data(), record_count(), source, framer_.carried(), &id_text_) ? &id_text_ : nullptr;
 }
 
 void Engine::reset() {

@@ -72,6 +72,9 @@ class Engine {
   /// message (a span outside it gives no entry). Member names keep their ids for the engine's life.
   const ArgumentsRead& read_arguments(std::string_view source);
   const KeyTable& keys() const noexcept { return keys_; }
+  /// The ids of the last call's records as one text (id_text.h), or nullptr when they are not all ASCII;
+  /// `source` as for read_arguments. Valid until the next call.
+  const std::string* id_text(std::string_view source);
   const Limits& limits() const noexcept { return limits_; }
 
  private:
@@ -100,6 +103,7 @@ class Engine {
   /// The members of the call's arguments as the scan listed them (ArgumentMembers), for read_arguments.
   std::vector<int32_t> argument_members_;
   ArgumentsRead arguments_;
+  std::string id_text_;
 };
 
 }  // namespace mcp::jsonrpc

@@ -48,6 +48,7 @@ import {
 } from './records.js';
 import { REPLY_HEAD, REPLY_NULL_ID, errorReplyTail } from './response.js';
 import { KeyTable, readArguments } from './arguments.js';
+import { idText } from './id-text.js';
 import type { ArgumentsRead } from './arguments.js';
 
 /** Name tables of the router (spec section 6): 0 tools (`name`), 1 resources (`uri`), 2 prompts (`name`). */
@@ -99,6 +100,17 @@ export interface Engine {
    * transports join them for it.
    */
   readonly readsArguments: boolean;
+  /**
+   * The ids of the last call's records as one text (docs/jsonrpc-engine.md section 12; `source` as for
+   * readArguments): each record with an ID span contributes its raw id, in record order, nothing between.
+   * null when an id is not ASCII.
+   */
+  idText(source: Uint8Array): string | null;
+  /**
+   * Whether idText is cheaper than decoding a read's whole chunk for its ids: true for the native engine.
+   * The JS twin makes its text a character at a time, so transports decode the chunk for it.
+   */
+  readonly readsIds: boolean;
   /**
    * Native engines only: fused admission (docs/ratelimit.md section 8). Requests of the following calls are
    * checked against `ruleSet` (a native RuleSet's raw handle; null: none) in the same crossing; a refused one
@@ -757,6 +769,14 @@ export class JsEngine implements Engine {
   }
 
   get readsArguments(): boolean {
+    return false;
+  }
+
+  idText(source: Uint8Array): string | null {
+    return idText(this.out, this.count, source, this.carriedLine);
+  }
+
+  get readsIds(): boolean {
     return false;
   }
 

@@ -88,6 +88,14 @@ export class NativeEngine implements Engine {
     return { values, table, keys: keys.names, assignable: keys.assignable };
   }
 
+  idText(source: Uint8Array): string | null {
+    return this.handle.idText(source);
+  }
+
+  get readsIds(): boolean {
+    return true;
+  }
+
   setAdmission(ruleSet: object | null, replies: readonly (readonly string[])[]): void {
     this.handle.setAdmission(ruleSet, replies);
   }

@@ -156,31 +156,55 @@ const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: nu
 const MIN_VIEW_LENGTH = 13;
 
 /**
- * The text of spans of one source. A Buffer slice call costs about 80 ns, and a small request reads
- * two or three spans, so an ASCII source (the usual case) is decoded once and its spans are taken as
- * substrings, which cost almost nothing: byte offsets are then character offsets. Texts that may be
- * kept (ids, names) are copied when a substring would be a view that keeps the whole chunk alive.
+ * Spans a SourceText reads one by one (a Buffer slice call each) before it decodes its whole source, when
+ * that is ASCII: decoding 64 KiB costs about what a hundred slice calls do.
+ */
+const SPANS_BEFORE_DECODING = 16;
+
+/**
+ * The text of spans of one source. A Buffer slice call costs about 80 ns, so a source whose spans are read
+ * many times (the JS twin's requests, or params parsed whole) is decoded once, when ASCII (the usual case),
+ * and its spans are taken as substrings, which cost almost nothing: byte offsets are then character
+ * offsets. With the native engine most requests need no text from their chunk at all (the method and name
+ * are routed, the arguments read, the ids given by Engine.idText), so the chunk is decoded only once
+ * SPANS_BEFORE_DECODING spans have been read from it. Texts that may be kept (ids, names) are copied when a
+ * substring would be a view that keeps the whole chunk alive.
  */
 class SourceText {
-  private readonly ascii: string | undefined;
+  /** The whole source, once decoded (ASCII only). */
+  private ascii: string | undefined = undefined;
+  /** Span reads left before the whole source is decoded; -1 once that has been decided. */
+  private untilDecoded: number;
 
-  constructor(private readonly bytes: Uint8Array) {
-    this.ascii = bytes.length > 0 && isAscii(bytes) ? latin1Slice.call(bytes, 0, bytes.length) : undefined;
+  /** `eager`: decode now (a source whose spans will be read); else after SPANS_BEFORE_DECODING reads. */
+  constructor(
+    private readonly bytes: Uint8Array,
+    eager: boolean,
+  ) {
+    this.untilDecoded = eager ? 0 : SPANS_BEFORE_DECODING;
+    if (eager) this.decode();
   }
 
   /** Text that is only read now (parsed, compared). */
   read(start: number, end: number): string {
+    if (this.ascii === undefined && this.untilDecoded >= 0 && --this.untilDecoded < 0) this.decode();
     return this.ascii !== undefined ? this.ascii.slice(start, end) : utf8Slice.call(this.bytes, start, end);
   }
 
   /** Text that may outlive the chunk. */
   keep(start: number, end: number): string {
-    return this.ascii !== undefined && end - start < MIN_VIEW_LENGTH ? this.ascii.slice(start, end) : this.copy(start, end);
+    return end - start < MIN_VIEW_LENGTH ? this.read(start, end) : this.copy(start, end);
   }
 
   /** A new string, whatever its length. */
   copy(start: number, end: number): string {
     return utf8Slice.call(this.bytes, start, end);
+  }
+
+  private decode(): void {
+    const bytes = this.bytes;
+    this.untilDecoded = -1;
+    if (bytes.length > 0 && isAscii(bytes)) this.ascii = latin1Slice.call(bytes, 0, bytes.length);
   }
 
   /**
@@ -322,13 +346,44 @@ class ChunkRead {
   private waiting: Record<string, unknown>[] | undefined;
   private waitingAt: Int32Array | undefined;
   private waitingCount = 0;
+  /**
+   * The read's ids as one text (Engine.idText, docs/jsonrpc-engine.md section 12), or null: ids are then
+   * read from their source. `idRecord` is the offset of the first record whose id is not yet counted in
+   * `idAt`, the offset in `ids` where that record's id (if it has one) starts.
+   */
+  private readonly ids: string | null;
+  private idRecord = 0;
+  private idAt = 0;
 
   constructor(
     readonly engine: Engine,
     private readonly bytes: Uint8Array,
     private readonly records: number,
   ) {
-    this.chunk = new SourceText(bytes);
+    // A read of one request needs no more than one span: no crossing for it.
+    this.ids = records > 1 && engine.readsIds ? engine.idText(bytes) : null;
+    // Without the engine's ids every request reads its id from the chunk: decoded at once.
+    this.chunk = new SourceText(bytes, !engine.readsIds);
+  }
+
+  /**
+   * The raw id of the record at offset `r` (its ID span, from `text`), which may be kept. Records are asked
+   * for in order: each id is found in `ids` after the ids of the records before it.
+   */
+  id(text: SourceText, rec: Int32Array, r: number): string {
+    const start = rec[r + ID_START]!;
+    const end = rec[r + ID_END]!;
+    const ids = this.ids;
+    if (ids === null || r < this.idRecord) return text.keep(start, end);
+    let at = this.idAt;
+    for (let q = this.idRecord; q < r; q += RECORD_STRIDE) {
+      const s = rec[q + ID_START]!;
+      if (s >= 0) at += rec[q + ID_END]! - s;
+    }
+    this.idRecord = r + RECORD_STRIDE;
+    this.idAt = at + end - start;
+    // A longer piece would be a view keeping the whole text alive, as long as the request is kept.
+    return end - start < MIN_VIEW_LENGTH ? ids.slice(at, this.idAt) : text.copy(start, end);
   }
 
   /** A request or notification with a META span left unread (its params parsed whole, or refused). */
@@ -338,7 +393,7 @@ class ChunkRead {
 
   /** The source of a message that began in an earlier chunk. */
   carried(): SourceText {
-    return (this.carriedText ??= new SourceText(this.engine.carried()));
+    return (this.carriedText ??= new SourceText(this.engine.carried(), true));
   }
 
   /** Has the arguments of the record at offset `r` set into `params` by finish(). */
@@ -420,7 +475,7 @@ function one(read: ChunkRead, rec: Int32Array, r: number, gate: Gate | undefined
   const text = (flags & FLAG_SRC_CARRY) !== 0 ? read.carried() : read.chunk;
   switch (kind) {
     case KIND_REQUEST: {
-      const idRaw = text.keep(rec[r + ID_START]!, rec[r + ID_END]!);
+      const idRaw = read.id(text, rec, r);
       let admitted: ReturnType<Admission['admit']>;
       if (gate === undefined) admitted = undefined;
       else if (gate.fused) {
@@ -445,7 +500,7 @@ function one(read: ChunkRead, rec: Int32Array, r: number, gate: Gate | undefined
     case KIND_ERROR_RESPONSE:
       return {
         kind: 'response',
-        idRaw: rec[r + ID_START]! < 0 ? 'null' : text.keep(rec[r + ID_START]!, rec[r + ID_END]!),
+        idRaw: rec[r + ID_START]! < 0 ? 'null' : read.id(text, rec, r),
         message: parseSpan(text, rec[r + START]!, rec[r + END]!) as Record<string, unknown>,
       };
     default:

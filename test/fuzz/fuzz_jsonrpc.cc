@@ -10,6 +10,7 @@
 //     is the record's raw id or null
 //   * the records do not depend on the chunking (apart from META_REPEATED, which compares within a call)
 //   * META_REPEATED is set exactly on the calls' records whose META bytes equal the call's previous META
+//   * id_text() is the call's raw ids joined in record order, or none exactly when one is not ASCII
 //   * scan(): invalid_utf8 exactly when the body is not UTF-8; a body simdjson DOM accepts is never
 //     invalid_json / invalid_utf8; a body the engine accepts as JSON is accepted by DOM (or only refused
 //     by DOM for a number it cannot convert)
@@ -173,6 +174,21 @@ void check_call(const jr::Engine& engine, std::string_view input, const jr::Limi
   REQUIRE(fuzz::meta_repeated_holds(engine, input));
 }
 
+// Engine::id_text after a call (docs/jsonrpc-engine.md section 12).
+void check_id_text(jr::Engine* engine, std::string_view input) {
+  std::string expected;
+  bool ascii = true;
+  for (std::size_t i = 0; i < engine->record_count(); ++i) {
+    const int32_t* r = engine->records() + i * jr::kRecordStride;
+    if (!has_span(r, f::kIdStart)) continue;
+    const std::string_view id = span((r[f::kFlags] & jr::flag::kSrcCarry) != 0 ? engine->carried() : input, r, f::kIdStart);
+    for (const char c : id) ascii = ascii && static_cast<uint8_t>(c) < 0x80;
+    expected.append(id);
+  }
+  const std::string* text = engine->id_text(input);
+  REQUIRE(ascii ? text != nullptr && *text == expected : text == nullptr);
+}
+
 // The chunking-independent records of `stream` fed as `chunks` (lengths) then end().
 std::vector<std::string> run_stream(std::string_view stream, const std::vector<std::size_t>& chunks,
                                     const jr::Limits& limits) {
@@ -185,10 +201,13 @@ std::vector<std::string> run_stream(std::string_view stream, const std::vector<s
     // A copy of exactly the chunk's bytes, so that reading past it is a heap overflow under ASan.
     std::vector<uint8_t> copy(chunk.begin(), chunk.end());
     REQUIRE(engine.feed(copy.data(), copy.size()));
-    check_call(engine, std::string_view(reinterpret_cast<const char*>(copy.data()), copy.size()), limits, &summaries);
+    const std::string_view input(reinterpret_cast<const char*>(copy.data()), copy.size());
+    check_call(engine, input, limits, &summaries);
+    check_id_text(&engine, input);
   }
   engine.end();
   check_call(engine, {}, limits, &summaries);
+  check_id_text(&engine, {});
   return summaries;
 }
 
@@ -197,6 +216,7 @@ void check_scan(std::string_view body, const jr::Limits& limits) {
   std::vector<uint8_t> copy(body.begin(), body.end());
   REQUIRE(engine.scan(copy.data(), copy.size()));
   check_call(engine, body, limits, nullptr);
+  check_id_text(&engine, body);
   const std::size_t count = engine.record_count();
   REQUIRE(count >= 1);
   const int32_t* first = engine.records();

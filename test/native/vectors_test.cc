@@ -292,6 +292,22 @@ std::string describe(const RecordText& r) {
 }
 
 // One framing or scan vector file.
+// Engine::id_text after a call (section 12): the raw ids of its records, in order, or nullptr when one is not
+// ASCII.
+bool ids_match(Engine* engine, std::string_view source, const std::vector<RecordText>& records) {
+  std::string expected;
+  bool ascii = true;
+  for (const RecordText& record : records) {
+    if (!record.has_id) continue;
+    expected += record.id;
+    for (const char c : record.id) ascii = ascii && static_cast<uint8_t>(c) < 0x80;
+  }
+  const std::string* text = engine->id_text(source);
+  if (!ascii) return text == nullptr || failf("id_text: expected none (an id is not ASCII)");
+  if (text == nullptr) return failf("id_text: expected \"" + expected + "\", got none");
+  return *text == expected || failf("id_text: expected \"" + expected + "\", got \"" + *text + "\"");
+}
+
 bool run_engine_vector(const fs::path& path, dom::parser* parser, const Router& default_router) {
   std::string json;
   if (!read_file(path, &json)) return false;
@@ -348,21 +364,27 @@ bool run_engine_vector(const fs::path& path, dom::parser* parser, const Router& 
 
   Engine engine(router, &g_scanner, limits);
   std::vector<RecordText> actual;
+  bool ok = true;
+  // Each call's records, and its id text checked against their ids (section 12).
+  const auto collect = [&](std::string_view source) {
+    std::vector<RecordText> records = check::record_texts(engine, source);
+    if (!ids_match(&engine, source, records)) ok = false;
+    for (auto& record : records) actual.push_back(std::move(record));
+  };
   if (framing) {
     for (const std::string& chunk : chunks) {
       if (!engine.feed(reinterpret_cast<const uint8_t*>(chunk.data()), chunk.size())) return failf("feed refused");
-      for (auto& record : check::record_texts(engine, chunk)) actual.push_back(std::move(record));
+      collect(chunk);
     }
     if (call_end) {
       engine.end();
-      for (auto& record : check::record_texts(engine, {})) actual.push_back(std::move(record));
+      collect({});
     }
   } else {
     if (!engine.scan(reinterpret_cast<const uint8_t*>(input.data()), input.size())) return failf("scan refused");
-    actual = check::record_texts(engine, input);
+    collect(input);
   }
 
-  bool ok = true;
   if (actual.size() != expect.size()) {
     ok = failf("expected " + std::to_string(expect.size()) + " record(s), got " + std::to_string(actual.size()));
   }

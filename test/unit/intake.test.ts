@@ -89,6 +89,45 @@ for (const impl of IMPLS) {
       expect(got.map((m) => (m.kind === 'request' ? m.params : m))).toEqual(expected);
     });
 
+    it('gives every request and response its raw id as written: from one read, batches, invalid lines, a carried message', () => {
+      // The native engine hands a read's ids over as one text (Engine.idText): each id must come from its
+      // own place in it, whatever records (with ids or without) come between.
+      const ids = ['1', '-0', '1.5e3', '"a"', '"\\"q\\""', '"a-long-string-id-of-many-chars"', '0', '"\\u00e4"', '2', '123456789012345'];
+      const lines: string[] = [];
+      const want: string[] = [];
+      ids.forEach((id, i) => {
+        lines.push(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"t${i}"}}}`);
+        want.push(id);
+        if (i % 3 === 0) lines.push('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+        // An invalid line that keeps its id for its error reply (an id in the records JS skips).
+        if (i % 4 === 1) lines.push(`{"jsonrpc":"1.0","id":"bad${i}","method":"ping"}`);
+      });
+      lines.push('{"jsonrpc":"2.0","id":"r1","result":{}}', '{"jsonrpc":"2.0","id":77,"error":{"code":1,"message":"m"}}');
+      want.push('"r1"', '77');
+      lines.push('[{"jsonrpc":"2.0","id":"b1","method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":"b-2-long-enough-to-copy","method":"ping"}]');
+      want.push('"b1"', '"b-2-long-enough-to-copy"');
+      lines.push('{"jsonrpc":"2.0","id":"split","method":"ping"}', '{"jsonrpc":"2.0","id":3,"method":"ping"}');
+      want.push('"split"', '3');
+      const idsOf = (messages: Message[]): string[] =>
+        messages
+          .flatMap((m) => (m.kind === 'batch' ? m.items : [m]))
+          .flatMap((m) => (m.kind === 'request' || m.kind === 'response' ? [m.idRaw] : []));
+      const text = lines.join('\n') + '\n';
+      // Whole, and cut inside the "split" message (its id then comes from the carried line); with a
+      // non-ASCII id in the read and without one (ids as one text, or each from the chunk).
+      for (const variant of [text, text.replace('"\\u00e4"', '"ä"'), text.replace('"\\u00e4"', '"ae"')]) {
+        const cut = variant.indexOf('"split"') + 3;
+        for (const parts of [[variant], [variant.slice(0, cut), variant.slice(cut)]]) {
+          const got = parts.flatMap((part) => {
+            const chunk = Buffer.from(part);
+            return idsOf(readMessages(engine, engine.feed(chunk), chunk));
+          });
+          const expected = variant === text ? want : want.map((id) => (id === '"\\u00e4"' ? (variant.includes('"ä"') ? '"ä"' : '"ae"') : id));
+          expect(got).toEqual(expected);
+        }
+      }
+    });
+
     it('gives each request of a read its own arguments: batches, a message split over two reads, large and odd values', () => {
       const big = { text: 'x'.repeat(3000), list: Array.from({ length: 50 }, (_, i) => i) };
       const argsList: unknown[] = [{ a: 1 }, big, JSON.parse('{"__proto__":{"p":1},"constructor":2}'), [], 'str', 1.5e300, null, { n: -0 }, { d: 1, d2: 2 }];

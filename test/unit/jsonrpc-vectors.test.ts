@@ -21,9 +21,11 @@ for (const impl of IMPLS) {
       describe(dir, () => {
         for (const vector of vectors) {
           it(`${vector.file}: ${vector.name}`, () => {
-            const { records } = runVector(impl, vector);
+            const { records, idTexts } = runVector(impl, vector);
             expect(records.map((r, i) => pick(r, vector.expect[i] ?? { kind: '' }))).toEqual(vector.expect);
             expect(records.length).toBe(vector.expect.length);
+            // Each call's id text (section 12) is its records' raw ids joined.
+            expect(idTexts.map((t) => t.actual)).toEqual(idTexts.map((t) => t.expected));
           });
         }
       });

@@ -122,16 +122,27 @@ const utf8 = new TextEncoder();
 export interface VectorRun {
   records: DescribedRecord[];
   raw: { records: Int32Array; carried: Uint8Array; replies: Uint8Array }[];
+  /** Per engine call: Engine.idText, and what section 12 says it is (the call's raw ids joined; null when one is not ASCII). */
+  idTexts: { actual: string | null; expected: string | null }[];
+}
+
+/** What Engine.idText gives for a call's described records (docs/jsonrpc-engine.md section 12). */
+function expectedIdText(records: DescribedRecord[]): string | null {
+  const ids = records.flatMap((r) => (r.id === undefined ? [] : [r.id]));
+  return ids.some((id) => /[^\x00-\x7f]/.test(id)) ? null : ids.join('');
 }
 
 export function runVector(impl: Impl, vector: EngineVector): VectorRun {
   const router = impl.router();
   applyRoutes(router, vector.routes === undefined || vector.routes === 'default' ? DEFAULT_ROUTES : vector.routes);
   const engine = impl.engine(router, vector.limits);
-  const run: VectorRun = { records: [], raw: [] };
+  const run: VectorRun = { records: [], raw: [], idTexts: [] };
   const collect = (input: Uint8Array, count: number): void => {
     const sources = { input, carried: new Uint8Array(engine.carried()), replies: new Uint8Array(engine.replies()) };
-    for (let r = 0; r < count; r++) run.records.push(describeRecord(engine.records, r, sources, REASON_NAMES));
+    const described: DescribedRecord[] = [];
+    for (let r = 0; r < count; r++) described.push(describeRecord(engine.records, r, sources, REASON_NAMES));
+    run.records.push(...described);
+    run.idTexts.push({ actual: engine.idText(input), expected: expectedIdText(described) });
     run.raw.push({ records: engine.records.slice(0, count * RECORD_STRIDE), carried: sources.carried, replies: sources.replies });
   };
   if (vector.input !== undefined || vector.inputBase64 !== undefined) {
