@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "core/ascii.h"
 #include "core/records.h"
 
 namespace mcp::jsonrpc {
@@ -21,19 +22,6 @@ uint32_t hash_of(std::string_view name) noexcept {
   uint32_t h = 2166136261u;  // FNV-1a
   for (const char c : name) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
   return h;
-}
-
-bool is_ascii(std::string_view text) noexcept {
-  const char* p = text.data();
-  const char* end = p + text.size();
-  uint64_t bits = 0;
-  for (; end - p >= 8; p += 8) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    bits |= word;
-  }
-  for (; p < end; ++p) bits |= static_cast<uint8_t>(*p);
-  return (bits & 0x8080808080808080ULL) == 0;
 }
 
 void append_value(ArgumentsRead* out, std::string_view value) {

@@ -1,6 +1,7 @@
 // The ids of one engine call's records as one text: see id_text.h.
 #include "core/id_text.h"
 
+#include "core/ascii.h"
 #include "core/records.h"
 
 namespace mcp::jsonrpc {
@@ -8,7 +9,6 @@ namespace mcp::jsonrpc {
 bool id_text(const int32_t* records, std::size_t count, std::string_view source, std::string_view carried,
              std::string* out) {
   out->clear();
-  uint8_t high = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const int32_t* record = records + i * kRecordStride;
     const int32_t start = record[field::kIdStart];
@@ -19,11 +19,9 @@ bool id_text(const int32_t* records, std::size_t count, std::string_view source,
       out->clear();
       return false;
     }
-    const std::string_view id = from.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(end - start));
-    for (const char c : id) high |= static_cast<uint8_t>(c);
-    out->append(id);
+    out->append(from.data() + start, static_cast<std::size_t>(end - start));
   }
-  if ((high & 0x80) != 0) {
+  if (!is_ascii(*out)) {
     out->clear();
     return false;
   }
