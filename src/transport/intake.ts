@@ -93,7 +93,7 @@ const METHODS = METHOD_SLOTS;
 /**
  * The methods whose params name a tool, prompt or resource, and the name table that routes them: the
  * engine then captures that member (NAME) and can mark params as spanned (docs/jsonrpc-engine.md
- * section 7), and refuses a request that names two. ROUTED_KEY is the member, by method slot.
+ * section 7), and refuses a request that names two. ROUTED_BY_URI says which member (uri, else name), by method slot.
  */
 const ROUTED: Readonly<Record<string, NameTable>> = {
   'tools/call': NAME_TABLE_TOOLS,
@@ -102,7 +102,7 @@ const ROUTED: Readonly<Record<string, NameTable>> = {
   'resources/subscribe': NAME_TABLE_RESOURCES,
   'resources/unsubscribe': NAME_TABLE_RESOURCES,
 };
-const ROUTED_KEY: readonly string[] = METHODS.map((m) => (ROUTED[m] === NAME_TABLE_RESOURCES ? 'uri' : 'name'));
+const ROUTED_BY_URI: readonly boolean[] = METHODS.map((m) => ROUTED[m] === NAME_TABLE_RESOURCES);
 
 /**
  * The rate-limit client of an HTTP request: the authenticated subject, else the remote address. The
@@ -301,9 +301,10 @@ function parseBody(read: ChunkRead, text: SourceText, rec: Int32Array, r: number
   // params is just its routed name, arguments and _meta (section 7): rebuilt from those spans, so
   // only `arguments` is parsed (with the rest of the read's, see ChunkRead), and a repeated `_meta`
   // is looked up.
-  const params: Record<string, unknown> = {};
+  // Made with its routed member as a literal: one map, where a computed key added to {} was a keyed store.
   const nameStart = rec[r + NAME_START]!;
-  if (nameStart >= 0) params[ROUTED_KEY[slot]!] = nameOf(text, rec, r, flags);
+  const params: Record<string, unknown> =
+    nameStart < 0 ? {} : ROUTED_BY_URI[slot] === true ? { uri: nameOf(text, rec, r, flags) } : { name: nameOf(text, rec, r, flags) };
   const argsStart = rec[r + ARGS_START]!;
   if (argsStart >= 0) {
     const argsEnd = rec[r + ARGS_END]!;
