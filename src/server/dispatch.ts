@@ -406,6 +406,9 @@ export function unsupportedVersion(requested: string): McpError {
 
 // ---- methods -----------------------------------------------------------------------------------
 
+/** A 2026-07-28 request's inputResponses when it sent none and had no earlier rounds: {} (CallInit). */
+const NO_ANSWERS: Record<string, unknown> = Object.freeze({});
+
 /**
  * What a RequestContext knows about its call, as one object whose methods live on the prototype:
  * a context per request then costs two allocations, not an object and a closure per capability.
@@ -413,13 +416,19 @@ export function unsupportedVersion(requested: string): McpError {
 class CallInit implements ContextInit {
   // Declared and set in the constructor, not class fields: see RequestContext.
   private declare readonly call: Call;
-  declare readonly inputResponses: Record<string, unknown> | undefined;
+  private declare answers: Record<string, unknown> | undefined;
   declare readonly state: unknown;
 
   constructor(call: Call, inputResponses: Record<string, unknown> | undefined, state: unknown) {
     this.call = call;
-    this.inputResponses = inputResponses;
+    this.answers = inputResponses;
     this.state = state;
+  }
+
+  get inputResponses(): Record<string, unknown> | undefined {
+    // A fresh {} per request, made only if the handler looks.
+    if (this.answers === NO_ANSWERS) this.answers = {};
+    return this.answers;
   }
 
   get minLogRank(): number {
@@ -599,7 +608,7 @@ const toolsCall: Handler = (call) => {
   if (!asTask && tool.definition.prepare === undefined && (call.era === 'legacy' || (params['inputResponses'] === undefined && params['requestState'] === undefined))) {
     // The common call: no earlier rounds to merge and nothing to prepare. A handler that answers
     // synchronously then finishes without a promise; only an input request needs the round machinery.
-    return callTool(call, tool, checked.value, context(call, call.era === 'legacy' ? undefined : {}));
+    return callTool(call, tool, checked.value, context(call, call.era === 'legacy' ? undefined : NO_ANSWERS));
   }
   return withInput(call, name, async (ctx) => {
     const prepared = await prepareTool(tool, checked.value, ctx);

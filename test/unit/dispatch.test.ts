@@ -1466,6 +1466,25 @@ describe('2026-07-28 multi-round-trip input requests', () => {
     expect(text(res)).toBe('{"action":"decline"}');
   });
 
+  it('gives a first-round 2026-07-28 handler inputResponses {} of its own (mutable), and a legacy one none', async () => {
+    const s = makeServer();
+    const seen: unknown[] = [];
+    s.tool('look', {}, (_args, ctx) => {
+      const answers = ctx.inputResponses;
+      seen.push(answers, ctx.inputResponses);
+      if (answers !== undefined) answers['mine'] = 1;
+      return 'x';
+    });
+    await result(s, statelessEnv(), 'tools/call', p26({ name: 'look' }, CAPS));
+    await result(s, statelessEnv(), 'tools/call', p26({ name: 'look' }, CAPS));
+    await result(s, await initialized(s), 'tools/call', { name: 'look' });
+    expect(seen[0]).toEqual({ mine: 1 });
+    expect(seen[1]).toBe(seen[0]); // the same object on every read within a request
+    expect(seen[2]).toEqual({ mine: 1 });
+    expect(seen[2]).not.toBe(seen[0]); // and a fresh one per request
+    expect(seen.slice(4)).toEqual([undefined, undefined]);
+  });
+
   it('keeps the answers of earlier rounds across several rounds', async () => {
     const s = makeServer();
     const seen: unknown[] = [];
