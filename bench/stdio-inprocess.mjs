@@ -9,7 +9,10 @@
 // With two or more --dist (each a built dist/ directory, e.g. a copy of an older commit's), the rounds
 // alternate between them, one child process per round, and the medians are compared. FASTERMCP_FORCE_JS=1
 // measures the pure-JS twin (the engine column says which ran). `--child` runs one round in this process,
-// for a profiler; `--child --cpu-profile FILE` writes a .cpuprofile of its timed run alone
+// for a profiler; `--child --cpu-profile FILE` writes a .cpuprofile of its timed run alone, and
+// `--child --heap-profile FILE` a .heapprofile of what it allocated (V8's sampling heap profiler, every 512
+// bytes, objects the GCs collected included) and prints the bytes per call by allocating function; run that
+// with --no-turbo-inlining --no-maglev-inlining to charge each allocation to the function that makes it
 // (docs/benchmarks-howto.md).
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     dist: { type: 'string', multiple: true, default: ['dist'] },
     child: { type: 'boolean', default: false },
     'cpu-profile': { type: 'string' },
+    'heap-profile': { type: 'string' },
   },
 });
 const era = values.era;
@@ -145,26 +149,50 @@ class NullSink extends EventEmitter {
   }
 }
 
-/** A CPU profile of the timed run only (the inspector's sampler, 50 µs), written by stop(file). */
-async function startProfile() {
+/**
+ * A profile of the timed run only, written by stop(file): the CPU sampler (50 µs) or, with `heap`, the
+ * sampling heap profiler counting every object, also those the GCs have collected since.
+ */
+async function startProfile(heap) {
   const { Session } = await import('node:inspector');
   const session = new Session();
   session.connect();
   const post = (method, params) =>
     new Promise((ok, fail) => session.post(method, params, (err, result) => (err ? fail(err) : ok(result))));
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 50 });
-  await post('Profiler.start');
+  if (heap) {
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  } else {
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 50 });
+    await post('Profiler.start');
+  }
   return {
     async stop(file) {
-      const { profile } = await post('Profiler.stop');
+      const { profile } = await post(heap ? 'HeapProfiler.stopSampling' : 'Profiler.stop');
       writeFileSync(file, JSON.stringify(profile));
       session.disconnect();
+      return profile;
     },
   };
 }
 
-async function serveOnce(lib, chunks, count, profile = false) {
+/** Bytes per call by the function that allocated them (self sizes of a heap profile's nodes), largest first. */
+function allocationsPerCall(profile, count) {
+  const bytes = new Map();
+  const visit = (node) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = `${functionName || '(anonymous)'} ${url.split('/').pop()}:${lineNumber + 1}`;
+    bytes.set(where, (bytes.get(where) ?? 0) + node.selfSize);
+    for (const child of node.children) visit(child);
+  };
+  visit(profile.head);
+  const rows = [...bytes].filter(([, b]) => b / count >= 0.5).sort((a, b) => b[1] - a[1]);
+  const total = [...bytes.values()].reduce((a, b) => a + b, 0);
+  return [`${(total / count).toFixed(0)} B per call allocated in all`, ...rows.map(([where, b]) => `${(b / count).toFixed(1).padStart(8)} B  ${where}`)].join('\n');
+}
+
+async function serveOnce(lib, chunks, count, profile = undefined) {
   const server = new lib.McpServer({ name: 'fastermcp', version: '0', title: 'fastermcp' });
   const { registerDemo } = await import(pathToFileURL(resolve(distDir, 'demo/everything.js')).href);
   registerDemo(server);
@@ -173,28 +201,30 @@ async function serveOnce(lib, chunks, count, profile = false) {
   const transport = new lib.StdioTransport(server, { input, output, pipeBytes: 0 });
   const done = transport.start();
   collectGarbage();
-  const profiler = profile ? await startProfile() : undefined;
+  const profiler = profile !== undefined ? await startProfile(profile === 'heap') : undefined;
   const cpu = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   input.resume();
   await done;
   const wallNs = Number(process.hrtime.bigint() - t0);
   const used = process.cpuUsage(cpu);
-  if (profiler !== undefined) await profiler.stop(values['cpu-profile']);
+  const written = profiler !== undefined ? await profiler.stop(values[profile === 'heap' ? 'heap-profile' : 'cpu-profile']) : undefined;
   output.close();
-  return { wallNs, cpuNs: (used.user + used.system) * 1000, lines: output.lines, first: output.first };
+  return { wallNs, cpuNs: (used.user + used.system) * 1000, lines: output.lines, first: output.first, heap: profile === 'heap' ? written : undefined };
 }
 
 async function child() {
   const lib = await import(pathToFileURL(resolve(distDir, 'index.js')).href);
   const check = await serveOnce(lib, requests(1, warmup), true);
+  const profile = values['heap-profile'] !== undefined ? 'heap' : values['cpu-profile'] !== undefined ? 'cpu' : undefined;
   const expected = warmup + (era === 'legacy' ? 1 : 0);
   if (check.lines !== expected) throw new Error(`warm-up: ${check.lines} replies, expected ${expected}`);
   const id = era === 'legacy' ? 0 : 1;
   if (!check.first.startsWith(`{"jsonrpc":"2.0","id":${id},"result":`)) throw new Error(`warm-up: first reply ${check.first}`);
-  const run = await serveOnce(lib, requests(warmup + 1, calls), false, values['cpu-profile'] !== undefined);
+  const run = await serveOnce(lib, requests(warmup + 1, calls), false, profile);
   const { implementation } = lib.runtimeInfo();
   process.stdout.write(JSON.stringify({ wallNs: run.wallNs / calls, cpuNs: run.cpuNs / calls, implementation }) + '\n');
+  if (run.heap !== undefined) process.stderr.write(allocationsPerCall(run.heap, calls) + '\n');
 }
 
 const median = (xs) => {
