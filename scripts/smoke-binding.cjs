@@ -11,7 +11,7 @@ const b = require(file);
 const { version } = require('../package.json');
 
 assert.equal(b.version, version, 'binding version');
-assert.equal(b.abi, 8, 'binding abi');
+assert.equal(b.abi, 9, 'binding abi');
 assert.equal(typeof b.sandboxLaunch, 'function', 'abi 4: the sandbox launcher');
 // abi 5: pipe capacity (a regular file is not a pipe: -EBADF on Linux, -ENOSYS elsewhere)
 const notPipe = require('node:fs').openSync(file, 'r');
@@ -44,6 +44,8 @@ const [values, table, keyCount] = engine.readArguments(msg);
 assert.equal(values, '[]', 'readArguments values');
 assert.deepEqual(Array.from(table), [1, 0, 0], 'readArguments table: an object of no members');
 assert.equal(keyCount, 0, 'readArguments key count');
+// abi 9: the call's ids as one text (section 12)
+assert.equal(engine.idText(msg), '42', 'idText');
 
 const bad = Buffer.from('not json');
 assert.equal(engine.scan(bad, out), 1);
