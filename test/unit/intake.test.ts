@@ -1,6 +1,7 @@
 // intake.ts turns engine records into messages. A spanned params is rebuilt from its name, arguments
-// and _meta spans instead of being parsed whole, an ASCII chunk is decoded once, and repeated `_meta`
-// texts share one frozen value: none of that may change what dispatch receives.
+// and _meta spans instead of being parsed whole, ids come from the engine's id text (the chunk is decoded
+// only once many spans are read from it), and repeated `_meta` texts share one frozen value: none of that
+// may change what dispatch receives.
 import { describe, expect, it } from 'vitest';
 import { methodRouter, readMessages } from '../../src/transport/intake.js';
 import type { Message } from '../../src/transport/intake.js';
