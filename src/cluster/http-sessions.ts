@@ -27,6 +27,7 @@ import { EventStore, SharedEventLog } from './event-store.js';
 import type { SharedState } from './redis-state.js';
 import { relayStream } from './relay.js';
 import type { ResumeOutcome } from './relay.js';
+import { clientDeclarations } from '../server/shared-json.js';
 import { SessionStore } from './session-store.js';
 import type { SessionRecord } from './session-store.js';
 
@@ -320,8 +321,8 @@ function recordOf(hs: HostSession): SessionRecord {
 /** Brings a local copy up to the stored record. */
 function apply(session: Session, r: SessionRecord): void {
   session.protocolVersion = r.v;
-  session.clientCapabilities = r.c ?? {};
-  session.clientInfo = r.i;
+  session.clientCapabilities = clientDeclarations.share(r.c ?? {});
+  session.clientInfo = clientDeclarations.share(r.i);
   session.initialized = r.n === true;
   if (Number.isInteger(r.l)) session.minLogRank = r.l;
   const want = new Set(r.s);

@@ -42,6 +42,7 @@ import {
 } from './tasks.js';
 import type { Task, TaskError, TaskStore } from './tasks.js';
 import { outcomeOf } from './observe.js';
+import { clientDeclarations } from './shared-json.js';
 import type { RequestInfo, RequestObserver, RequestWatch } from './observe.js';
 import type { AuthPrincipal, CallToolResult, JsonObject } from './types.js';
 
@@ -320,8 +321,9 @@ function initialize(server: McpServer, session: Session, params: JsonObject): Js
   if (params['clientInfo'] !== undefined && !isObject(params['clientInfo'])) throw invalidParams('params.clientInfo must be an object');
   // Negotiation: the client's version if we speak it, else our newest legacy one.
   session.protocolVersion = isLegacyVersion(requested) ? requested : LATEST_LEGACY_VERSION;
-  session.clientCapabilities = (params['capabilities'] as JsonObject | undefined) ?? {};
-  session.clientInfo = params['clientInfo'] as JsonObject | undefined;
+  // Kept shared and frozen: sessions of one kind of client declare the same (src/server/shared-json.ts).
+  session.clientCapabilities = clientDeclarations.share((params['capabilities'] as JsonObject | undefined) ?? {});
+  session.clientInfo = clientDeclarations.share(params['clientInfo'] as JsonObject | undefined);
   const result: JsonObject = {
     protocolVersion: session.protocolVersion,
     capabilities: server.capabilities(session.protocolVersion),

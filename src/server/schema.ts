@@ -16,6 +16,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
+import { deepFreeze } from './shared-json.js';
 
 /** A zod schema of any version, as far as this module needs one (see isZodSchema for the real test). */
 export interface ZodLike {
@@ -1013,14 +1014,6 @@ function frozenJsonCopy(schema: Json, what: string): Json {
     throw new TypeError(`Expected ${what} to be JSON-serialisable but ${truncate(errorMessage(err), 200)}`);
   }
   return deepFreeze(JSON.parse(text) as Json);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 function isObject(value: unknown): value is object {

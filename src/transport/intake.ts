@@ -52,6 +52,7 @@ import type { Engine, NameTable, Router } from '../jsonrpc/index.js';
 import type { ReasonName } from '../jsonrpc/errors.js';
 import type { Admission, Denial } from '../ratelimit/admission.js';
 import { METHOD_SLOTS } from '../server/protocol.js';
+import { deepFreeze } from '../server/shared-json.js';
 
 /** Admission for one read: the server's rules and quotas, and who is calling. */
 export interface Gate {
@@ -276,14 +277,6 @@ function lookupMeta(text: SourceText, start: number, end: number): unknown {
   metaCache.set(key, deepFreeze(value));
   lastMetaJson = key;
   lastMeta = value;
-  return value;
-}
-
-function deepFreeze(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
   return value;
 }
 

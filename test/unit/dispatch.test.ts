@@ -492,6 +492,24 @@ describe('legacy lifecycle', () => {
     expect(env.session.initialized).toBe(true);
   });
 
+  it('keeps one frozen copy of what alike clients declared, shared by their sessions', async () => {
+    const s = makeServer();
+    const declared = () => ({ protocolVersion: '2025-11-25', capabilities: { elicitation: {}, roots: { listChanged: true } }, clientInfo: { name: 'alike', version: '2' } });
+    const a = legacyEnv(s);
+    const b = legacyEnv(s);
+    await result(s, a, 'initialize', declared());
+    await result(s, b, 'initialize', declared());
+    expect(b.session.clientCapabilities).toBe(a.session.clientCapabilities);
+    expect(b.session.clientInfo).toBe(a.session.clientInfo);
+    expect(Object.isFrozen(a.session.clientCapabilities['roots'])).toBe(true);
+    expect(Object.isFrozen(a.session.clientInfo)).toBe(true);
+    // Another client's declaration is its own.
+    const c = legacyEnv(s);
+    await result(s, c, 'initialize', { ...declared(), clientInfo: { name: 'other', version: '2' } });
+    expect(c.session.clientInfo).toEqual({ name: 'other', version: '2' });
+    expect(c.session.clientCapabilities).toBe(a.session.clientCapabilities);
+  });
+
   it('refuses a second initialize and keeps the first negotiation', async () => {
     const s = makeServer();
     const env = await initialized(s, {}, '2025-06-18');
