@@ -96,9 +96,14 @@ export class RequestContext {
   get meta(): JsonObject {
     return this.init.meta;
   }
+  /**
+   * What the client declared: in a legacy session, in initialize, frozen and shared with the sessions of clients
+   * that declared the same (src/server/shared-json.ts); in 2026-07-28, in the request's `_meta`.
+   */
   get clientCapabilities(): JsonObject {
     return this.init.clientCapabilities;
   }
+  /** The client's name and version, kept as clientCapabilities is. */
   get clientInfo(): JsonObject | undefined {
     return this.init.clientInfo;
   }
