@@ -579,23 +579,28 @@ function visibleTo(auth: AuthPrincipal | undefined): ((entry: Entry) => boolean)
   return auth === undefined ? undefined : (entry) => covers(auth, entry);
 }
 
-function checkScopes(entry: Entry, auth: AuthPrincipal | undefined, what: string): void {
-  if (auth !== undefined && entry.scopes.length > 0 && !covers(auth, entry)) throw new InsufficientScope(what, entry.scopes, auth.scopes);
+/** `kind` and `name` name the entry in the error (joined only then: a string per call otherwise). */
+function checkScopes(entry: Entry, auth: AuthPrincipal | undefined, kind: string, name: string): void {
+  if (auth !== undefined && entry.scopes.length > 0 && !covers(auth, entry)) throw new InsufficientScope(`${kind} ${name}`, entry.scopes, auth.scopes);
 }
 
-/** The enabled entry `params.name` names; -32602 when the name is missing or unknown. */
-function named<T extends Entry>(registry: Registry<T>, params: JsonObject, method: string, kind: string): { name: string; entry: T } {
+/**
+ * The enabled entry `params.name` names (a string, then); -32602 when the name is missing or unknown. The entry
+ * alone: an object of name and entry was an allocation per tools/call.
+ */
+function named<T extends Entry>(registry: Registry<T>, params: JsonObject, method: string, kind: string): T {
   const name = params['name'];
   if (typeof name !== 'string') throw invalidParams(`${method} needs params.name (a string)`);
   const entry = registry.get(name);
   if (entry === undefined) throw invalidParams(`Unknown ${kind}: ${name}`, { name });
-  return { name, entry };
+  return entry;
 }
 
 const toolsCall: Handler = (call) => {
   const { server, params } = call;
-  const { name, entry: tool } = named(server.tools, params, 'tools/call', 'tool');
-  checkScopes(tool, call.env.auth, `tool ${name}`);
+  const tool = named(server.tools, params, 'tools/call', 'tool');
+  const name = params['name'] as string;
+  checkScopes(tool, call.env.auth, 'tool', name);
   const asTask = taskMode(call, tool);
   const args = params['arguments'] ?? {};
   let checked;
@@ -612,13 +617,21 @@ const toolsCall: Handler = (call) => {
     // synchronously then finishes without a promise; only an input request needs the round machinery.
     return callTool(call, tool, checked.value, context(call, call.era === 'legacy' ? undefined : NO_ANSWERS));
   }
-  return withInput(call, name, async (ctx) => {
-    const prepared = await prepareTool(tool, checked.value, ctx);
-    if (!prepared.ok) return prepared.result;
-    if (asTask) return startStatelessTask(call, tool, checked.value, prepared.value);
-    return runTool(tool, checked.value, ctx, prepared.value);
-  });
+  return callToolInRounds(call, tool, name, checked.value, asTask);
 };
+
+/**
+ * A tools/call with a prepare step, earlier rounds or as a 2026-07-28 task. A function of its own: a closure in
+ * toolsCall made V8 allocate the variables it captures on every call, the common one included.
+ */
+function callToolInRounds(call: Call, tool: ToolEntry, name: string, args: unknown, asTask: boolean): Promise<JsonObject> {
+  return withInput(call, name, async (ctx) => {
+    const prepared = await prepareTool(tool, args, ctx);
+    if (!prepared.ok) return prepared.result;
+    if (asTask) return startStatelessTask(call, tool, args, prepared.value);
+    return runTool(tool, args, ctx, prepared.value);
+  });
+}
 
 function toolError(text: string): JsonObject {
   return { content: [{ type: 'text', text }], isError: true };
@@ -858,7 +871,7 @@ const resourcesRead: Handler = async (call) => {
   let cache = server.listCache;
   let mimeType: string | undefined;
   if (direct !== undefined) {
-    checkScopes(direct, call.env.auth, `resource ${uri}`);
+    checkScopes(direct, call.env.auth, 'resource', uri);
     run = async (ctx) => direct.handler(uri, ctx);
     cache = direct.definition.cache ?? cache;
     mimeType = direct.definition.mimeType;
@@ -870,7 +883,7 @@ const resourcesRead: Handler = async (call) => {
         ? new McpError(ErrorCode.ResourceNotFound, `Resource not found: ${uri}`, { uri })
         : new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri }, 400);
     }
-    checkScopes(match.entry, call.env.auth, `resource ${uri}`);
+    checkScopes(match.entry, call.env.auth, 'resource', uri);
     run = async (ctx) => match.entry.handler(uri, match.variables, ctx);
     cache = match.entry.definition.cache ?? cache;
     mimeType = match.entry.definition.mimeType;
@@ -894,7 +907,7 @@ const subscribe: Handler = ({ server, env, params }) => {
   const uri = params['uri'];
   if (typeof uri !== 'string') throw invalidParams('resources/subscribe needs params.uri (a string)');
   const entry = server.resources.get(uri) ?? server.matchTemplate(uri)?.entry;
-  if (entry !== undefined) checkScopes(entry, env.auth, `resource ${uri}`);
+  if (entry !== undefined) checkScopes(entry, env.auth, 'resource', uri);
   env.session!.subscribe(uri);
   return {};
 };
@@ -911,8 +924,9 @@ const promptsList: Handler = ({ server, params, env }) =>
 
 const promptsGet: Handler = async (call) => {
   const { server, params } = call;
-  const { name, entry: prompt } = named(server.prompts, params, 'prompts/get', 'prompt');
-  checkScopes(prompt, call.env.auth, `prompt ${name}`);
+  const prompt = named(server.prompts, params, 'prompts/get', 'prompt');
+  const name = params['name'] as string;
+  checkScopes(prompt, call.env.auth, 'prompt', name);
   const args = params['arguments'] ?? {};
   if (!isObject(args)) throw invalidParams('prompts/get params.arguments must be an object of strings');
   for (const [k, v] of Object.entries(args)) {
@@ -948,7 +962,7 @@ const complete: Handler = async ({ server, params, env }) => {
   if (ref['type'] === 'ref/prompt') {
     const prompt = typeof ref['name'] === 'string' ? server.prompts.get(ref['name']) : undefined;
     if (prompt === undefined) throw invalidParams(`Unknown prompt: ${String(ref['name'])}`);
-    checkScopes(prompt, env.auth, `prompt ${prompt.key}`);
+    checkScopes(prompt, env.auth, 'prompt', prompt.key);
     completer = prompt.definition.complete?.[argument['name']];
   } else if (ref['type'] === 'ref/resource') {
     const uri = ref['uri'];
@@ -957,7 +971,7 @@ const complete: Handler = async ({ server, params, env }) => {
       if (typeof uri === 'string' && server.resources.get(uri) !== undefined) return { completion: { values: [], hasMore: false } };
       throw invalidParams(`Unknown resource template: ${String(uri)}`);
     }
-    checkScopes(template, env.auth, `resource template ${template.key}`);
+    checkScopes(template, env.auth, 'resource template', template.key);
     completer = template.definition.complete?.[argument['name']];
   } else {
     throw invalidParams(`Unknown completion ref type ${JSON.stringify(ref['type'])}`);

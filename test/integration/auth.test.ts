@@ -198,12 +198,20 @@ describe('scopes', () => {
     expect(c['error']).toBe('insufficient_scope');
     expect(c['scope']).toBe('mcp:tools admin');
     expect(c['resource_metadata']).toBe(`${base}/.well-known/oauth-protected-resource/mcp`);
-    expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: 7, error: { code: -32013, data: { requiredScopes: ['admin'] } } });
+    expect(await res.json()).toMatchObject({
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: -32013, message: 'Forbidden: tool admin_reset needs scope admin', data: { requiredScopes: ['admin'] } },
+    });
   });
 
-  it('reading a resource or getting a prompt without its scope: 403', async () => {
-    expect((await call('resources/read', { uri: 'file:///secret' }, bearer(good()))).status).toBe(403);
-    expect((await call('prompts/get', { name: 'ops' }, bearer(good()))).status).toBe(403);
+  it('reading a resource or getting a prompt without its scope: 403 naming what was refused', async () => {
+    const resource = await call('resources/read', { uri: 'file:///secret' }, bearer(good()));
+    expect(resource.status).toBe(403);
+    expect(await resource.json()).toMatchObject({ error: { message: 'Forbidden: resource file:///secret needs scope files:read' } });
+    const prompt = await call('prompts/get', { name: 'ops' }, bearer(good()));
+    expect(prompt.status).toBe(403);
+    expect(await prompt.json()).toMatchObject({ error: { message: expect.stringMatching(/^Forbidden: prompt ops needs scope /) } });
     const ok = await call('resources/read', { uri: 'file:///secret' }, bearer(good({ scope: 'files:read' })));
     expect(ok.status).toBe(200);
   });
