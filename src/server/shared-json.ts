@@ -1,7 +1,9 @@
 // JSON values that many sessions or requests send alike, kept once: deeply frozen, and shared by JSON text.
 // An idle legacy session held its own copy of what its client sent in initialize (capabilities and
 // clientInfo, ~136 B): most of a session's bytes, and, since every new session survives V8's scavenges, what
-// made V8 grow its young generation by MiBs while sessions were being opened (BENCHMARKS.md, Memory).
+// made V8 grow its young generation by MiBs while sessions were being opened (BENCHMARKS.md, Memory). A
+// 2026-07-28 client sends the same `_meta` with every request: the reader looks its text up here instead of
+// parsing it (src/transport/intake.ts).
 
 /** Freezes `value` and everything in it (values already frozen are taken as frozen throughout); returns it. */
 export function deepFreeze<T>(value: T): T {
@@ -21,7 +23,8 @@ export class SharedJson {
 
   constructor(
     private readonly entries: number,
-    private readonly maxText: number,
+    /** The longest text kept, in characters. */
+    readonly maxText: number,
   ) {}
 
   /**
@@ -31,12 +34,27 @@ export class SharedJson {
   share<T>(value: T): T {
     if (typeof value !== 'object' || value === null) return value;
     const text = JSON.stringify(value);
-    if (text.length > this.maxText) return deepFreeze(value);
     const known = this.values.get(text);
     if (known !== undefined) return known as T;
+    if (!this.keep(text, value)) deepFreeze(value);
+    return value;
+  }
+
+  /** The shared value of the JSON text `text`, or undefined when none is kept. */
+  lookup(text: string): unknown {
+    return this.values.get(text);
+  }
+
+  /**
+   * Keeps `value`, the parse of `text`, deeply frozen, as the shared value of that text; false (and `value` left
+   * as it is) when the text is longer than maxText. The text is the Map's key: a substring of a larger string
+   * (a read's chunk) would keep all of that alive.
+   */
+  keep(text: string, value: unknown): boolean {
+    if (text.length > this.maxText) return false;
     if (this.values.size >= this.entries) this.values.clear();
     this.values.set(text, deepFreeze(value));
-    return value;
+    return true;
   }
 }
 

@@ -52,7 +52,7 @@ import type { Engine, NameTable, Router } from '../jsonrpc/index.js';
 import type { ReasonName } from '../jsonrpc/errors.js';
 import type { Admission, Denial } from '../ratelimit/admission.js';
 import { METHOD_SLOTS } from '../server/protocol.js';
-import { deepFreeze } from '../server/shared-json.js';
+import { SharedJson } from '../server/shared-json.js';
 
 /** Admission for one read: the server's rules and quotas, and who is calling. */
 export interface Gate {
@@ -235,12 +235,10 @@ let lastName = '';
  * Parsed `_meta` values by their JSON text. A 2026-07-28 client sends the same `_meta` (protocol
  * version, capabilities, client info) with every request, and parsing it was most of a small
  * request's cost. Requests that sent the same text share one value, so values are deeply frozen.
- * A `_meta` with a progress token is new on every request and is not kept. Bounded: at most
- * META_CACHE_ENTRIES texts of at most META_CACHE_TEXT characters; a full cache starts over.
+ * A `_meta` with a progress token is new on every request and is not kept. Bounded: at most 64
+ * texts of at most 2048 characters; a full table starts over.
  */
-const META_CACHE_ENTRIES = 64;
-const META_CACHE_TEXT = 2048;
-const metaCache = new Map<string, unknown>();
+const metaValues = new SharedJson(64, 2048);
 
 /** The last `_meta` text looked up and its value: one comparison for a client that repeats itself. */
 let lastMetaJson = '';
@@ -262,19 +260,17 @@ function metaOf(read: ChunkRead, text: SourceText, start: number, end: number, f
 function lookupMeta(text: SourceText, start: number, end: number): unknown {
   const json = text.read(start, end);
   if (json === lastMetaJson) return lastMeta;
-  const cached = metaCache.get(json);
+  const cached = metaValues.lookup(json);
   if (cached !== undefined) {
-    // Copied, as the Map's keys are: a substring of the chunk would keep the whole chunk alive.
+    // Copied, as the table's keys are: a substring of the chunk would keep the whole chunk alive.
     lastMetaJson = text.copy(start, end);
     lastMeta = cached;
     return cached;
   }
   const value = JSON.parse(json) as unknown;
-  if (json.length > META_CACHE_TEXT || json.includes('"progressToken"')) return value;
-  if (metaCache.size >= META_CACHE_ENTRIES) metaCache.clear();
-  // The key is copied: a substring of the chunk would keep the whole chunk alive.
+  if (json.length > metaValues.maxText || json.includes('"progressToken"')) return value;
   const key = text.copy(start, end);
-  metaCache.set(key, deepFreeze(value));
+  metaValues.keep(key, value);
   lastMetaJson = key;
   lastMeta = value;
   return value;

@@ -193,6 +193,17 @@ for (const impl of IMPLS) {
       expect(Object.isFrozen(metaA)).toBe(false);
     });
 
+    it('does not keep a _meta longer than 2048 characters: each request parses its own', () => {
+      const long = `{"note":"${'n'.repeat(2100)}"}`;
+      const text = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"e","_meta":${long}}}`;
+      const a = request(text);
+      const b = request(text.replace('"id":1', '"id":2'));
+      const metaA = (a.params as { _meta: object })._meta;
+      expect(metaA).toEqual(JSON.parse(long));
+      expect((b.params as { _meta: object })._meta).not.toBe(metaA);
+      expect(Object.isFrozen(metaA)).toBe(false);
+    });
+
     it('keeps the cache bounded: distinct _meta texts beyond the bound still parse correctly', () => {
       for (let i = 0; i < 300; i++) {
         const m = request(`{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"e","_meta":{"n":${i}}}}`);

@@ -47,4 +47,25 @@ describe('SharedJson', () => {
     const a2 = { v: 'a' };
     expect(shared.share(a2)).toBe(a2);
   });
+
+  it('keeps a parsed text for lookup (the reader\'s _meta values), frozen, and refuses a long one', () => {
+    const shared = new SharedJson(2, 32);
+    const text = '{"a":{"b":[1]}}';
+    expect(shared.lookup(text)).toBe(undefined);
+    const value = JSON.parse(text) as { a: { b: number[] } };
+    expect(shared.keep(text, value)).toBe(true);
+    expect(shared.lookup(text)).toBe(value);
+    expect(Object.isFrozen(value.a.b)).toBe(true);
+    // share() and lookup() are one table: an equal value shares the kept one.
+    expect(shared.share({ a: { b: [1] } })).toBe(value);
+    const long = '{"name":"a client with a long name"}';
+    const own = JSON.parse(long) as object;
+    expect(shared.keep(long, own)).toBe(false);
+    expect(Object.isFrozen(own)).toBe(false);
+    expect(shared.lookup(long)).toBe(undefined);
+    // Bounded as share() is: a third text starts the table over.
+    shared.keep('{"x":1}', { x: 1 });
+    shared.keep('{"y":2}', { y: 2 });
+    expect(shared.lookup(text)).toBe(undefined);
+  });
 });
