@@ -20,3 +20,15 @@ export function ratio(a: number, b: number): string {
   const r = a / b;
   return `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}x`;
 }
+
+/**
+ * How a target fared round by round: "per round LOW-HIGH, K of N met it", where a value meets it at `goal` or
+ * above; `show` formats a value. Empty for no values. A median can pass while most rounds miss (or the other
+ * way round): the spread says how close the call is.
+ */
+export function roundSpread(values: readonly number[], goal: number, show: (v: number) => string): string {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return '';
+  const met = finite.filter((v) => v >= goal).length;
+  return `per round ${show(Math.min(...finite))}-${show(Math.max(...finite))}, ${met} of ${finite.length} met it`;
+}
