@@ -585,8 +585,8 @@ function checkScopes(entry: Entry, auth: AuthPrincipal | undefined, kind: string
 }
 
 /**
- * The enabled entry `params.name` names (a string, then); -32602 when the name is missing or unknown. The entry
- * alone: an object of name and entry was an allocation per tools/call.
+ * The enabled entry `params.name` names (its `key` is that name); -32602 when the name is missing or unknown. The
+ * entry alone: an object of name and entry was an allocation per tools/call.
  */
 function named<T extends Entry>(registry: Registry<T>, params: JsonObject, method: string, kind: string): T {
   const name = params['name'];
@@ -599,7 +599,7 @@ function named<T extends Entry>(registry: Registry<T>, params: JsonObject, metho
 const toolsCall: Handler = (call) => {
   const { server, params } = call;
   const tool = named(server.tools, params, 'tools/call', 'tool');
-  const name = params['name'] as string;
+  const name = tool.key;
   checkScopes(tool, call.env.auth, 'tool', name);
   const asTask = taskMode(call, tool);
   const args = params['arguments'] ?? {};
@@ -925,7 +925,7 @@ const promptsList: Handler = ({ server, params, env }) =>
 const promptsGet: Handler = async (call) => {
   const { server, params } = call;
   const prompt = named(server.prompts, params, 'prompts/get', 'prompt');
-  const name = params['name'] as string;
+  const name = prompt.key;
   checkScopes(prompt, call.env.auth, 'prompt', name);
   const args = params['arguments'] ?? {};
   if (!isObject(args)) throw invalidParams('prompts/get params.arguments must be an object of strings');
