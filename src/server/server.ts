@@ -118,6 +118,11 @@ export interface ToolEntry extends Entry {
   input: CompiledSchema;
   output: CompiledSchema | undefined;
   handler: ToolHandler;
+  /**
+   * Decided at registration from the definition: no `prepare` step and never a task (taskSupport absent
+   * or 'forbidden'). Such a tool's call skips the per-call task decision unless it asks for a task.
+   */
+  readonly plain: boolean;
   /** tools/list JSON of this tool, built once per change. */
   listed: JsonObject;
 }
@@ -404,7 +409,8 @@ export class McpServer {
     }
     // Last, once the definition is known to be good: a runIn spec may start a pool or a sandbox.
     const run = runIn === undefined ? (handler as ToolHandler) : this.runners.handler(name, runIn);
-    const entry: ToolEntry = { key: name, enabled: true, scopes, definition, input, output, handler: run, listed };
+    const plain = definition.prepare === undefined && (support === undefined || support === 'forbidden');
+    const entry: ToolEntry = { key: name, enabled: true, scopes, definition, input, output, handler: run, plain, listed };
     this.tools.add(entry);
     return this.control(this.tools, entry);
   }

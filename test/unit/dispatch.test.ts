@@ -1248,6 +1248,20 @@ describe('2026-07-28 request checks', () => {
     }
   });
 
+  it('checks a _meta object again when it is not frozen, even if the same object passed before', async () => {
+    // The reader shares frozen _meta values, and dispatch skips the checks for the one it checked last; an
+    // object that can change is checked on every request.
+    const s = makeServer();
+    const meta: JsonObject = { [META.protocolVersion]: STATELESS_VERSION, [META.clientCapabilities]: {} };
+    expect(await result(s, statelessEnv(), 'tools/list', { _meta: meta })).toMatchObject({ tools: [] });
+    meta[META.protocolVersion] = '2099-01-01';
+    expect(await failure(s, statelessEnv(), 'tools/list', { _meta: meta })).toMatchObject({ code: ErrorCode.UnsupportedProtocolVersion, status: 400 });
+    const frozen = Object.freeze({ [META.protocolVersion]: STATELESS_VERSION, [META.clientCapabilities]: Object.freeze({}), [META.logLevel]: 'loud' });
+    for (let i = 0; i < 2; i++) {
+      expect(await failure(s, statelessEnv(), 'tools/list', { _meta: frozen })).toMatchObject({ code: ErrorCode.InvalidParams, message: `Unknown _meta ${META.logLevel} "loud"` });
+    }
+  });
+
   it('refuses a clientInfo that is not an object with -32602', async () => {
     const s = makeServer();
     expect((await failure(s, statelessEnv(), 'tools/list', p26({}, {}, { [META.clientInfo]: 'me' }))).code).toBe(ErrorCode.InvalidParams);

@@ -658,6 +658,21 @@ describe('2025-11-25 experimental tasks', () => {
     expect((await failure(s, env, 'tools/call', { name: 'quick', task: 5 })).code).toBe(ErrorCode.InvalidParams);
   });
 
+  it('a tool that is never a task (taskSupport absent or forbidden) asked for one is -32601 naming it, and runs when not asked', async () => {
+    // Such a tool's calls skip the task decision (ToolEntry.plain) unless params.task is there.
+    const s = taskServer();
+    s.tool('never', { execution: { taskSupport: 'forbidden' } }, () => 'never a task');
+    const env = await legacySession(s);
+    for (const name of ['sync', 'never']) {
+      expect(await failure(s, env, 'tools/call', { name, task: {} })).toMatchObject({ code: ErrorCode.MethodNotFound, message: `Tool ${name} does not support tasks` });
+      expect((await failure(s, env, 'tools/call', { name, task: 5 })).code).toBe(ErrorCode.InvalidParams);
+    }
+    expect(await result(s, env, 'tools/call', { name: 'never' })).toEqual({ content: [{ type: 'text', text: 'never a task' }] });
+    // Revisions before 2025-11-25 know no tasks: params.task is ignored there.
+    const old = await legacySession(s, '2025-06-18');
+    expect(await result(s, old, 'tools/call', { name: 'never', task: {} })).toEqual({ content: [{ type: 'text', text: 'never a task' }] });
+  });
+
   it('older revisions know no tasks: params.task is ignored and tasks/* are -32601', async () => {
     const s = taskServer();
     const env = await legacySession(s, '2025-06-18');
