@@ -346,7 +346,16 @@ function stateless(
       `Missing params._meta: ${STATELESS_VERSION} requests carry ${META.protocolVersion} and ${META.clientCapabilities} (legacy clients: initialize first)`,
     );
   }
-  if (meta !== lastCheckedMeta) checkEnvelope(meta);
+  const version = meta[META.protocolVersion];
+  if (typeof version !== 'string') throw invalidParams(`Missing _meta ${META.protocolVersion}`);
+  // The version decides how the rest of the envelope reads, so an unknown one is reported first.
+  if (version !== STATELESS_VERSION) throw unsupportedVersion(version);
+  const capabilities = meta[META.clientCapabilities];
+  if (!isObject(capabilities)) throw invalidParams(`Missing _meta ${META.clientCapabilities} (an object)`);
+  const clientInfo = meta[META.clientInfo];
+  if (clientInfo !== undefined && !isObject(clientInfo)) throw invalidParams(`_meta ${META.clientInfo} must be an object`);
+  const logLevel = meta[META.logLevel];
+  if (logLevel !== undefined && logLevelRank(logLevel) < 0) throw invalidParams(`Unknown _meta ${META.logLevel} ${JSON.stringify(logLevel)}`);
   const handler = STATELESS_HANDLERS.get(method);
   if (handler === undefined) throw methodNotFound(method);
   env.checkHeaders?.(method, params);
@@ -356,27 +365,7 @@ function stateless(
   }
   // Cancelled by notifications/cancelled (stdio): no response. An HTTP client that went away gets
   // none either; subscriptions/listen ends with its result on shutdown (env.signal).
-  return settle(handler, new RequestCall(server, env, 'stateless', STATELESS_VERSION, method, params, meta, meta[META.clientCapabilities] as JsonObject, meta[META.clientInfo] as JsonObject | undefined, idRaw));
-}
-
-/**
- * The last `_meta` that checkEnvelope passed, when frozen: the reader shares one frozen value among the
- * requests that sent the same text (src/transport/intake.ts), so a client's next request is mostly
- * checked by this one comparison. A value that is not frozen could change, and is checked every time.
- */
-let lastCheckedMeta: JsonObject | undefined;
-
-/** Checks a 2026-07-28 request's `_meta` envelope: its version first, as it decides how the rest reads. */
-function checkEnvelope(meta: JsonObject): void {
-  const version = meta[META.protocolVersion];
-  if (typeof version !== 'string') throw invalidParams(`Missing _meta ${META.protocolVersion}`);
-  if (version !== STATELESS_VERSION) throw unsupportedVersion(version);
-  if (!isObject(meta[META.clientCapabilities])) throw invalidParams(`Missing _meta ${META.clientCapabilities} (an object)`);
-  const clientInfo = meta[META.clientInfo];
-  if (clientInfo !== undefined && !isObject(clientInfo)) throw invalidParams(`_meta ${META.clientInfo} must be an object`);
-  const logLevel = meta[META.logLevel];
-  if (logLevel !== undefined && logLevelRank(logLevel) < 0) throw invalidParams(`Unknown _meta ${META.logLevel} ${JSON.stringify(logLevel)}`);
-  if (Object.isFrozen(meta)) lastCheckedMeta = meta;
+  return settle(handler, new RequestCall(server, env, 'stateless', version, method, params, meta, capabilities, clientInfo, idRaw));
 }
 
 /**

@@ -1248,9 +1248,9 @@ describe('2026-07-28 request checks', () => {
     }
   });
 
-  it('checks a _meta object again when it is not frozen, even if the same object passed before', async () => {
-    // The reader shares frozen _meta values, and dispatch skips the checks for the one it checked last; an
-    // object that can change is checked on every request.
+  it('checks a _meta object on every request, even the same object that passed before', async () => {
+    // The reader shares one frozen value among requests that sent the same _meta text; an object that passed
+    // once may have changed since, and a frozen one that failed fails again.
     const s = makeServer();
     const meta: JsonObject = { [META.protocolVersion]: STATELESS_VERSION, [META.clientCapabilities]: {} };
     expect(await result(s, statelessEnv(), 'tools/list', { _meta: meta })).toMatchObject({ tools: [] });
