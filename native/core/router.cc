@@ -101,23 +101,30 @@ std::string_view Router::name_field(int32_t index) noexcept {
 bool Router::set_method(std::string_view method, int32_t slot, int32_t index) {
   if (slot < 0 || (index != table::kNone && !valid_table(index))) return false;
   methods_.set(method, Route{slot, index});
+  ++version_;
   return true;
 }
 
-bool Router::delete_method(std::string_view method) { return methods_.erase(method); }
+bool Router::delete_method(std::string_view method) {
+  ++version_;
+  return methods_.erase(method);
+}
 
 bool Router::set_name(int32_t index, std::string_view name, int32_t slot) {
   if (slot < 0 || !valid_table(index)) return false;
   names_[static_cast<std::size_t>(index)].set(name, slot);
+  ++version_;
   return true;
 }
 
 bool Router::delete_name(int32_t index, std::string_view name) {
   if (!valid_table(index)) return false;
+  ++version_;
   return names_[static_cast<std::size_t>(index)].erase(name);
 }
 
 void Router::clear() noexcept {
+  ++version_;
   methods_.clear();
   for (auto& names : names_) names.clear();
 }

@@ -103,6 +103,9 @@ class Router {
   /// Removes every method and every name.
   void clear() noexcept;
 
+  /// Changes with every change above: what was looked up under one version may differ under the next.
+  uint64_t version() const noexcept { return version_; }
+
   /// The route of an unescaped method name, or nullptr.
   const Route* find_method(std::string_view method) const noexcept;
   /// The slot of an unescaped name in a table, or -1.
@@ -136,6 +139,7 @@ class Router {
 
   Map<Route> methods_;
   std::array<Map<int32_t>, table::kCount> names_;
+  uint64_t version_ = 0;
 };
 
 template <typename T>
