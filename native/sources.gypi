@@ -15,7 +15,8 @@
       "native/core/response.cc",
       "native/core/router.cc",
       "native/core/sandbox.cc",
-      "native/core/scan.cc"
+      "native/core/scan.cc",
+      "native/core/skeleton.cc"
     ],
     "binding_sources": [
       "native/binding/addon.cc",

@@ -15,12 +15,14 @@
 #      fuzz_pipes (growing a pipe's buffer: any bytes are an op sequence) for FUZZ_PIPES_SECONDS (default 5);
 #      then fuzz_reply (the stdio reply buffer: any bytes are UTF-16 text) for FUZZ_REPLY_SECONDS (default 10);
 #      then fuzz_arguments (arguments read for JS: any bytes are a request's arguments) for
-#      FUZZ_ARGUMENTS_SECONDS (default 10) with the fuzz_jsonrpc dict.
+#      FUZZ_ARGUMENTS_SECONDS (default 10) with the fuzz_jsonrpc dict; then fuzz_skeleton (the engine with
+#      skeletons against the engine without, differential) for FUZZ_SKELETON_SECONDS (default 20) with the
+#      fuzz_jsonrpc dict, seeded by test/fuzz/corpus-skeleton/.
 #      The ASan/UBSan ctest run of step 1 includes http1_test and the
 #      replayed fuzz_http1.
 # Usage: scripts/native-ci.sh [all|asan|fuzz]   (default all). Exits non-zero on any failure.
 # Environment: FUZZ_SECONDS, FUZZ_JWT_SECONDS, FUZZ_RATELIMIT_SECONDS, FUZZ_ADMISSION_SECONDS, FUZZ_HTTP1_SECONDS,
-# FUZZ_SANDBOX_SECONDS, FUZZ_PIPES_SECONDS, FUZZ_REPLY_SECONDS, FUZZ_ARGUMENTS_SECONDS, JOBS (default: number of CPUs), CLANGXX (default clang++-14).
+# FUZZ_SANDBOX_SECONDS, FUZZ_PIPES_SECONDS, FUZZ_REPLY_SECONDS, FUZZ_ARGUMENTS_SECONDS, FUZZ_SKELETON_SECONDS, JOBS (default: number of CPUs), CLANGXX (default clang++-14).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,6 +38,7 @@ fuzz_sandbox_seconds=${FUZZ_SANDBOX_SECONDS:-10}
 fuzz_pipes_seconds=${FUZZ_PIPES_SECONDS:-5}
 fuzz_reply_seconds=${FUZZ_REPLY_SECONDS:-10}
 fuzz_arguments_seconds=${FUZZ_ARGUMENTS_SECONDS:-10}
+fuzz_skeleton_seconds=${FUZZ_SKELETON_SECONDS:-20}
 clangxx=${CLANGXX:-clang++-14}
 
 # Sanitizer reports must fail the run; no leak checking of the test processes' intentional statics.
@@ -99,7 +102,7 @@ run_fuzz() {
   cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER="$clangxx" -DFASTERMCP_DEVELOPER=ON -DFASTERMCP_LIBFUZZER=ON \
     -DFASTERMCP_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
   cmake --build build-fuzz -j "$jobs" --target fuzz_jsonrpc fuzz_jwt fuzz_ratelimit fuzz_admission fuzz_http1 \
-    fuzz_sandbox fuzz_pipes fuzz_reply fuzz_arguments
+    fuzz_sandbox fuzz_pipes fuzz_reply fuzz_arguments fuzz_skeleton
   local corpus=build-fuzz/corpus
   local seeds=build-fuzz/seeds
   rm -rf "$seeds"
@@ -147,6 +150,11 @@ run_fuzz() {
   mkdir -p build-fuzz/corpus-arguments
   ./build-fuzz/fuzz_arguments build-fuzz/corpus-arguments -max_total_time="$fuzz_arguments_seconds" -max_len=2048 \
     -timeout=10 -dict=test/fuzz/jsonrpc.dict -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ \
+    -print_final_stats=1
+  echo "== native-ci: fuzzing fuzz_skeleton for ${fuzz_skeleton_seconds}s"
+  mkdir -p build-fuzz/corpus-skeleton
+  ./build-fuzz/fuzz_skeleton build-fuzz/corpus-skeleton test/fuzz/corpus-skeleton -max_total_time="$fuzz_skeleton_seconds" \
+    -max_len=4096 -timeout=10 -dict=test/fuzz/jsonrpc.dict -rss_limit_mb=2048 -artifact_prefix=build-fuzz/artifacts/ \
     -print_final_stats=1
 }
 

@@ -187,10 +187,14 @@ int main(int argc, char** argv) {
   };
 
   std::printf("simdjson kernel: %s\n", jr::Scanner::implementation_name().c_str());
-  std::printf("%-34s %10s %12s %10s %16s\n", "case", "bytes/msg", "ns/msg", "MB/s", "+ arguments ns");
+  std::printf("%-44s %10s %12s %10s %16s\n", "case", "bytes/msg", "ns/msg", "MB/s", "+ arguments ns");
   for (const Case& c : cases) {
     if (std::string(c.name).find(only) == std::string::npos) continue;
+   // Each case with the engine's skeletons (skeleton.h: a request shaped like the one before is matched, not
+   // scanned) and without them (every message scanned).
+   for (const bool skeletons : {true, false}) {
     jr::Engine engine(&router, &scanner, jr::Limits{});
+    engine.use_skeletons(skeletons);
     if (!run_once(&engine, c) || (c.kind == jr::kind::kRequest && !arguments_read(&engine, c))) {
       std::fprintf(stderr, "%s: unexpected records; not timing\n", c.name);
       return 1;
@@ -198,12 +202,14 @@ int main(int argc, char** argv) {
     const double best = best_ns_per_message(&engine, c, seconds, false);
     const bool requests = c.kind == jr::kind::kRequest;
     const double with_arguments = requests ? best_ns_per_message(&engine, c, seconds, true) : 0;
-    std::printf("%-34s %10zu %12.1f %10.0f", c.name, c.message_bytes, best, static_cast<double>(c.message_bytes) / best * 1e3);
+    const std::string name = std::string(c.name) + (skeletons ? "" : ", scanned");
+    std::printf("%-44s %10zu %12.1f %10.0f", name.c_str(), c.message_bytes, best, static_cast<double>(c.message_bytes) / best * 1e3);
     if (requests) {
       std::printf(" %16.1f\n", with_arguments);
     } else {
       std::printf(" %16s\n", "-");
     }
+   }
   }
   return 0;
 }

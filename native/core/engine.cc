@@ -47,6 +47,8 @@ void Engine::scan_line(const Line& line, bool in_run) {
     append_too_large(limits_, &records_, &replies_);
     return;
   }
+  const bool build = missed();
+  const std::size_t members_from = argument_members_.size();
   Message message;
   message.data = line.data;
   message.size = line.size;
@@ -59,8 +61,31 @@ void Engine::scan_line(const Line& line, bool in_run) {
   } else {
     scanner_->scan(message, *router_, limits_, &records_, &replies_, &argument_members_);
   }
+  if (build) build_skeleton(first, members_from, line.data, line.size, line.offset);
   if (admission_.rules != nullptr) admit(first, line.data, line.offset);
   mark_repeated_meta(first, line.data, line.offset);
+}
+
+bool Engine::match_skeleton(const uint8_t* data, std::size_t size, std::size_t offset, int32_t flags) {
+  if (!skeletons_ || skeleton_.empty()) return false;
+  const std::size_t first = record_count();
+  if (!skeleton_.match(data, size, offset, flags, router_->version(), &records_, &argument_members_)) return false;
+  misses_ = 0;
+  ++matches_;
+  if (admission_.rules != nullptr) admit(first, data, offset);
+  mark_repeated_meta(first, data, offset);
+  return true;
+}
+
+void Engine::build_skeleton(std::size_t first, std::size_t members_from, const uint8_t* data, std::size_t size,
+                            std::size_t offset) {
+  if (record_count() != first + 1) return;  // a batch, or nothing
+  const int32_t* members = nullptr;
+  if (argument_members_.size() > members_from && argument_members_[members_from] == static_cast<int32_t>(first)) {
+    members = argument_members_.data() + members_from;
+  }
+  // A message it cannot be made of leaves the skeleton empty: the one before may be stale by now.
+  skeleton_.build(data, size, offset, records_.data() + first * kRecordStride, members, router_->version());
 }
 
 namespace {
@@ -185,8 +210,10 @@ bool Engine::feed(const uint8_t* chunk, std::size_t size) {
       scan_line(line, false);
       continue;
     }
-    if (!line.from_carry && line.data >= run_end) in_run = start_run(line, chunk_end, &run_end);
-    scan_line(line, in_run && !line.from_carry);
+    if (match_skeleton(line.data, line.size, line.offset, line.from_carry ? flag::kSrcCarry : 0)) continue;
+    // Right after matches a line is scanned alone: a run would index lines the skeleton is about to match.
+    if (misses_ > 0 && !line.from_carry && line.data >= run_end) in_run = start_run(line, chunk_end, &run_end);
+    scan_line(line, in_run && !line.from_carry && line.data < run_end);
   }
   return true;
 }
@@ -213,7 +240,10 @@ bool Engine::scan(const uint8_t* message, std::size_t size) {
     body.size -= 3;
     body.offset = 3;
   }
+  if (match_skeleton(body.data, body.size, body.offset, 0)) return true;
+  const bool build = missed();
   scanner_->scan(body, *router_, limits_, &records_, &replies_, &argument_members_);
+  if (build) build_skeleton(0, 0, body.data, body.size, body.offset);
   if (admission_.rules != nullptr) admit(0, body.data, body.offset);
   mark_repeated_meta(0, body.data, body.offset);
   return true;

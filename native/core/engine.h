@@ -18,6 +18,7 @@
 #include "core/ratelimit.h"
 #include "core/records.h"
 #include "core/scan.h"
+#include "core/skeleton.h"
 
 namespace mcp::jsonrpc {
 
@@ -76,6 +77,14 @@ class Engine {
   /// `source` as for read_arguments. Valid until the next call.
   const std::string* id_text(std::string_view source);
   const Limits& limits() const noexcept { return limits_; }
+  /// Whether requests shaped like the last one scanned are matched against its skeleton (skeleton.h) instead of
+  /// scanned (default on). Off, every message is scanned: the differential tests and fuzz target compare the two.
+  void use_skeletons(bool on) noexcept {
+    skeletons_ = on;
+    skeleton_.clear();
+  }
+  /// Messages matched against a skeleton so far (not scanned).
+  uint64_t skeleton_matches() const noexcept { return matches_; }
 
  private:
   void start_call();
@@ -88,6 +97,19 @@ class Engine {
   /// Sets kMetaRepeated on the records from `first` on (spans as for admit), after admission: a refused
   /// request keeps no META.
   void mark_repeated_meta(std::size_t first, const uint8_t* base, std::size_t offset) noexcept;
+  /// Appends the records of a message the skeleton matches (admitted and marked as scan_line would); false when
+  /// it does not match. `flags` as Message::flags.
+  bool match_skeleton(const uint8_t* data, std::size_t size, std::size_t offset, int32_t flags);
+  /// Counts a message the skeleton did not match, and says whether its scan should make the next skeleton: at
+  /// the 1st, 2nd, 4th, 8th... miss in a row, so a client whose requests never repeat a shape pays for few.
+  bool missed() noexcept {
+    ++misses_;
+    return skeletons_ && (misses_ & (misses_ - 1)) == 0;
+  }
+  /// Makes the skeleton of the message just scanned, when it gave one record (the one at `first`); its member
+  /// list entry, if any, starts at `members_from`.
+  void build_skeleton(std::size_t first, std::size_t members_from, const uint8_t* data, std::size_t size,
+                      std::size_t offset);
 
   const Router* router_;
   Scanner* scanner_;
@@ -104,6 +126,10 @@ class Engine {
   std::vector<int32_t> argument_members_;
   ArgumentsRead arguments_;
   std::string id_text_;
+  Skeleton skeleton_;
+  bool skeletons_ = true;
+  uint32_t misses_ = 0;  // messages in a row the skeleton did not match
+  uint64_t matches_ = 0;
 };
 
 }  // namespace mcp::jsonrpc
