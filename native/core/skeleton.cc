@@ -62,7 +62,7 @@ bool Skeleton::build(const uint8_t* line, std::size_t size, std::size_t offset, 
   const int32_t flags = record[field::kFlags];
   if (record[field::kKind] != kind::kRequest || (flags & flag::kParamsSpanned) == 0 ||
       (flags & (flag::kMethodEscaped | flag::kNameEscaped | flag::kLimited | flag::kBodyIsReply)) != 0 ||
-      size > UINT32_MAX / 2) {
+      size > kMaxLineBytes) {
     return false;
   }
   const auto rel = [offset](int32_t at) { return static_cast<int64_t>(at) - static_cast<int64_t>(offset); };

@@ -26,6 +26,9 @@ class Skeleton {
  public:
   /// Most values a skeleton cuts out (the id and up to this many minus one argument values).
   static constexpr std::size_t kMaxValues = 16;
+  /// Longest line a skeleton is made of: it keeps a copy for as long as the engine lives, and tool calls are
+  /// mostly well under this.
+  static constexpr std::size_t kMaxLineBytes = 16 * 1024;
 
   /// Makes the skeleton of the request in [line, line + size), whose record (positions relative to the source,
   /// the line at `offset`) is `record` and whose arguments' member list entry (ArgumentMembers format: record

@@ -104,6 +104,8 @@ bool other_messages_are_scanned() {
   ok &= agree("a duplicate key after the params", kEcho, echo("8", "t").insert(echo("8", "t").size() - 1, R"(,"id":9)"), 0);
   ok &= agree("a null id", kEcho, echo("null", "t"), 0);
   ok &= agree("an empty line", kEcho, "", 0);
+  // A line over Skeleton::kMaxLineBytes makes no skeleton (its copy would live as long as the engine).
+  ok &= agree("a primer over the skeleton's bound", echo("\"" + std::string(20000, 'x') + "\"", "t"), echo(R"("y")", "t"), 0);
   return ok;
 }
 
