@@ -138,8 +138,10 @@ bool Skeleton::build(const uint8_t* line, std::size_t size, std::size_t offset, 
       member_positions_.push_back({static_cast<uint32_t>(at), after(at)});
     }
     has_members_ = true;
-    args_start_ = static_cast<uint32_t>(rel(record[field::kArgsStart]));
-    args_end_ = static_cast<uint32_t>(rel(record[field::kArgsEnd]));
+    const int64_t args_start = rel(record[field::kArgsStart]);
+    const int64_t args_end = rel(record[field::kArgsEnd]);
+    args_start_ = {static_cast<uint32_t>(args_start), after(args_start)};
+    args_end_ = {static_cast<uint32_t>(args_end), after(args_end)};
   }
   line_.assign(reinterpret_cast<const char*>(line), size);
   value_ = found;
@@ -187,16 +189,7 @@ bool Skeleton::match(const uint8_t* line, std::size_t size, std::size_t offset, 
   if (size - at != rest || std::memcmp(line + at, skeleton + from, rest) != 0) return false;
   // The full scan lists the members of arguments only up to kMaxReadArgumentsBytes; longer ones are its miss.
   const auto moved = [&](const Position& p) { return static_cast<int64_t>(offset) + p.at + growth[p.after]; };
-  if (has_members_) {
-    std::size_t first = 0;
-    std::size_t last = 0;
-    for (std::size_t i = 0; i < values_; ++i) {
-      if (value_[i].end <= args_start_) first = i + 1;
-      if (value_[i].end <= args_end_) last = i + 1;
-    }
-    const int64_t length = static_cast<int64_t>(args_end_ - args_start_) + growth[last] - growth[first];
-    if (length > static_cast<int64_t>(kMaxReadArgumentsBytes)) return false;
-  }
+  if (has_members_ && moved(args_end_) - moved(args_start_) > static_cast<int64_t>(kMaxReadArgumentsBytes)) return false;
   if (static_cast<int64_t>(offset) + static_cast<int64_t>(size) > INT32_MAX) return false;
   const std::size_t index = records->size() / kRecordStride;
   records->insert(records->end(), record_.begin(), record_.end());

@@ -70,8 +70,8 @@ class Skeleton {
   bool has_members_ = false;
   int32_t member_count_ = 0;
   std::vector<Position> member_positions_;  // 4 per member
-  uint32_t args_start_ = 0;                 // the ARGS span (relative), when there are members
-  uint32_t args_end_ = 0;
+  Position args_start_{};                   // the ARGS span, when there are members
+  Position args_end_{};
   uint64_t router_version_ = 0;
 };
 
