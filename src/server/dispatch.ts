@@ -600,8 +600,7 @@ const toolsCall: Handler = (call) => {
   const { server, params } = call;
   const tool = named(server.tools, params, 'tools/call', 'tool');
   const name = tool.key;
-  const auth = call.env.auth;
-  if (auth !== undefined) checkScopes(tool, auth, 'tool', name);
+  checkScopes(tool, call.env.auth, 'tool', name);
   // A plain tool asked for no task runs as the request: taskMode would say so after reading its definition.
   const asTask = tool.plain && params['task'] === undefined ? false : taskMode(call, tool);
   const args = params['arguments'] ?? {};
@@ -614,7 +613,7 @@ const toolsCall: Handler = (call) => {
   }
   if (!checked.ok) return toolError(checked.message);
   if (asTask && call.era === 'legacy') return startLegacyTask(call, tool, checked.value);
-  if (!asTask && (tool.plain || tool.definition.prepare === undefined) && (call.era === 'legacy' || (params['inputResponses'] === undefined && params['requestState'] === undefined))) {
+  if (!asTask && tool.definition.prepare === undefined && (call.era === 'legacy' || (params['inputResponses'] === undefined && params['requestState'] === undefined))) {
     // The common call: no earlier rounds to merge and nothing to prepare. A handler that answers
     // synchronously then finishes without a promise; only an input request needs the round machinery.
     return callTool(call, tool, checked.value, context(call, call.era === 'legacy' ? undefined : NO_ANSWERS));
