@@ -318,7 +318,7 @@ async function main(argv: string[]): Promise<void> {
       ...(pipeBytes === undefined ? {} : { pipeBytes }),
     });
     const served = stdio.start();
-    logger.debug({ pipes: stdio.pipes }, 'stdio pipes');
+    logger.debug({ pipes: stdio.pipes, reading: stdio.reading }, 'stdio pipes');
     for (const p of stdio.pipes) if ('skipped' in p && p.skipped === 'refused') logger.warn(`fd ${p.fd}: the kernel refused a larger pipe (${p.error ?? ''}); it keeps its size`);
     await served;
     await stdioOps?.close();

@@ -13,7 +13,8 @@
 // request each). Nothing but JSON-RPC is ever written to the output; diagnostics go to stderr.
 //
 // Pipes: at start the transport asks the kernel for larger input and output pipes (pipes.ts), so
-// that a busy client and this server block, drain and wake up less often.
+// that a busy client and this server block, drain and wake up less often. A pipe or socket on stdin is
+// read into one buffer of the transport's own (stdin-reader.ts), not through process.stdin.
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { createEngine } from '../jsonrpc/index.js';
@@ -29,6 +30,7 @@ import { gateFor, methodRouter, readMessages } from './intake.js';
 import type { Gate, Message } from './intake.js';
 import { DEFAULT_PIPE_BYTES, MAX_PIPE_BYTES, growPipe, pipeFdOf } from './pipes.js';
 import { createReplyBuffer } from './reply-buffer.js';
+import { STDIN_FD, readStdin, stdinIsStream } from './stdin-reader.js';
 import type { PipeGrowth } from './pipes.js';
 
 /** The rate-limit client key of a stdio connection (docs/ratelimit.md). */
@@ -47,6 +49,7 @@ const FLUSH_AT = 64 * 1024;
 const FLUSH_AT_DIRECT = 256 * 1024;
 
 export interface StdioOptions {
+  /** Default: stdin (a pipe or socket is read into a buffer of the transport's own, anything else through process.stdin). */
   input?: Readable;
   output?: Writable;
   /** Longest accepted line in bytes (default 4 MiB); longer lines get an error and are dropped. */
@@ -89,12 +92,25 @@ export class StdioTransport {
   readonly done: Promise<void>;
   /** What start() did to the input's and output's pipes (empty with pipeBytes 0). */
   pipes: PipeGrowth[] = [];
+  /**
+   * How the input is read: 'buffer' when the transport reads a pipe or socket on fd 0 into a buffer of its
+   * own (stdin-reader.ts), 'stream' for a stream's 'data' events (a given input, or a file or TTY on stdin).
+   */
+  readonly reading: 'buffer' | 'stream';
 
   constructor(
     private readonly server: McpServer,
     options: StdioOptions = {},
   ) {
-    this.input = options.input ?? process.stdin;
+    if (options.input === undefined && stdinIsStream()) {
+      this.input = readStdin((chunk) => this.onData(chunk));
+      // Reading starts with the socket; nothing is read before start().
+      this.input.pause();
+      this.reading = 'buffer';
+    } else {
+      this.input = options.input ?? process.stdin;
+      this.reading = 'stream';
+    }
     this.output = options.output ?? process.stdout;
     const pipeBytes = options.pipeBytes ?? DEFAULT_PIPE_BYTES;
     if (!Number.isInteger(pipeBytes) || pipeBytes < 0 || pipeBytes > MAX_PIPE_BYTES) {
@@ -120,7 +136,11 @@ export class StdioTransport {
 
   /** Starts reading; returns `done`. */
   start(): Promise<void> {
-    if (this.pipeBytes > 0) this.pipes = [growPipe(this.input, this.pipeBytes), growPipe(this.output, this.pipeBytes)];
+    if (this.pipeBytes > 0) {
+      // Only process.stdin says which fd it reads; the transport's own reader reads fd 0.
+      const input = this.reading === 'buffer' ? { fd: STDIN_FD } : this.input;
+      this.pipes = [growPipe(input, this.pipeBytes), growPipe(this.output, this.pipeBytes)];
+    }
     if (this.output === process.stdout && this.replies.writeTo !== undefined) this.directFd = pipeFdOf(this.output);
     if (this.directFd !== undefined) this.flushAt = FLUSH_AT_DIRECT;
     this.unlisten = this.server.addListener({
@@ -133,10 +153,7 @@ export class StdioTransport {
         }
       },
     });
-    this.input.on('data', (chunk: Buffer) => {
-      const gate = this.gate();
-      this.onChunk(this.engine.feed(chunk), chunk, gate);
-    });
+    if (this.reading === 'stream') this.input.on('data', (chunk: Buffer) => this.onData(chunk));
     this.input.on('end', () => {
       const gate = this.gate();
       this.onChunk(this.engine.end(), new Uint8Array(0), gate);
@@ -145,7 +162,14 @@ export class StdioTransport {
     });
     this.input.on('error', () => this.close());
     this.output.on('error', () => this.close());
+    if (this.reading === 'buffer') this.input.resume();
     return this.done;
+  }
+
+  /** A chunk read from the input (lent: done with when this returns; the engine copies what it carries). */
+  private onData(chunk: Uint8Array): void {
+    const gate = this.gate();
+    this.onChunk(this.engine.feed(chunk), chunk, gate);
   }
 
   /** Stops reading, aborts handlers in flight and fails pending client requests. */

@@ -1,11 +1,11 @@
 // The stdio transport end to end: a `fastermcp serve test/fixtures/transport/tools.mjs --stdio` child
 // fed raw bytes, once with the native engine and once with the pure-JS twin (FASTERMCP_FORCE_JS=1).
 // Every stdout line any test sees must be a JSON-RPC message (checked after each test).
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
-import { closeSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -245,6 +245,69 @@ describe.each<Engine>(['native', 'js'])('stdio transport (%s engine)', (engine) 
       writer.destroy();
       reader.destroy();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // A pipe or socket on stdin is read into one buffer the transport keeps (src/transport/stdin-reader.ts);
+  // anything else (here a file) through process.stdin.
+  it('reads a socket on stdin into its own buffer, and a file through process.stdin', async () => {
+    const c = spawnServer(['--log-level', 'debug']);
+    await c.initialize();
+    c.send(call(1, 'echo', { text: 'through the buffer' }));
+    expect(textOf(await c.reply(1))).toBe('through the buffer');
+    await vi.waitFor(() => expect(c.stderr).toContain('"msg":"stdio pipes"'));
+    expect(c.stderr).toContain('"reading":"buffer"');
+
+    const dir = mkdtempSync(join(tmpdir(), 'fastermcp-stdio-file-'));
+    try {
+      const lines = [
+        { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } },
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        call(1, 'echo', { text: 'from a file' }),
+      ];
+      writeFileSync(join(dir, 'in'), lines.map((l) => JSON.stringify(l) + '\n').join(''));
+      const input = openSync(join(dir, 'in'), 'r');
+      const proc = spawn(process.execPath, [cli, 'serve', '--stdio', '--log-level', 'debug'], { env: engineEnv(engine), stdio: [input, 'pipe', 'pipe'] });
+      closeSync(input);
+      let stdout = '';
+      let stderr = '';
+      proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
+      expect(code, stderr).toBe(0);
+      expect(stderr).toContain('"reading":"stream"');
+      const replies = stdout.trim().split('\n').map((l) => JSON.parse(l) as Msg);
+      expect(replies.map((r) => r.id)).toEqual([0, 1]);
+      expect(textOf(replies[1]!)).toBe('from a file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The reader lends each chunk and reads the next into the same buffer: a line that spans reads must
+  // have been copied, not kept as a view (its start would be overwritten). The texts differ everywhere,
+  // so bytes of a later read in the wrong place change them.
+  it('gets lines longer than its read buffer, and lines cut across reads, whole', async () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789 é"\\中';
+    const text = (length: number): string => Array.from({ length }, () => alphabet[random(alphabet.length)]).join('');
+    const c = spawnServer();
+    await c.initialize();
+    const long = [text(700_000), text(300_000)];
+    const short = Array.from({ length: 3000 }, () => text(1 + random(400)));
+    const bytes = Buffer.from(
+      [...long.map((t, i) => call(i, 'echo', { text: t })), ...short.map((t, i) => call(100 + i, 'echo', { text: t }))].map((m) => JSON.stringify(m) + '\n').join(''),
+    );
+    // Odd-sized writes, so reads end anywhere in a line.
+    for (let at = 0; at < bytes.length; at += 7919) c.write(bytes.subarray(at, at + 7919));
+    for (let i = 0; i < long.length; i++) expect(textOf(await c.reply(i, 60_000)) === long[i], `long text ${i}`).toBe(true);
+    for (let i = 0; i < short.length; i++) {
+      const got = textOf(await c.reply(100 + i, 60_000));
+      if (got !== short[i]) expect({ i, got }).toEqual({ i, got: short[i] });
     }
   });
 
