@@ -1,8 +1,8 @@
 // The stdio transport's own reader of fd 0 when it is a pipe or a socket (docs/stdio.md, "Reading
 // into one buffer"). process.stdin gives every read a new 64 KiB buffer: a malloc'd backing store the
-// garbage collector frees later. glibc hands freed memory at the top of its heap back to the kernel,
-// so in some runs most reads copy the pipe's bytes into pages the kernel must fault in again (about
-// 20,000 more page faults per 2M small calls). This reader is a net.Socket on fd 0 that reads into one
+// garbage collector frees later. In some runs that memory goes back to the kernel between reads, and
+// the reads copy the pipe's bytes into pages the kernel must fault in again (about 20,000 more page
+// faults per 2M small calls). This reader is a net.Socket on fd 0 that reads into one
 // buffer kept for the transport's life (Node's `onread`); each chunk is only lent to the callback,
 // which must be done with its bytes when it returns (both engines copy the unfinished line they carry).
 import { fstatSync } from 'node:fs';
