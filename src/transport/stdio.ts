@@ -102,20 +102,11 @@ export class StdioTransport {
     private readonly server: McpServer,
     options: StdioOptions = {},
   ) {
-    if (options.input === undefined && stdinIsStream()) {
-      this.input = readStdin((chunk) => this.onData(chunk));
-      // Reading starts with the socket; nothing is read before start().
-      this.input.pause();
-      this.reading = 'buffer';
-    } else {
-      this.input = options.input ?? process.stdin;
-      this.reading = 'stream';
-    }
-    this.output = options.output ?? process.stdout;
     const pipeBytes = options.pipeBytes ?? DEFAULT_PIPE_BYTES;
     if (!Number.isInteger(pipeBytes) || pipeBytes < 0 || pipeBytes > MAX_PIPE_BYTES) {
       throw new RangeError(`pipeBytes must be an integer in [0, ${MAX_PIPE_BYTES}], got ${String(pipeBytes)}`);
     }
+    this.output = options.output ?? process.stdout;
     this.pipeBytes = pipeBytes;
     this.engine = createEngine({
       router: this.router,
@@ -132,6 +123,16 @@ export class StdioTransport {
     this.session.standalone = this.channel;
     this.env = { session: this.session, channel: this.channel, auth: undefined, signal: undefined };
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    // Last, after everything that can throw: a socket opened on fd 0 would be left behind.
+    if (options.input === undefined && stdinIsStream()) {
+      this.input = readStdin((chunk) => this.onData(chunk));
+      // Reading starts with the socket; nothing is read before start().
+      this.input.pause();
+      this.reading = 'buffer';
+    } else {
+      this.input = options.input ?? process.stdin;
+      this.reading = 'stream';
+    }
   }
 
   /** Starts reading; returns `done`. */
